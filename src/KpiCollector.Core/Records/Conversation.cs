@@ -1,0 +1,31 @@
+namespace KpiCollector.Core.Records;
+
+/// <summary>
+/// A ticket or a messaging conversation, normalized (kpis.md section 1). Immutable: a source that learns more
+/// about a conversation emits a new version, and the engine retracts the old version's events before adding the new one.
+/// Fields a platform does not have stay null.
+/// </summary>
+public sealed record Conversation
+{
+    public required string Source { get; init; }
+    public required string ExternalId { get; init; }
+    public string Channel { get; init; } = Channels.Other;
+    public ConversationStatus Status { get; init; } = ConversationStatus.New;
+    public string? Priority { get; init; }
+    public string? TicketType { get; init; }
+    public string? Team { get; init; }
+    public string? RequesterId { get; init; }
+    public string? AssigneeId { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? FirstResponseAt { get; init; }
+    public ResponderKind? FirstResponderKind { get; init; }
+    public DateTimeOffset? FirstHumanResponseAt { get; init; }
+    public DateTimeOffset? FirstResolvedAt { get; init; }
+    public DateTimeOffset? ResolvedAt { get; init; }
+    public DateTimeOffset? ClosedAt { get; init; }
+    public int? AgentPublicReplies { get; init; }
+    public int? Reopens { get; init; }
+    public TimeSpan? HandleTime { get; init; }
+    public TimeSpan? WaitingOnCustomer { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+}
