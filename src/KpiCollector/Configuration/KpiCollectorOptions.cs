@@ -1,0 +1,45 @@
+namespace KpiCollector.Configuration;
+
+/// <summary>
+/// Everything under the <c>KpiCollector</c> configuration section (appsettings.json, or environment variables
+/// such as <c>KPICOLLECTOR__SOURCES__0__NAME</c>). Durations are written as <c>30s</c>, <c>5m</c>, <c>1h</c>, <c>7d</c>.
+/// Validated at start by <see cref="KpiCollectorOptionsValidator"/>.
+/// </summary>
+public sealed class KpiCollectorOptions
+{
+    public const string SectionName = "KpiCollector";
+
+    /// <summary>KPI windows (the <c>window</c> label). Default <c>1h, 24h, 7d, 30d</c>. A comma-separated string is accepted too.</summary>
+    public List<string> Windows { get; set; } = [];
+
+    /// <summary>Window granularity: an event leaves a window one bucket at a time. Default <c>1m</c>.</summary>
+    public string BucketWidth { get; set; } = "1m";
+
+    /// <summary>How often the KPI gauges are recomputed from the engine. Default <c>15s</c>.</summary>
+    public string RefreshInterval { get; set; } = "15s";
+
+    public StoreOptions Store { get; set; } = new();
+
+    /// <summary>The platform accounts to poll. Empty: demo mode on the built-in simulator.</summary>
+    public List<SourceOptions> Sources { get; set; } = [];
+
+    /// <summary>The traffic model used in demo mode and by sources of platform <c>simulator</c>.</summary>
+    public SimulatorSettings Simulator { get; set; } = new();
+
+    public SurveyOptions Surveys { get; set; } = new();
+
+    /// <summary>True when no source is configured and the collector runs on simulated data.</summary>
+    public bool DemoMode => Sources.Count == 0;
+}
+
+public sealed class StoreOptions
+{
+    /// <summary>The SQLite file; relative paths are relative to the working directory. Default <c>data/kpicollector.db</c>.</summary>
+    public string Path { get; set; } = "data/kpicollector.db";
+}
+
+public sealed class SurveyOptions
+{
+    /// <summary>CSAT scores at or above this are satisfied. Default: the top two points of each response's scale.</summary>
+    public double? CsatSatisfiedThreshold { get; set; }
+}

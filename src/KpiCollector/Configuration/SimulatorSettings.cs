@@ -1,0 +1,26 @@
+namespace KpiCollector.Configuration;
+
+/// <summary>The built-in traffic model's knobs: <c>KpiCollector:Simulator</c>.</summary>
+public sealed class SimulatorSettings
+{
+    /// <summary>Same seed, same traffic. Default 42.</summary>
+    public int Seed { get; set; } = 42;
+
+    /// <summary>Mean arrivals per hour over a week; daily and weekly seasonality shape it. Default 120.</summary>
+    public double ArrivalsPerHour { get; set; } = 120;
+
+    /// <summary>Agent headcount spread over shifts. Default 24.</summary>
+    public int Agents { get; set; } = 24;
+
+    /// <summary>Messaging conversations an agent handles at once. Default 3.</summary>
+    public int ChatConcurrency { get; set; } = 3;
+
+    /// <summary>Share of bot-handled conversations the bot resolves alone (0..1). Default 0.25.</summary>
+    public double BotDeflection { get; set; } = 0.25;
+
+    /// <summary>History generated at first start so the 24h and 7d windows are full at once. Default <c>7d</c>.</summary>
+    public string Backfill { get; set; } = "7d";
+
+    /// <summary>How far behind real time the simulated data is complete (the watermark lag). Default <c>5s</c>.</summary>
+    public string Lag { get; set; } = "5s";
+}

@@ -1,0 +1,35 @@
+namespace KpiCollector.Configuration;
+
+/// <summary>One platform account to poll: <c>KpiCollector:Sources:N</c>.</summary>
+public sealed class SourceOptions
+{
+    /// <summary>Unique; the <c>source</c> label. Lower-case letters, digits, <c>-</c> and <c>_</c>.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>One of <see cref="Platforms.All"/>.</summary>
+    public string Platform { get; set; } = "";
+
+    /// <summary>The account's API root, e.g. <c>https://acme.zendesk.com</c>. Required for remote platforms.</summary>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>
+    /// The API credential. Never put it in appsettings.json: set it through the environment
+    /// (<c>KPICOLLECTOR__SOURCES__N__APITOKEN</c>) or point <see cref="ApiTokenFile"/> at a file (a mounted secret).
+    /// </summary>
+    public string? ApiToken { get; set; }
+
+    /// <summary>A file holding the API credential; read at start, trailing whitespace ignored.</summary>
+    public string? ApiTokenFile { get; set; }
+
+    /// <summary>The account e-mail for platforms whose token auth needs one (Zendesk API tokens).</summary>
+    public string? Email { get; set; }
+
+    /// <summary>How often to poll. Default <c>1m</c>. Ignored when <see cref="Cron"/> is set.</summary>
+    public string Interval { get; set; } = "1m";
+
+    /// <summary>A Quartz cron expression (seconds first, e.g. <c>0 */5 * * * ?</c>) instead of <see cref="Interval"/>.</summary>
+    public string? Cron { get; set; }
+
+    /// <summary>Per-source traffic model for platform <c>simulator</c>; defaults to <c>KpiCollector:Simulator</c>.</summary>
+    public SimulatorSettings? Simulator { get; set; }
+}

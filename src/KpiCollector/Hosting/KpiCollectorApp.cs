@@ -1,0 +1,112 @@
+using KpiCollector.Configuration;
+using KpiCollector.Core.Engine;
+using KpiCollector.Endpoints;
+using KpiCollector.Jobs;
+using KpiCollector.Metrics;
+using KpiCollector.Sources;
+using KpiCollector.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Prometheus;
+using Quartz;
+
+namespace KpiCollector.Hosting;
+
+/// <summary>Composes the collector: options, store, engine, sources, Quartz jobs, metrics and endpoints.</summary>
+public static class KpiCollectorApp
+{
+    /// <summary>The listen address when neither ASPNETCORE_URLS nor --urls says otherwise.</summary>
+    public const string DefaultUrls = "http://0.0.0.0:9470";
+
+    /// <param name="args">Command-line arguments; any configuration key can be given as <c>--Key=value</c>.</param>
+    /// <param name="configureServices">Lets tests replace services (e.g. the source factory) before the build.</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        // appsettings.json is read from beside the binary, wherever the process is started from; relative paths in the
+        // configuration (the store) stay relative to the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrls);
+        }
+
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+        });
+
+        var services = builder.Services;
+        services.AddKpiCollectorOptions();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ISourceFactory, SourceFactory>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value;
+            return new SourceRegistry(sp.GetRequiredService<ISourceFactory>().Create(options), options.DemoMode);
+        });
+        services.AddSingleton<SqliteStore>();
+        services.AddSingleton(sp => new KpiEngine(
+            sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value.ToEngineOptions(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(_ => Prometheus.Metrics.NewCustomRegistry());
+        services.AddSingleton<PrometheusExporter>();
+        services.AddSingleton<KpiRefresher>();
+        services.AddSingleton<SourcePoller>();
+
+        // Order matters: the store is open and the engine rebuilt before any job is scheduled or runs.
+        services.AddHostedService<StartupService>();
+        services.AddHostedService<ScheduleJobsService>();
+        services.AddQuartz(q =>
+        {
+            // Unique per host: Quartz keeps schedulers in a process-wide repository by name.
+            q.SchedulerName = $"kpicollector-{Guid.NewGuid():N}";
+            q.SchedulerId = "AUTO";
+            q.UseInMemoryStore();
+            q.UseDefaultThreadPool(tp => tp.MaxConcurrency = 8);
+        });
+        services.AddQuartzHostedService(o =>
+        {
+            o.WaitForJobsToComplete = true; // at SIGTERM, a running poll finishes its page or is cancelled cleanly
+            o.AwaitApplicationStarted = true;
+        });
+
+        configureServices?.Invoke(services);
+        var app = builder.Build();
+
+        // Quartz logs through a process-wide provider; point it at this host's logger factory explicitly, or it would
+        // keep the factory of an earlier host in the same process (tests) after that host was disposed.
+        Quartz.Logging.LogContext.SetCurrentLogProvider(app.Services.GetRequiredService<ILoggerFactory>());
+        app.MapKpiCollectorEndpoints();
+        return app;
+    }
+
+    /// <summary>Runs until SIGTERM/Ctrl-C. Returns the process exit code: 0 after a clean stop, 2 for invalid configuration, 1 for any other start failure.</summary>
+    public static async Task<int> RunAsync(WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KpiCollector");
+        try
+        {
+            await app.RunAsync();
+            Log.Stopped(logger, PrometheusExporter.Version);
+            return 0;
+        }
+        catch (OptionsValidationException ex)
+        {
+            Log.InvalidConfiguration(logger, string.Join("\n", ex.Failures.Select(f => "  - " + f)));
+            return 2;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
+        {
+            Log.StartFailed(logger, ex.Message, ex);
+            return 1;
+        }
+    }
+
+    private static void MapKpiCollectorEndpoints(this WebApplication app)
+    {
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
+        app.MapHealthEndpoints();
+        app.MapLandingPage();
+    }
+}

@@ -1,0 +1,20 @@
+namespace KpiCollector.Hosting;
+
+internal static partial class Log
+{
+    [LoggerMessage(LogLevel.Warning,
+        "*** DEMO MODE *** No source is configured (KpiCollector:Sources is empty): every KPI on /metrics comes from the built-in SIMULATOR, not from a real helpdesk. kpicollector_demo_mode is 1. Configure KpiCollector:Sources to collect real data.")]
+    public static partial void DemoMode(ILogger logger);
+
+    [LoggerMessage(LogLevel.Information, "Engine rebuilt from the store: {Conversations} conversations, {Surveys} survey responses in {Milliseconds:F0} ms")]
+    public static partial void EngineRebuilt(ILogger logger, long conversations, long surveys, double milliseconds);
+
+    [LoggerMessage(LogLevel.Critical, "Invalid configuration, not starting:\n{Failures}")]
+    public static partial void InvalidConfiguration(ILogger logger, string failures);
+
+    [LoggerMessage(LogLevel.Critical, "Start failed: {Message}")]
+    public static partial void StartFailed(ILogger logger, string message, Exception exception);
+
+    [LoggerMessage(LogLevel.Information, "KpiCollector {Version} stopped cleanly")]
+    public static partial void Stopped(ILogger logger, string version);
+}

@@ -1,0 +1,4 @@
+using KpiCollector.Hosting;
+
+var app = KpiCollectorApp.Build(args);
+return await KpiCollectorApp.RunAsync(app);

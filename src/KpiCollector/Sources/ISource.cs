@@ -1,0 +1,20 @@
+using KpiCollector.Core.Records;
+
+namespace KpiCollector.Sources;
+
+/// <summary>
+/// One configured platform account. It owns its API client, paging, cursor format and the mapping onto the
+/// normalized records; it returns batches and never touches the store, the engine or metrics.
+/// </summary>
+public interface ISource
+{
+    string Name { get; }
+
+    string Platform { get; }
+
+    /// <summary>
+    /// Yields the pages that follow <paramref name="cursor"/> (null before the first poll), each with the cursor to
+    /// resume after it. The caller commits each page before asking for the next, so a failure mid-poll loses nothing.
+    /// </summary>
+    IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, CancellationToken cancellationToken);
+}

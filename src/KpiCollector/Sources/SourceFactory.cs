@@ -1,0 +1,36 @@
+using KpiCollector.Configuration;
+using KpiCollector.Sources.Simulator;
+using Microsoft.Extensions.Options;
+
+namespace KpiCollector.Sources;
+
+/// <summary>Creates the configured sources; in demo mode, one simulator source named <c>demo</c>.</summary>
+public interface ISourceFactory
+{
+    IReadOnlyList<ISource> Create(KpiCollectorOptions options);
+}
+
+public sealed class SourceFactory(TimeProvider time) : ISourceFactory
+{
+    public const string DemoSourceName = "demo";
+
+    public IReadOnlyList<ISource> Create(KpiCollectorOptions options)
+    {
+        if (options.DemoMode)
+        {
+            return [new SimulatorSource(DemoSourceName, options.Simulator, time)];
+        }
+
+        return options.Sources.Select((s, i) => Create(s, i, options)).ToList();
+    }
+
+    private ISource Create(SourceOptions source, int index, KpiCollectorOptions options) =>
+        source.Platform.Trim().ToLowerInvariant() switch
+        {
+            Platforms.Simulator => new SimulatorSource(source.Name, source.Simulator ?? options.Simulator, time),
+            var platform => throw new OptionsValidationException(
+                KpiCollectorOptions.SectionName,
+                typeof(KpiCollectorOptions),
+                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Simulator}."]),
+        };
+}

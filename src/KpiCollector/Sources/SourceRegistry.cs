@@ -1,0 +1,24 @@
+namespace KpiCollector.Sources;
+
+/// <summary>The configured sources and their status, built once at start.</summary>
+public sealed class SourceRegistry
+{
+    private readonly Dictionary<string, (ISource Source, SourceStatus Status)> _byName;
+
+    public SourceRegistry(IEnumerable<ISource> sources, bool demoMode)
+    {
+        _byName = sources.ToDictionary(s => s.Name, s => (s, new SourceStatus(s.Name, s.Platform)), StringComparer.Ordinal);
+        DemoMode = demoMode;
+    }
+
+    /// <summary>True when the collector runs on simulated data because no source is configured.</summary>
+    public bool DemoMode { get; }
+
+    public IEnumerable<ISource> Sources => _byName.Values.Select(v => v.Source);
+
+    public IEnumerable<SourceStatus> Statuses => _byName.Values.Select(v => v.Status);
+
+    public ISource Get(string name) => _byName[name].Source;
+
+    public SourceStatus StatusOf(string name) => _byName[name].Status;
+}

@@ -1,0 +1,86 @@
+namespace KpiCollector.Sources;
+
+/// <summary>
+/// What the collector knows about one source's polling: plain state, read by the landing page, the readiness check
+/// and the metrics exporter. Thread-safe: written by the source's (non-concurrent) poll job, read by anyone.
+/// </summary>
+public sealed class SourceStatus(string name, string platform)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, long> _errors = ErrorReasons.All.ToDictionary(r => r, _ => 0L);
+    private readonly Dictionary<string, long> _ingested = new() { ["conversation"] = 0, ["survey"] = 0 };
+
+    public string Name { get; } = name;
+
+    public string Platform { get; } = platform;
+
+    /// <summary>Null before the first poll finished; then whether the last poll succeeded.</summary>
+    public bool? Up { get; private set; }
+
+    public DateTimeOffset? LastSuccess { get; private set; }
+
+    public DateTimeOffset? LastAttempt { get; private set; }
+
+    public DateTimeOffset? Watermark { get; private set; }
+
+    public TimeSpan? LastDuration { get; private set; }
+
+    public string? LastErrorReason { get; private set; }
+
+    public string? LastErrorMessage { get; private set; }
+
+    public bool PolledOnce => Up is not null;
+
+    public IReadOnlyDictionary<string, long> ErrorsByReason
+    {
+        get { lock (_gate) { return new Dictionary<string, long>(_errors); } }
+    }
+
+    public IReadOnlyDictionary<string, long> IngestedByKind
+    {
+        get { lock (_gate) { return new Dictionary<string, long>(_ingested); } }
+    }
+
+    public void RecordIngested(int conversations, int surveys)
+    {
+        lock (_gate)
+        {
+            _ingested["conversation"] += conversations;
+            _ingested["survey"] += surveys;
+        }
+    }
+
+    public void RecordWatermark(DateTimeOffset? watermark)
+    {
+        if (watermark is not null)
+        {
+            Watermark = watermark;
+        }
+    }
+
+    public void RecordSuccess(DateTimeOffset at, TimeSpan duration)
+    {
+        lock (_gate)
+        {
+            Up = true;
+            LastAttempt = LastSuccess = at;
+            LastDuration = duration;
+        }
+    }
+
+    public void RecordFailure(DateTimeOffset at, TimeSpan duration, string reason, string message)
+    {
+        lock (_gate)
+        {
+            Up = false;
+            LastAttempt = at;
+            LastDuration = duration;
+            LastErrorReason = reason;
+            LastErrorMessage = message;
+            _errors[reason] = _errors.GetValueOrDefault(reason) + 1;
+        }
+    }
+
+    /// <summary>A checkpoint found in the store at start: the watermark survives restarts.</summary>
+    public void Restore(DateTimeOffset? watermark) => Watermark ??= watermark;
+}

@@ -1,0 +1,139 @@
+using KpiCollector.Core.Records;
+using Microsoft.Data.Sqlite;
+
+namespace KpiCollector.Storage;
+
+/// <summary>Maps records to rows and back. Instants are stored as Unix milliseconds, so a record read back equals the stored one only after <see cref="Normalize(Conversation)"/>.</summary>
+internal static class ConversationRows
+{
+    public const string Columns =
+        "source, external_id, channel, status, priority, ticket_type, team, requester_id, assignee_id, created_at, " +
+        "first_response_at, first_responder_kind, first_human_response_at, first_resolved_at, resolved_at, closed_at, " +
+        "agent_public_replies, reopens, handle_ms, waiting_on_customer_ms, updated_at";
+
+    public const string SurveyColumns =
+        "source, external_id, conversation_id, kind, score, scale_min, scale_max, responded_at, channel, agent_id, team";
+
+    /// <summary>The record as the store will give it back: millisecond precision, UTC, channel normalized.</summary>
+    public static Conversation Normalize(Conversation c) => c with
+    {
+        Channel = Channels.Normalize(c.Channel),
+        CreatedAt = Ms(c.CreatedAt),
+        FirstResponseAt = Ms(c.FirstResponseAt),
+        FirstHumanResponseAt = Ms(c.FirstHumanResponseAt),
+        FirstResolvedAt = Ms(c.FirstResolvedAt),
+        ResolvedAt = Ms(c.ResolvedAt),
+        ClosedAt = Ms(c.ClosedAt),
+        HandleTime = Ms(c.HandleTime),
+        WaitingOnCustomer = Ms(c.WaitingOnCustomer),
+        UpdatedAt = Ms(c.UpdatedAt),
+    };
+
+    public static SurveyResponse Normalize(SurveyResponse s) => s with
+    {
+        Channel = Channels.Normalize(s.Channel),
+        RespondedAt = Ms(s.RespondedAt),
+    };
+
+    public static void Bind(SqliteParameterCollection p, Conversation c)
+    {
+        p["$source"].Value = c.Source;
+        p["$external_id"].Value = c.ExternalId;
+        p["$channel"].Value = c.Channel;
+        p["$status"].Value = (int)c.Status;
+        p["$priority"].Value = (object?)c.Priority ?? DBNull.Value;
+        p["$ticket_type"].Value = (object?)c.TicketType ?? DBNull.Value;
+        p["$team"].Value = (object?)c.Team ?? DBNull.Value;
+        p["$requester_id"].Value = (object?)c.RequesterId ?? DBNull.Value;
+        p["$assignee_id"].Value = (object?)c.AssigneeId ?? DBNull.Value;
+        p["$created_at"].Value = c.CreatedAt.ToUnixTimeMilliseconds();
+        p["$first_response_at"].Value = Db(c.FirstResponseAt);
+        p["$first_responder_kind"].Value = c.FirstResponderKind is { } k ? (int)k : DBNull.Value;
+        p["$first_human_response_at"].Value = Db(c.FirstHumanResponseAt);
+        p["$first_resolved_at"].Value = Db(c.FirstResolvedAt);
+        p["$resolved_at"].Value = Db(c.ResolvedAt);
+        p["$closed_at"].Value = Db(c.ClosedAt);
+        p["$agent_public_replies"].Value = (object?)c.AgentPublicReplies ?? DBNull.Value;
+        p["$reopens"].Value = (object?)c.Reopens ?? DBNull.Value;
+        p["$handle_ms"].Value = c.HandleTime is { } h ? (long)h.TotalMilliseconds : DBNull.Value;
+        p["$waiting_on_customer_ms"].Value = c.WaitingOnCustomer is { } w ? (long)w.TotalMilliseconds : DBNull.Value;
+        p["$updated_at"].Value = c.UpdatedAt.ToUnixTimeMilliseconds();
+    }
+
+    public static Conversation Read(SqliteDataReader r) => new()
+    {
+        Source = r.GetString(0),
+        ExternalId = r.GetString(1),
+        Channel = r.GetString(2),
+        Status = (ConversationStatus)r.GetInt32(3),
+        Priority = Str(r, 4),
+        TicketType = Str(r, 5),
+        Team = Str(r, 6),
+        RequesterId = Str(r, 7),
+        AssigneeId = Str(r, 8),
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)),
+        FirstResponseAt = Time(r, 10),
+        FirstResponderKind = r.IsDBNull(11) ? null : (ResponderKind)r.GetInt32(11),
+        FirstHumanResponseAt = Time(r, 12),
+        FirstResolvedAt = Time(r, 13),
+        ResolvedAt = Time(r, 14),
+        ClosedAt = Time(r, 15),
+        AgentPublicReplies = r.IsDBNull(16) ? null : r.GetInt32(16),
+        Reopens = r.IsDBNull(17) ? null : r.GetInt32(17),
+        HandleTime = r.IsDBNull(18) ? null : TimeSpan.FromMilliseconds(r.GetInt64(18)),
+        WaitingOnCustomer = r.IsDBNull(19) ? null : TimeSpan.FromMilliseconds(r.GetInt64(19)),
+        UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(20)),
+    };
+
+    public static void Bind(SqliteParameterCollection p, SurveyResponse s)
+    {
+        p["$source"].Value = s.Source;
+        p["$external_id"].Value = s.ExternalId;
+        p["$conversation_id"].Value = (object?)s.ConversationId ?? DBNull.Value;
+        p["$kind"].Value = (int)s.Kind;
+        p["$score"].Value = s.Score;
+        p["$scale_min"].Value = s.ScaleMin;
+        p["$scale_max"].Value = s.ScaleMax;
+        p["$responded_at"].Value = s.RespondedAt.ToUnixTimeMilliseconds();
+        p["$channel"].Value = s.Channel;
+        p["$agent_id"].Value = (object?)s.AgentId ?? DBNull.Value;
+        p["$team"].Value = (object?)s.Team ?? DBNull.Value;
+    }
+
+    public static SurveyResponse ReadSurvey(SqliteDataReader r) => new()
+    {
+        Source = r.GetString(0),
+        ExternalId = r.GetString(1),
+        ConversationId = Str(r, 2),
+        Kind = (SurveyKind)r.GetInt32(3),
+        Score = r.GetDouble(4),
+        ScaleMin = r.GetDouble(5),
+        ScaleMax = r.GetDouble(6),
+        RespondedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)),
+        Channel = r.GetString(8),
+        AgentId = Str(r, 9),
+        Team = Str(r, 10),
+    };
+
+    /// <summary>Adds one parameter per column name, <c>$name</c>.</summary>
+    public static void Declare(SqliteCommand cmd, string columns)
+    {
+        foreach (var column in columns.Split(", "))
+        {
+            cmd.Parameters.Add(new SqliteParameter { ParameterName = "$" + column });
+        }
+    }
+
+    private static object Db(DateTimeOffset? t) => t is { } v ? v.ToUnixTimeMilliseconds() : DBNull.Value;
+
+    private static string? Str(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private static DateTimeOffset? Time(SqliteDataReader r, int i) =>
+        r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+
+    private static DateTimeOffset Ms(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
+
+    private static DateTimeOffset? Ms(DateTimeOffset? t) => t is { } v ? Ms(v) : null;
+
+    private static TimeSpan? Ms(TimeSpan? t) => t is { } v ? TimeSpan.FromMilliseconds((long)v.TotalMilliseconds) : null;
+}

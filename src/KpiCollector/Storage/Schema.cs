@@ -1,0 +1,93 @@
+using Microsoft.Data.Sqlite;
+
+namespace KpiCollector.Storage;
+
+/// <summary>
+/// The store's schema, versioned with <c>PRAGMA user_version</c>. Each migration runs once, in its own transaction,
+/// in order; add a new one at the end, never edit a shipped one.
+/// </summary>
+internal static class Schema
+{
+    private static readonly string[] Migrations =
+    [
+        // 1: conversations, survey responses and each source's cursor.
+        """
+        CREATE TABLE conversations (
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            priority TEXT,
+            ticket_type TEXT,
+            team TEXT,
+            requester_id TEXT,
+            assignee_id TEXT,
+            created_at INTEGER NOT NULL,
+            first_response_at INTEGER,
+            first_responder_kind INTEGER,
+            first_human_response_at INTEGER,
+            first_resolved_at INTEGER,
+            resolved_at INTEGER,
+            closed_at INTEGER,
+            agent_public_replies INTEGER,
+            reopens INTEGER,
+            handle_ms INTEGER,
+            waiting_on_customer_ms INTEGER,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (source, external_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE surveys (
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            conversation_id TEXT,
+            kind INTEGER NOT NULL,
+            score REAL NOT NULL,
+            scale_min REAL NOT NULL,
+            scale_max REAL NOT NULL,
+            responded_at INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            agent_id TEXT,
+            team TEXT,
+            PRIMARY KEY (source, external_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE source_state (
+            source TEXT PRIMARY KEY NOT NULL,
+            cursor TEXT NOT NULL,
+            watermark INTEGER,
+            saved_at INTEGER NOT NULL
+        );
+        """,
+    ];
+
+    public static int LatestVersion => Migrations.Length;
+
+    /// <summary>Brings the database up to <see cref="LatestVersion"/>; returns the version it found.</summary>
+    public static int Upgrade(SqliteConnection connection)
+    {
+        var found = Version(connection);
+        if (found > LatestVersion)
+        {
+            throw new InvalidOperationException(
+                $"The store was written by a newer KpiCollector (schema {found}, this build knows {LatestVersion}); upgrade KpiCollector or point KpiCollector:Store:Path elsewhere.");
+        }
+
+        for (var v = found; v < LatestVersion; v++)
+        {
+            using var tx = connection.BeginTransaction();
+            using var cmd = connection.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = Migrations[v] + $"\nPRAGMA user_version = {v + 1};";
+            cmd.ExecuteNonQuery();
+            tx.Commit();
+        }
+
+        return found;
+    }
+
+    private static int Version(SqliteConnection connection)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,283 @@
+using KpiCollector.Configuration;
+using KpiCollector.Core.Records;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace KpiCollector.Storage;
+
+/// <summary>
+/// The source of truth: an SQLite file. <see cref="Apply"/> commits a batch's records and the source's cursor in one
+/// transaction, so a crash never loses a page nor applies it twice. One connection, serialized by a lock: SQLite
+/// writes one transaction at a time anyway, and batches are short.
+/// </summary>
+public sealed class SqliteStore : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly string _path;
+    private readonly ILogger<SqliteStore> _logger;
+    private SqliteConnection? _connection;
+    private long _conversationCount;
+    private long _surveyCount;
+
+    public SqliteStore(IOptions<KpiCollectorOptions> options, ILogger<SqliteStore> logger)
+        : this(options.Value.Store.Path, logger)
+    {
+    }
+
+    public SqliteStore(string path, ILogger<SqliteStore> logger)
+    {
+        _path = Path.GetFullPath(path);
+        _logger = logger;
+    }
+
+    public bool IsOpen => _connection is not null;
+
+    public string FilePath => _path;
+
+    /// <summary>Opens the file (creating it and its folder if needed) and brings the schema up to date.</summary>
+    public void Open()
+    {
+        lock (_gate)
+        {
+            if (_connection is not null)
+            {
+                return;
+            }
+
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+                var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+                {
+                    DataSource = _path,
+                    Mode = SqliteOpenMode.ReadWriteCreate,
+                    Pooling = false,
+                }.ToString());
+                connection.Open();
+                Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+                var found = Schema.Upgrade(connection);
+                _connection = connection;
+                _conversationCount = Scalar("SELECT COUNT(*) FROM conversations;");
+                _surveyCount = Scalar("SELECT COUNT(*) FROM surveys;");
+                Log.StoreOpened(_logger, _path, found, Schema.LatestVersion);
+            }
+            catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidOperationException(
+                    $"KpiCollector:Store:Path: cannot open the store at '{_path}': {ex.Message}", ex);
+            }
+        }
+    }
+
+    /// <summary>The cursor the source saved with its last committed batch, or null before its first.</summary>
+    public SourceCheckpoint? GetCheckpoint(string source)
+    {
+        lock (_gate)
+        {
+            using var cmd = Connection.CreateCommand();
+            cmd.CommandText = "SELECT cursor, watermark FROM source_state WHERE source = $source;";
+            cmd.Parameters.AddWithValue("$source", source);
+            using var r = cmd.ExecuteReader();
+            return r.Read()
+                ? new SourceCheckpoint(r.GetString(0), r.IsDBNull(1) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)))
+                : null;
+        }
+    }
+
+    /// <summary>
+    /// Upserts the batch's records and saves its cursor, all or nothing. A record older than the stored version
+    /// (by <c>UpdatedAt</c>) is ignored, and one equal to it yields no change, so re-polling a page changes nothing.
+    /// </summary>
+    public AppliedBatch Apply(string source, SourceBatch batch, DateTimeOffset savedAt)
+    {
+        lock (_gate)
+        {
+            using var tx = Connection.BeginTransaction();
+            var conversations = UpsertConversations(source, batch.Conversations, tx);
+            var surveys = UpsertSurveys(source, batch.Surveys, tx);
+            using (var cmd = Connection.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = """
+                    INSERT INTO source_state (source, cursor, watermark, saved_at) VALUES ($source, $cursor, $watermark, $saved_at)
+                    ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, watermark = excluded.watermark, saved_at = excluded.saved_at;
+                    """;
+                cmd.Parameters.AddWithValue("$source", source);
+                cmd.Parameters.AddWithValue("$cursor", batch.Cursor);
+                cmd.Parameters.AddWithValue("$watermark", batch.Watermark is { } w ? w.ToUnixTimeMilliseconds() : DBNull.Value);
+                cmd.Parameters.AddWithValue("$saved_at", savedAt.ToUnixTimeMilliseconds());
+                cmd.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+            _conversationCount += conversations.Count(c => c.Old is null);
+            _surveyCount += surveys.Count(c => c.Old is null);
+            return new AppliedBatch(conversations, surveys);
+        }
+    }
+
+    /// <summary>Every stored conversation, streamed (used to rebuild the engine at start).</summary>
+    public IEnumerable<Conversation> ReadConversations() =>
+        ReadAll($"SELECT {ConversationRows.Columns} FROM conversations;", ConversationRows.Read);
+
+    public IEnumerable<SurveyResponse> ReadSurveys() =>
+        ReadAll($"SELECT {ConversationRows.SurveyColumns} FROM surveys;", ConversationRows.ReadSurvey);
+
+    /// <summary>Row counts by kind (<c>conversation</c>, <c>survey</c>), counted at open and kept up to date by <see cref="Apply"/>.</summary>
+    public IReadOnlyDictionary<string, long> CountRecords()
+    {
+        lock (_gate)
+        {
+            return new Dictionary<string, long> { ["conversation"] = _conversationCount, ["survey"] = _surveyCount };
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_connection is null)
+            {
+                return;
+            }
+
+            _connection.Dispose();
+            _connection = null;
+            Log.StoreClosed(_logger, _path);
+        }
+    }
+
+    private List<RecordChange<Conversation>> UpsertConversations(string source, IReadOnlyList<Conversation> records, SqliteTransaction tx)
+    {
+        var changes = new List<RecordChange<Conversation>>(records.Count);
+        if (records.Count == 0)
+        {
+            return changes;
+        }
+
+        using var select = Connection.CreateCommand();
+        select.Transaction = tx;
+        select.CommandText = $"SELECT {ConversationRows.Columns} FROM conversations WHERE source = $source AND external_id = $external_id;";
+        select.Parameters.Add(new SqliteParameter("$source", source));
+        var selectId = select.Parameters.Add(new SqliteParameter("$external_id", SqliteType.Text));
+        using var upsert = Connection.CreateCommand();
+        upsert.Transaction = tx;
+        upsert.CommandText = $"INSERT OR REPLACE INTO conversations ({ConversationRows.Columns}) VALUES ({Parameters(ConversationRows.Columns)});";
+        ConversationRows.Declare(upsert, ConversationRows.Columns);
+        select.Prepare();
+        upsert.Prepare();
+
+        foreach (var record in records)
+        {
+            var current = ConversationRows.Normalize(record with { Source = source });
+            selectId.Value = current.ExternalId;
+            Conversation? old = null;
+            using (var r = select.ExecuteReader())
+            {
+                if (r.Read())
+                {
+                    old = ConversationRows.Read(r);
+                }
+            }
+
+            if (old is not null && (old.UpdatedAt > current.UpdatedAt || old == current))
+            {
+                continue; // stale or identical: nothing changes
+            }
+
+            ConversationRows.Bind(upsert.Parameters, current);
+            upsert.ExecuteNonQuery();
+            changes.Add(new RecordChange<Conversation>(old, current));
+        }
+
+        return changes;
+    }
+
+    private List<RecordChange<SurveyResponse>> UpsertSurveys(string source, IReadOnlyList<SurveyResponse> records, SqliteTransaction tx)
+    {
+        var changes = new List<RecordChange<SurveyResponse>>(records.Count);
+        if (records.Count == 0)
+        {
+            return changes;
+        }
+
+        using var select = Connection.CreateCommand();
+        select.Transaction = tx;
+        select.CommandText = $"SELECT {ConversationRows.SurveyColumns} FROM surveys WHERE source = $source AND external_id = $external_id;";
+        select.Parameters.Add(new SqliteParameter("$source", source));
+        var selectId = select.Parameters.Add(new SqliteParameter("$external_id", SqliteType.Text));
+        using var upsert = Connection.CreateCommand();
+        upsert.Transaction = tx;
+        upsert.CommandText = $"INSERT OR REPLACE INTO surveys ({ConversationRows.SurveyColumns}) VALUES ({Parameters(ConversationRows.SurveyColumns)});";
+        ConversationRows.Declare(upsert, ConversationRows.SurveyColumns);
+
+        foreach (var record in records)
+        {
+            var current = ConversationRows.Normalize(record with { Source = source });
+            selectId.Value = current.ExternalId;
+            SurveyResponse? old = null;
+            using (var r = select.ExecuteReader())
+            {
+                if (r.Read())
+                {
+                    old = ConversationRows.ReadSurvey(r);
+                }
+            }
+
+            if (old == current)
+            {
+                continue;
+            }
+
+            ConversationRows.Bind(upsert.Parameters, current);
+            upsert.ExecuteNonQuery();
+            changes.Add(new RecordChange<SurveyResponse>(old, current));
+        }
+
+        return changes;
+    }
+
+    private IEnumerable<T> ReadAll<T>(string sql, Func<SqliteDataReader, T> read)
+    {
+        // A separate read-only connection: the rebuild streams a million rows without holding the write lock.
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = _path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            yield return read(r);
+        }
+    }
+
+    private long Scalar(string sql)
+    {
+        using var cmd = _connection!.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private SqliteConnection Connection =>
+        _connection ?? throw new InvalidOperationException("The store is not open.");
+
+    private static string Parameters(string columns) => string.Join(", ", columns.Split(", ").Select(c => "$" + c));
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+}
+
+/// <summary>A source's saved position: its opaque cursor and its watermark.</summary>
+public sealed record SourceCheckpoint(string Cursor, DateTimeOffset? Watermark);
+
+/// <summary>What a committed batch changed, for the engine to retract and add.</summary>
+public sealed record AppliedBatch(IReadOnlyList<RecordChange<Conversation>> Conversations, IReadOnlyList<RecordChange<SurveyResponse>> Surveys);

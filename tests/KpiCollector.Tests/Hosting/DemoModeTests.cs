@@ -1,0 +1,110 @@
+using KpiCollector.Tests.Support;
+
+namespace KpiCollector.Tests.Hosting;
+
+/// <summary>The collector on its embedded defaults: simulator → store → engine → /metrics.</summary>
+public sealed class DemoModeTests : IAsyncLifetime
+{
+    private static readonly string[] Windows = ["1h", "24h", "7d", "30d"];
+    private CollectorHost _host = null!;
+    private string _metrics = "";
+
+    public async Task InitializeAsync()
+    {
+        _host = await CollectorHost.StartAsync(new Dictionary<string, string> { ["KpiCollector:Simulator:Backfill"] = "2d" });
+        await _host.WaitReadyAsync();
+        _metrics = await _host.GetAsync("/metrics");
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public void Metrics_ServeTheFirstKpisForEveryWindow_PerChannelAndForAll()
+    {
+        var samples = MetricsText.Parse(_metrics);
+        foreach (var window in Windows)
+        {
+            // Per channel only on the longer windows: a quiet channel may have no reply in a given hour.
+            foreach (var channel in window == "1h" ? ["all"] : new[] { "all", "whatsapp", "email" })
+            {
+                (string, string)[] labels = [("source", "demo"), ("platform", "simulator"), ("channel", channel), ("window", window)];
+                Assert.True(samples.Value("helpdesk_tickets_created", labels) > 0, $"tickets_created {channel} {window}");
+                Assert.NotNull(samples.Value("helpdesk_tickets_resolved", labels));
+                Assert.NotNull(samples.Value("helpdesk_first_responses", [.. labels, ("responder", "all")]));
+                foreach (var stat in new[] { "mean", "p50", "p90", "p95" })
+                {
+                    Assert.True(samples.Value("helpdesk_first_response_seconds", [.. labels, ("stat", stat), ("responder", "all")]) > 0, $"FRT {stat} {channel} {window}");
+                    Assert.True(samples.Value("helpdesk_resolution_seconds", [.. labels, ("stat", stat)]) > 0, $"ART {stat} {channel} {window}");
+                }
+            }
+
+            var csat = samples.Value("helpdesk_csat_ratio", ("channel", "all"), ("window", window));
+            Assert.InRange(csat!.Value, 0.01, 1.0);
+        }
+
+        Assert.NotNull(samples.Value("helpdesk_backlog_tickets", ("channel", "all"), ("status", "open")));
+        Assert.Empty(samples.Find("helpdesk_backlog_tickets", ("status", "solved")));
+    }
+
+    [Fact]
+    public void Metrics_WindowsNest_AndChannelAllIsTheSumOfChannels()
+    {
+        var samples = MetricsText.Parse(_metrics);
+        var created = Windows.Select(w => samples.Value("helpdesk_tickets_created", ("channel", "all"), ("window", w))!.Value).ToList();
+        Assert.Equal(created.Order(), created); // 1h ≤ 24h ≤ 7d ≤ 30d
+
+        var perChannel = samples.Find("helpdesk_tickets_created", ("window", "24h")).Where(s => s.Labels["channel"] != "all").Sum(s => s.Value);
+        Assert.Equal(created[1], perChannel);
+        var whatsapp = samples.Value("helpdesk_tickets_created", ("channel", "whatsapp"), ("window", "24h"));
+        Assert.Equal(samples.Find("helpdesk_tickets_created", ("window", "24h")).Where(s => s.Labels["channel"] != "all").Max(s => s.Value), whatsapp);
+    }
+
+    [Fact]
+    public void Metrics_ReportDemoModeBuildAndSourceHealth()
+    {
+        var samples = MetricsText.Parse(_metrics);
+        Assert.Equal(1, samples.Value("kpicollector_demo_mode"));
+        Assert.Equal(1, samples.Find("kpicollector_build_info").Single().Value);
+        Assert.Equal(1, samples.Value("kpicollector_source_up", ("source", "demo"), ("platform", "simulator")));
+        var lastSuccess = samples.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "demo"))!.Value;
+        Assert.InRange(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - lastSuccess, -5, 120);
+        Assert.Equal(0, samples.Value("kpicollector_source_errors_total", ("source", "demo"), ("reason", "timeout")));
+        Assert.True(samples.Value("kpicollector_store_records", ("kind", "conversation")) > 1000);
+    }
+
+    [Fact]
+    public void Metrics_PassPromtoolCheckMetrics()
+    {
+        var (exitCode, output) = Promtool.CheckMetrics(_metrics);
+
+        Assert.True(exitCode == 0, $"promtool check metrics failed:\n{output}");
+    }
+
+    [Fact]
+    public void Metrics_HaveHelpAndTypeForEveryFamily()
+    {
+        var names = MetricsText.Parse(_metrics).Select(s => s.Name).Distinct();
+        foreach (var name in names.Where(n => n.StartsWith("helpdesk_", StringComparison.Ordinal) || n.StartsWith("kpicollector_", StringComparison.Ordinal)))
+        {
+            Assert.Contains($"# HELP {name} ", _metrics, StringComparison.Ordinal);
+            Assert.Contains($"# TYPE {name} ", _metrics, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task LandingPage_LinksToMetricsAndListsTheSourceWithItsState()
+    {
+        var html = await _host.GetAsync("/");
+
+        Assert.Contains("href=\"metrics\"", html, StringComparison.Ordinal);
+        Assert.Contains("DEMO MODE", html, StringComparison.Ordinal);
+        Assert.Contains("<td>demo</td><td>simulator</td><td><span class=\"up\">up</span>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HealthEndpoints_Answer()
+    {
+        Assert.Equal("ok\n", await _host.GetAsync("/healthz"));
+        Assert.Contains("\"ready\":true", await _host.GetAsync("/readyz"), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,221 @@
+using KpiCollector.Core.Engine;
+using KpiCollector.Core.Records;
+using KpiCollector.Storage;
+using KpiCollector.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using static KpiCollector.Tests.Support.Records;
+
+namespace KpiCollector.Tests.Storage;
+
+public sealed class SqliteStoreTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Open_CreatesTheFileAndSchema_AndReopenKeepsTheData()
+    {
+        var path = Path.Combine(_dir.Path, "nested", "store.db");
+        using (var store = Open(path))
+        {
+            store.Apply("src", Batch("cursor-1", Page(0, 3)), T0);
+        }
+
+        using var reopened = Open(path);
+        Assert.Equal("cursor-1", reopened.GetCheckpoint("src")!.Cursor);
+        Assert.Equal(3, reopened.CountRecords()["conversation"]);
+        Assert.Equal(3, reopened.ReadConversations().Count());
+    }
+
+    [Fact]
+    public void Open_UnwritablePath_NamesTheConfigurationKey()
+    {
+        var blocker = _dir.File("a-file");
+        File.WriteAllText(blocker, "");
+        using var store = new SqliteStore(Path.Combine(blocker, "store.db"), NullLogger<SqliteStore>.Instance);
+
+        var ex = Assert.Throws<InvalidOperationException>(store.Open);
+        Assert.StartsWith("KpiCollector:Store:Path: cannot open the store", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Apply_ReturnsOldAndNewVersions_AndReapplyingAPageChangesNothing()
+    {
+        using var store = Open(_dir.File("s.db"));
+        var first = store.Apply("src", Batch("c1", Page(0, 2)), T0);
+        Assert.All(first.Conversations, c => Assert.Null(c.Old));
+
+        var again = store.Apply("src", Batch("c1", Page(0, 2)), T0);
+        Assert.Empty(again.Conversations);
+
+        var updated = Page(0, 1)[0].Solved(TimeSpan.FromMinutes(5));
+        var change = Assert.Single(store.Apply("src", Batch("c2", [updated]), T0).Conversations);
+        Assert.Equal(ConversationStatus.New, change.Old!.Status);
+        Assert.Equal(ConversationStatus.Solved, change.New.Status);
+    }
+
+    [Fact]
+    public void Apply_IgnoresAVersionOlderThanTheStoredOne()
+    {
+        using var store = Open(_dir.File("s.db"));
+        var created = Page(0, 1)[0];
+        var solved = created.Solved(TimeSpan.FromMinutes(5));
+        store.Apply("src", Batch("c1", [solved]), T0);
+
+        var stale = store.Apply("src", Batch("c0", [created]), T0);
+
+        Assert.Empty(stale.Conversations);
+        Assert.Equal(ConversationStatus.Solved, store.ReadConversations().Single().Status);
+    }
+
+    [Fact]
+    public void Apply_RoundTripsEveryField()
+    {
+        using var store = Open(_dir.File("s.db"));
+        var full = Conversation("full", T0.AddTicks(12_345)) with
+        {
+            Channel = Channels.Email,
+            Status = ConversationStatus.Closed,
+            Priority = "high",
+            TicketType = "incident",
+            Team = "tech",
+            RequesterId = "cust-1",
+            AssigneeId = "agent-7",
+            FirstResponseAt = T0.AddSeconds(9),
+            FirstResponderKind = ResponderKind.Bot,
+            FirstHumanResponseAt = T0.AddMinutes(3),
+            FirstResolvedAt = T0.AddMinutes(20),
+            ResolvedAt = T0.AddMinutes(40),
+            ClosedAt = T0.AddHours(5),
+            AgentPublicReplies = 2,
+            Reopens = 1,
+            HandleTime = TimeSpan.FromSeconds(610.5),
+            WaitingOnCustomer = TimeSpan.FromMinutes(12),
+            UpdatedAt = T0.AddHours(5),
+        };
+        var survey = Csat("s1", 4, T0.AddHours(1)) with { ConversationId = "full", AgentId = "agent-7", Team = "tech" };
+
+        var applied = store.Apply("src", new SourceBatch { Conversations = [full], Surveys = [survey], Cursor = "c" }, T0);
+
+        Assert.Equal(applied.Conversations.Single().New, store.ReadConversations().Single());
+        Assert.Equal(applied.Surveys.Single().New, store.ReadSurveys().Single());
+        Assert.Equal(T0.AddMilliseconds(1), store.ReadConversations().Single().CreatedAt); // stored to the millisecond
+    }
+
+    /// <summary>
+    /// The process dies in the middle of a batch: the files on disk at that moment are copied while the batch's
+    /// transaction is open, as a kill -9 would leave them. Reopened, they hold every earlier batch and nothing of
+    /// the interrupted one; polling again from the saved cursor applies it exactly once.
+    /// </summary>
+    [Fact]
+    public async Task KilledMidBatch_LosesNothingAndAppliesNothingTwice()
+    {
+        var live = _dir.File("live.db");
+        var crashedCopy = Path.Combine(_dir.Path, "after-crash", "live.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(crashedCopy)!);
+        var batch1 = Page(0, 200);
+        var batch2 = Page(200, 300);
+
+        using (var store = Open(live))
+        {
+            store.Apply("src", Batch("cursor-1", batch1), T0);
+            using var midBatch = new SemaphoreSlim(0);
+            using var resume = new SemaphoreSlim(0);
+            var blocking = new BlockingList<Conversation>(batch2, blockAt: 50, midBatch, resume);
+            var applying = Task.Run(() => store.Apply("src", Batch("cursor-2", blocking), T0));
+
+            Assert.True(await midBatch.WaitAsync(TimeSpan.FromSeconds(30)), "the batch never reached its middle");
+            Assert.Equal(50, blocking.Yielded);
+            foreach (var suffix in new[] { "", "-wal" })
+            {
+                if (File.Exists(live + suffix))
+                {
+                    File.Copy(live + suffix, crashedCopy + suffix);
+                }
+            }
+
+            blocking.Fail = true; // the "process" dies: the transaction never commits
+            resume.Release();
+            await Assert.ThrowsAsync<IOException>(() => applying);
+        }
+
+        using var restarted = Open(crashedCopy);
+        Assert.Equal("cursor-1", restarted.GetCheckpoint("src")!.Cursor);
+        Assert.Equal(batch1.Select(c => c.ExternalId).Order(), restarted.ReadConversations().Select(c => c.ExternalId).Order());
+
+        // The source is polled again from cursor-1 and delivers the interrupted page (plus an overlap with page 1).
+        var engine = new KpiEngine(new EngineOptions(), new FakeTimeProvider(T0));
+        engine.Apply(restarted.ReadConversations().Select(c => new RecordChange<Conversation>(null, c)));
+        var replay = restarted.Apply("src", Batch("cursor-2", [.. batch1.TakeLast(50), .. batch2]), T0);
+        engine.Apply(replay.Conversations);
+
+        Assert.Equal(100, replay.Conversations.Count);
+        Assert.Equal(300, restarted.ReadConversations().Select(c => c.ExternalId).Distinct().Count());
+        Assert.Equal(300, restarted.CountRecords()["conversation"]);
+        var all = engine.Snapshot().Series.Single(s => s.Key.Channel == Channels.All).Windows.Single(w => w.Window.Name == "24h");
+        Assert.Equal(300, all[Counter.TicketsCreated]);
+    }
+
+    [Fact]
+    public void FailedBatch_RollsBackRecordsAndCursorTogether()
+    {
+        using var store = Open(_dir.File("s.db"));
+        store.Apply("src", Batch("cursor-1", Page(0, 10)), T0);
+        var broken = new BlockingList<Conversation>(Page(10, 20), blockAt: 5, null, null) { Fail = true };
+
+        Assert.Throws<IOException>(() => store.Apply("src", Batch("cursor-2", broken), T0));
+
+        Assert.Equal("cursor-1", store.GetCheckpoint("src")!.Cursor);
+        Assert.Equal(10, store.CountRecords()["conversation"]);
+        Assert.Equal(10, store.ReadConversations().Count());
+    }
+
+    private static SqliteStore Open(string path)
+    {
+        var store = new SqliteStore(path, NullLogger<SqliteStore>.Instance);
+        store.Open();
+        return store;
+    }
+
+    private static SourceBatch Batch(string cursor, IReadOnlyList<Conversation> conversations) =>
+        new() { Conversations = conversations, Cursor = cursor, Watermark = T0 };
+
+    private static List<Conversation> Page(int from, int to) =>
+        Enumerable.Range(from, to - from).Select(i => Conversation($"t{i:D5}", T0.AddMinutes(-i % 600))).ToList();
+
+    /// <summary>A page that stops in its middle (signalling the test), then either goes on or fails as the test says.</summary>
+    private sealed class BlockingList<T>(List<T> items, int blockAt, SemaphoreSlim? reached, SemaphoreSlim? resume) : IReadOnlyList<T>
+    {
+        public bool Fail { get; set; }
+
+        public int Yielded { get; private set; }
+
+        public int Count => items.Count;
+
+        public T this[int index] => items[index];
+
+        public IEnumerator<T> GetEnumerator()
+        {
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (i == blockAt)
+                {
+                    reached?.Release();
+                    resume?.Wait();
+                    if (Fail)
+                    {
+                        throw new IOException("the process died here");
+                    }
+                }
+
+                Yielded = i + 1;
+                yield return items[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}

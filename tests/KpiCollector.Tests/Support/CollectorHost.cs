@@ -1,0 +1,72 @@
+using KpiCollector.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KpiCollector.Tests.Support;
+
+/// <summary>The real collector, in process, listening on a free loopback port with its own store in a temp folder.</summary>
+internal sealed class CollectorHost : IAsyncDisposable
+{
+    private readonly TempDirectory _dir;
+
+    private CollectorHost(WebApplication app, TempDirectory dir, Uri address)
+    {
+        App = app;
+        _dir = dir;
+        Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public WebApplication App { get; }
+
+    public HttpClient Http { get; }
+
+    public string StorePath => _dir.File("store.db");
+
+    public static async Task<CollectorHost> StartAsync(IDictionary<string, string>? settings = null, Action<IServiceCollection>? configure = null)
+    {
+        var dir = new TempDirectory();
+        var args = new List<string>
+        {
+            "--urls=http://127.0.0.1:0",
+            $"--KpiCollector:Store:Path={dir.File("store.db")}",
+            "--Logging:LogLevel:Default=Warning",
+        };
+        args.AddRange((settings ?? new Dictionary<string, string>()).Select(kv => $"--{kv.Key}={kv.Value}"));
+        var app = KpiCollectorApp.Build([.. args], configure);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new CollectorHost(app, dir, new Uri(address));
+    }
+
+    public Task<string> GetAsync(string path) => Http.GetStringAsync(path);
+
+    /// <summary>Polls until the condition holds; fails the test with <paramref name="what"/> when it never does.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"Timed out after {timeout.TotalSeconds:F0} s waiting for {what}");
+    }
+
+    public Task WaitReadyAsync(TimeSpan? timeout = null) => WaitUntilAsync(
+        async () => (await Http.GetAsync("/readyz")).IsSuccessStatusCode, timeout ?? TimeSpan.FromSeconds(60), "/readyz to answer 200");
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        Http.Dispose();
+        _dir.Dispose();
+    }
+}

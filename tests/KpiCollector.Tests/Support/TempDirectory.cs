@@ -1,0 +1,23 @@
+namespace KpiCollector.Tests.Support;
+
+/// <summary>A fresh folder under the system temp directory, deleted on dispose.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kpicollector-tests", Guid.NewGuid().ToString("N"));
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a child process may still hold a file for a moment; the temp folder is cleaned by the OS anyway
+        }
+    }
+}
