@@ -1,0 +1,78 @@
+using KpiCollector.Core.Records;
+
+namespace KpiCollector.Simulator;
+
+/// <summary>
+/// The knobs of the traffic model (design.md, Simulator). The defaults describe a mid-size helpdesk: about 20,000
+/// conversations a week, WhatsApp dominant, 24 agents on shifts, a bot that deflects a quarter of what it sees.
+/// Staffing follows the arrival profile with little headroom at the peaks and none for surges, so waits, abandonment
+/// and survey scores respond to load.
+/// </summary>
+public sealed record SimulatorOptions
+{
+    /// <summary>Seed of the single <see cref="Random"/> the simulation draws from: same seed, same traffic.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Mean arrival rate over a week; the daily and weekly seasonal profile multiplies it.</summary>
+    public double ArrivalsPerHour { get; init; } = 120;
+
+    /// <summary>Headcount. The shift roster decides how many of them are online in each hour.</summary>
+    public int Agents { get; init; } = 24;
+
+    /// <summary>Simultaneous messaging conversations per agent. Email and phone take an agent's whole attention.</summary>
+    public int ChatConcurrency { get; init; } = 3;
+
+    /// <summary>Share of bot-eligible conversations (WhatsApp, chat, web) the bot resolves without a human.</summary>
+    public double BotDeflection { get; init; } = 0.25;
+
+    /// <summary>Periods of extra traffic. Staffing does not react to them, so queues build.</summary>
+    public IReadOnlyList<SimulatedSurge> Surges { get; init; } = [];
+
+    internal void Validate()
+    {
+        if (!double.IsFinite(ArrivalsPerHour) || ArrivalsPerHour < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ArrivalsPerHour), ArrivalsPerHour, "Must be a finite number >= 0.");
+        }
+
+        if (Agents < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Agents), Agents, "Must be >= 0.");
+        }
+
+        if (ChatConcurrency < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ChatConcurrency), ChatConcurrency, "Must be >= 1.");
+        }
+
+        if (!(BotDeflection is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(BotDeflection), BotDeflection, "Must be between 0 and 1.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Surges);
+        foreach (var surge in Surges)
+        {
+            ArgumentNullException.ThrowIfNull(surge, nameof(Surges));
+            if (surge.Duration < TimeSpan.Zero || !double.IsFinite(surge.Multiplier) || surge.Multiplier < 0)
+            {
+                throw new ArgumentException($"Invalid surge {surge}: duration and multiplier must be >= 0.", nameof(Surges));
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Extra traffic: during [<paramref name="Start"/>, <paramref name="Start"/> + <paramref name="Duration"/>) the
+/// arrival rate is multiplied by <paramref name="Multiplier"/> (overlapping surges multiply together).
+/// </summary>
+public sealed record SimulatedSurge(DateTimeOffset Start, TimeSpan Duration, double Multiplier)
+{
+    internal bool IsActiveAt(long utcTicks) =>
+        utcTicks >= Start.UtcTicks && utcTicks < Start.UtcTicks + Duration.Ticks;
+}
+
+/// <summary>What one <see cref="TrafficSimulation.AdvanceTo"/> call produced.</summary>
+/// <param name="Conversations">The latest version of every conversation that changed in the interval, in order of first change.</param>
+/// <param name="Surveys">The survey responses given in the interval, in time order.</param>
+public sealed record SimulationDelta(IReadOnlyList<Conversation> Conversations, IReadOnlyList<SurveyResponse> Surveys);
