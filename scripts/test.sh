@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The one test command: installs what the suite needs (Debian's prometheus package for promtool, only when it is
+# missing), builds the solution and runs every test. Ends with a plain "N passed, N failed" line; exits non-zero
+# when anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> Installing Debian packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  # The packages' services are not started here (no init system); the tests run the binaries themselves.
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+
+echo "==> dotnet test KpiCollector.sln"
+set +e
+dotnet test KpiCollector.sln --logger "trx" --results-directory "$results" --blame-hang-timeout 15m
+status=$?
+set -e
+
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+  field() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  passed=$((passed + $(field passed)))
+  failed=$((failed + $(field failed) + $(field error) + $(field timeout) + $(field aborted)))
+  skipped=$((skipped + $(field notExecuted)))
+done
+
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test exited with $status before any test failed (build error or crashed test host): see above."
+fi
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit "$status"
