@@ -3,6 +3,7 @@ using KpiCollector.Tests.Support;
 namespace KpiCollector.Tests.Hosting;
 
 /// <summary>The collector on its embedded defaults: simulator → store → engine → /metrics.</summary>
+[Collection(InProcessHostCollection.Name)]
 public sealed class DemoModeTests : IAsyncLifetime
 {
     private static readonly string[] Windows = ["1h", "24h", "7d", "30d"];

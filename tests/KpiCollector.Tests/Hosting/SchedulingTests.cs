@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KpiCollector.Tests.Hosting;
 
 /// <summary>Real Quartz scheduling with two sources, one of which throws on every poll.</summary>
+[Collection(InProcessHostCollection.Name)]
 public sealed class SchedulingTests
 {
     [Fact]

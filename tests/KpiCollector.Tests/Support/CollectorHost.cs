@@ -70,3 +70,14 @@ internal sealed class CollectorHost : IAsyncDisposable
         _dir.Dispose();
     }
 }
+
+/// <summary>
+/// In-process hosts run one at a time: Quartz logs through a process-wide provider that points at the newest host's
+/// logger factory, so a host disposed while another runs would leave the survivor's scheduler logging into a
+/// disposed factory. (One host per process, as in production, never meets this.)
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class InProcessHostCollection
+{
+    public const string Name = "in-process collector hosts";
+}
