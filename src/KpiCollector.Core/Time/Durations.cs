@@ -43,6 +43,19 @@ public static class Durations
         return true;
     }
 
+    /// <summary>Like <see cref="TryParse"/>, and also accepts zero (<c>0s</c>, <c>0m</c>, ...).</summary>
+    public static bool TryParseNonNegative(string? text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        var t = text?.Trim();
+        if (t is { Length: >= 2 } && t[..^1].All(c => c == '0') && "smhdw".Contains(char.ToLowerInvariant(t[^1]), StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        return TryParse(text, out duration);
+    }
+
     public static TimeSpan Parse(string text) =>
         TryParse(text, out var d) ? d : throw new FormatException($"'{text}' is not a duration; use {Syntax}.");
 }

@@ -142,6 +142,26 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
 
         ValidateDuration($"{key}:Backfill", sim.Backfill, failures);
         ValidateDuration($"{key}:Lag", sim.Lag, failures);
+        ValidateScenarios($"{key}:Surges", sim.Surges, isSurge: true, failures);
+        ValidateScenarios($"{key}:Outages", sim.Outages, isSurge: false, failures);
+    }
+
+    private static void ValidateScenarios(string key, List<ScenarioSettings> scenarios, bool isSurge, List<string> failures)
+    {
+        for (var i = 0; i < scenarios.Count; i++)
+        {
+            var s = scenarios[i];
+            if (!Durations.TryParseNonNegative(s.StartAfter, out _))
+            {
+                failures.Add($"{key}:{i}:StartAfter: '{s.StartAfter}' is not a duration; use 0s or {Durations.Syntax}.");
+            }
+
+            ValidateDuration($"{key}:{i}:Duration", s.Duration, failures);
+            if (isSurge && !(s.Multiplier > 0 && s.Multiplier <= 100))
+            {
+                failures.Add($"{key}:{i}:Multiplier: {s.Multiplier} is out of range; allowed: more than 0, at most 100.");
+            }
+        }
     }
 
     private static void ValidateDuration(string key, string? value, List<string> failures)

@@ -23,4 +23,27 @@ public sealed class SimulatorSettings
 
     /// <summary>How far behind real time the simulated data is complete (the watermark lag). Default <c>5s</c>.</summary>
     public string Lag { get; set; } = "5s";
+
+    /// <summary>
+    /// Load surges to play (demo and alert tests): arrivals are multiplied by <see cref="ScenarioSettings.Multiplier"/>
+    /// from <see cref="ScenarioSettings.StartAfter"/> after the collector started, for <see cref="ScenarioSettings.Duration"/>.
+    /// No agents are added, so queues build and first-response SLAs breach.
+    /// </summary>
+    public List<ScenarioSettings> Surges { get; set; } = [];
+
+    /// <summary>Simulated API outages: every poll in the interval fails with reason <c>http_5xx</c>.</summary>
+    public List<ScenarioSettings> Outages { get; set; } = [];
+}
+
+/// <summary>A scenario interval relative to the collector's start.</summary>
+public sealed class ScenarioSettings
+{
+    /// <summary>How long after start the scenario begins: <c>0s</c> (at once), <c>10m</c>, ...</summary>
+    public string StartAfter { get; set; } = "0s";
+
+    /// <summary>How long it lasts. Default <c>1h</c>.</summary>
+    public string Duration { get; set; } = "1h";
+
+    /// <summary>For surges: the arrival-rate multiplier (more than 0, at most 100). Default 3.</summary>
+    public double Multiplier { get; set; } = 3;
 }

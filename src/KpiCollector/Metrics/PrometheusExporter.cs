@@ -12,7 +12,7 @@ namespace KpiCollector.Metrics;
 /// The only code that knows prometheus-net: turns engine snapshots and source status into the gauges and counters
 /// of kpis.md. Metric names, labels and HELP texts live here and in docs/metrics.md, nowhere else.
 /// </summary>
-public sealed class PrometheusExporter
+public sealed partial class PrometheusExporter
 {
     private const string Computed = "Computed by the collector from its store on a schedule (KpiCollector:RefreshInterval).";
     private static readonly string[] KpiLabels = ["source", "platform", "channel", "window"];

@@ -13,20 +13,40 @@ namespace KpiCollector.Sources.Simulator;
 /// and resumes where the store left off. The first poll backfills <see cref="SimulatorSettings.Backfill"/> of history,
 /// one simulated hour per page.
 /// </summary>
-public sealed class SimulatorSource(string name, SimulatorSettings settings, TimeProvider time) : ISource
+public sealed class SimulatorSource : ISource
 {
     private static readonly TimeSpan PageSpan = TimeSpan.FromHours(1);
-    private readonly TimeSpan _backfill = Durations.Parse(settings.Backfill);
-    private readonly TimeSpan _lag = Durations.Parse(settings.Lag);
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _backfill;
+    private readonly TimeSpan _lag;
+    private readonly SimulatorOptions _model;
+    private readonly (DateTimeOffset Start, DateTimeOffset End)[] _outages;
     private TrafficSimulation? _simulation;
 
-    public string Name { get; } = name;
+    public SimulatorSource(string name, SimulatorSettings settings, TimeProvider time)
+    {
+        Name = name;
+        _time = time;
+        _backfill = Durations.Parse(settings.Backfill);
+        _lag = Durations.Parse(settings.Lag);
+        var started = time.GetUtcNow();
+        _model = ToModel(settings, started);
+        _outages = settings.Outages.Select(o => Interval(o, started)).ToArray();
+    }
+
+    public string Name { get; }
 
     public string Platform => Platforms.Simulator;
 
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var complete = time.GetUtcNow() - _lag;
+        var now = _time.GetUtcNow();
+        if (_outages.Any(o => now >= o.Start && now < o.End))
+        {
+            throw new SourceException(ErrorReasons.Http5xx, "simulated outage (KpiCollector:Simulator:Outages)");
+        }
+
+        var complete = now - _lag;
         var (epoch, delivered) = cursor is null ? (complete - _backfill, complete - _backfill) : ParseCursor(cursor);
         var simulation = Resume(epoch, delivered);
         while (simulation.Now < complete)
@@ -53,7 +73,7 @@ public sealed class SimulatorSource(string name, SimulatorSettings settings, Tim
             return s;
         }
 
-        _simulation = new TrafficSimulation(ToModel(settings), Name, epoch);
+        _simulation = new TrafficSimulation(_model, Name, epoch);
         if (delivered > epoch)
         {
             _simulation.AdvanceTo(delivered); // replays what was already delivered; output discarded
@@ -62,14 +82,23 @@ public sealed class SimulatorSource(string name, SimulatorSettings settings, Tim
         return _simulation;
     }
 
-    internal static SimulatorOptions ToModel(SimulatorSettings s) => new()
+    /// <summary>The traffic model; surges are placed relative to <paramref name="started"/>.</summary>
+    internal static SimulatorOptions ToModel(SimulatorSettings s, DateTimeOffset started) => new()
     {
         Seed = s.Seed,
         ArrivalsPerHour = s.ArrivalsPerHour,
         Agents = s.Agents,
         ChatConcurrency = s.ChatConcurrency,
         BotDeflection = s.BotDeflection,
+        Surges = s.Surges.Select(x => Interval(x, started)).Select((x, i) => new SimulatedSurge(x.Start, x.End - x.Start, s.Surges[i].Multiplier)).ToList(),
     };
+
+    private static (DateTimeOffset Start, DateTimeOffset End) Interval(ScenarioSettings s, DateTimeOffset started)
+    {
+        Durations.TryParseNonNegative(s.StartAfter, out var after);
+        var start = started + after;
+        return (start, start + Durations.Parse(s.Duration));
+    }
 
     internal static string FormatCursor(DateTimeOffset epoch, DateTimeOffset delivered) =>
         string.Create(CultureInfo.InvariantCulture, $"sim1:{epoch.ToUnixTimeMilliseconds()}:{delivered.ToUnixTimeMilliseconds()}");
