@@ -18,23 +18,91 @@ namespace KpiCollector.Simulator;
 /// messaging (a customer in a live conversation), then email, which waits for a quiet moment. A conversation that
 /// leaves the queue (the customer gave up) is skipped when it reaches the head.
 /// </para>
+/// <para>
+/// The pool also keeps, per agent, the time-weighted account of the current reporting period (time on shift, slots
+/// held, time without a free slot) in whole ticks, so the figures do not depend on when they are read.
+/// </para>
 /// </remarks>
 internal sealed class AgentPool
 {
     private readonly int[] _load;
     private readonly int _slots;
     private readonly Queue<WorkItem>[] _tiers = [new(), new(), new()];
+    private readonly long[] _since;
+    private readonly long[] _onlineTicks;
+    private readonly long[] _slotTicks;
+    private readonly long[] _fullTicks;
     private long _tickets;
     private int _next;
 
-    public AgentPool(int headcount, int slotsPerAgent)
+    public AgentPool(int headcount, int slotsPerAgent, long start)
     {
         _load = new int[headcount];
         _slots = slotsPerAgent;
+        _since = new long[headcount];
+        _onlineTicks = new long[headcount];
+        _slotTicks = new long[headcount];
+        _fullTicks = new long[headcount];
+        Array.Fill(_since, start);
     }
 
     /// <summary>How many agents are on shift (the first ones).</summary>
-    public int Online { get; set; }
+    public int Online { get; private set; }
+
+    /// <summary>Headcount: agents on and off shift.</summary>
+    public int Headcount => _load.Length;
+
+    /// <summary>Busy slots ÷ slots of the agents on shift, now (1 when nobody is on shift).</summary>
+    public double Utilization
+    {
+        get
+        {
+            var online = Math.Min(Online, _load.Length);
+            if (online == 0)
+            {
+                return 1;
+            }
+
+            var busy = 0;
+            for (var i = 0; i < online; i++)
+            {
+                busy += Math.Min(_load[i], _slots);
+            }
+
+            return (double)busy / (online * _slots);
+        }
+    }
+
+    /// <summary>Changes the roster at <paramref name="now"/>, after accounting for the time before it.</summary>
+    public void SetOnline(int online, long now)
+    {
+        Settle(now);
+        Online = online;
+    }
+
+    /// <summary>Brings every agent's account of the current period up to <paramref name="now"/>.</summary>
+    public void Settle(long now)
+    {
+        for (var agent = 0; agent < _load.Length; agent++)
+        {
+            Settle(agent, now);
+        }
+    }
+
+    /// <summary>
+    /// One agent's account of the current period, settled up to the last <see cref="Settle(long)"/>: time on shift,
+    /// slots held (capped at the agent's slots) integrated over that time, and time spent without a free slot.
+    /// </summary>
+    public AgentUsage Usage(int agent) =>
+        new(_onlineTicks[agent], _slotTicks[agent], _fullTicks[agent], Math.Min(_load[agent], _slots), agent < Online);
+
+    /// <summary>Starts a new reporting period: clears every agent's account (settle first).</summary>
+    public void StartPeriod()
+    {
+        Array.Clear(_onlineTicks);
+        Array.Clear(_slotTicks);
+        Array.Clear(_fullTicks);
+    }
 
     /// <summary>Puts a conversation at the back of the queue and returns the ticket of this stay in it.</summary>
     public long Enqueue(ConversationState conversation)
@@ -50,7 +118,7 @@ internal sealed class AgentPool
     /// Takes the conversation at the head of the queue if the online agents have room for it, and gives it to the
     /// agent with the most free slots (ties round-robin).
     /// </summary>
-    public bool TryDispatch(out ConversationState conversation, out int agent)
+    public bool TryDispatch(long now, out ConversationState conversation, out int agent)
     {
         conversation = null!;
         agent = -1;
@@ -93,6 +161,7 @@ internal sealed class AgentPool
         }
 
         queue.Dequeue();
+        Settle(agent, now);
         _load[agent] += need;
         _next = agent + 1;
         conversation = head.Conversation;
@@ -100,7 +169,33 @@ internal sealed class AgentPool
     }
 
     /// <summary>Frees the slots a conversation held.</summary>
-    public void Release(int agent, ConversationState conversation) => _load[agent] -= Need(conversation);
+    public void Release(int agent, ConversationState conversation, long now)
+    {
+        Settle(agent, now);
+        _load[agent] -= Need(conversation);
+    }
+
+    private void Settle(int agent, long now)
+    {
+        var elapsed = now - _since[agent];
+        if (elapsed <= 0)
+        {
+            return;
+        }
+
+        _since[agent] = now;
+        if (agent >= Online)
+        {
+            return; // off shift: finishing what it holds, outside the pool and the report
+        }
+
+        _onlineTicks[agent] += elapsed;
+        _slotTicks[agent] += Math.Min(_load[agent], _slots) * elapsed;
+        if (_load[agent] >= _slots)
+        {
+            _fullTicks[agent] += elapsed;
+        }
+    }
 
     private static int Tier(string channel) => channel switch
     {
@@ -128,3 +223,11 @@ internal sealed class AgentPool
 
     private readonly record struct WorkItem(ConversationState Conversation, long Ticket);
 }
+
+/// <summary>One agent's account of a reporting period (see <see cref="AgentPool.Usage"/>).</summary>
+/// <param name="OnlineTicks">Time on shift in the period.</param>
+/// <param name="SlotTicks">Slots held (at most the agent's slots) × time, while on shift.</param>
+/// <param name="FullTicks">Time on shift without a free slot.</param>
+/// <param name="HeldNow">Slots held now (at most the agent's slots).</param>
+/// <param name="OnShift">Whether the agent is on shift now.</param>
+internal readonly record struct AgentUsage(long OnlineTicks, long SlotTicks, long FullTicks, int HeldNow, bool OnShift);

@@ -39,6 +39,7 @@ internal sealed class ConversationState
     public string? AssigneeId { get; set; }
     public long? FirstResponseAt { get; set; }
     public ResponderKind? FirstResponderKind { get; set; }
+    public long? BotHandoffAt { get; set; }
     public long? FirstHumanResponseAt { get; set; }
     public long? FirstResolvedAt { get; set; }
     public long? ResolvedAt { get; set; }
@@ -58,6 +59,12 @@ internal sealed class ConversationState
     /// <summary>When the conversation went pending (waiting on the customer).</summary>
     public long PendingSince { get; set; }
 
+    /// <summary>When the customer message the next human reply answers was sent (the start of that wait).</summary>
+    public long AwaitingSince { get; set; }
+
+    /// <summary>How many messages the conversation has had: numbers the next message's id.</summary>
+    public int Messages { get; set; }
+
     /// <summary>The <see cref="TrafficSimulation.AdvanceTo"/> call in which it was last reported as changed.</summary>
     public long ChangedInCall { get; set; }
 
@@ -75,6 +82,7 @@ internal sealed class ConversationState
         CreatedAt = At(CreatedAt),
         FirstResponseAt = At(FirstResponseAt),
         FirstResponderKind = FirstResponderKind,
+        BotHandoffAt = At(BotHandoffAt),
         FirstHumanResponseAt = At(FirstHumanResponseAt),
         FirstResolvedAt = At(FirstResolvedAt),
         ResolvedAt = At(ResolvedAt),

@@ -74,5 +74,25 @@ public sealed record SimulatedSurge(DateTimeOffset Start, TimeSpan Duration, dou
 
 /// <summary>What one <see cref="TrafficSimulation.AdvanceTo"/> call produced.</summary>
 /// <param name="Conversations">The latest version of every conversation that changed in the interval, in order of first change.</param>
-/// <param name="Surveys">The survey responses given in the interval, in time order.</param>
-public sealed record SimulationDelta(IReadOnlyList<Conversation> Conversations, IReadOnlyList<SurveyResponse> Surveys);
+/// <param name="Surveys">
+/// The survey responses given in the interval, and the surveys offered in it that will not be answered (no score, at
+/// the offer time), in time order. One record per offer: an answered survey is only reported as its answer.
+/// </param>
+public sealed record SimulationDelta(IReadOnlyList<Conversation> Conversations, IReadOnlyList<SurveyResponse> Surveys)
+{
+    /// <summary>The messages sent in the interval, in time order. A message is reported once and never changes.</summary>
+    public IReadOnlyList<MessageEvent> Messages { get; init; } = [];
+
+    /// <summary>
+    /// Agent activity per 15-minute UTC period, for the agents on shift in it: the periods that closed in the interval,
+    /// then the open version (no end) of the period in progress at its end, which a later call replaces with the
+    /// closed version (same id).
+    /// </summary>
+    public IReadOnlyList<AgentActivity> AgentActivities { get; init; } = [];
+
+    /// <summary>The WhatsApp platform cost of each UTC hour that closed in the interval.</summary>
+    public IReadOnlyList<CostEntry> Costs { get; init; } = [];
+
+    /// <summary>The customers feed of each UTC day that closed in the interval.</summary>
+    public IReadOnlyList<CustomerCount> Customers { get; init; } = [];
+}

@@ -31,15 +31,24 @@ internal static class SurveyModel
             : mood - BotMoodPenalty;
     }
 
+    /// <summary>The kind's scale: CSAT 1–5, NPS 0–10, CES 1–7.</summary>
+    public static (double Min, double Max) Scale(SurveyKind kind) => kind switch
+    {
+        SurveyKind.Csat => (1, 5),
+        SurveyKind.Nps => (0, 10),
+        _ => (1, 7),
+    };
+
     /// <summary>A score on the kind's scale (CSAT 1–5, NPS 0–10, CES 1–7).</summary>
     public static (double Score, double Min, double Max) Answer(Random random, SurveyKind kind, double mood)
     {
         var u = mood + random.Normal();
+        var (min, max) = Scale(kind);
         return kind switch
         {
-            SurveyKind.Csat => (1 + CsatThresholds.Count(t => u >= t), 1, 5),
-            SurveyKind.Nps => (Math.Clamp(Math.Round(7.8 + 1.7 * u), 0, 10), 0, 10),
-            _ => (Math.Clamp(Math.Round(2.8 - 1.3 * u), 1, 7), 1, 7),
+            SurveyKind.Csat => (1 + CsatThresholds.Count(t => u >= t), min, max),
+            SurveyKind.Nps => (Math.Clamp(Math.Round(7.8 + 1.7 * u), min, max), min, max),
+            _ => (Math.Clamp(Math.Round(2.8 - 1.3 * u), min, max), min, max),
         };
     }
 }

@@ -5,6 +5,8 @@ namespace KpiCollector.Simulator;
 /// <summary>
 /// A deterministic discrete-event simulation of a helpdesk: customers arrive, bots answer and deflect part of them, the
 /// rest wait in a queue for agents on shifts, get handled, resolved, sometimes reopened, closed, and answer surveys.
+/// Besides conversations and surveys it reports what every KPI needs: the messages of each conversation, agent
+/// activity per 15 minutes, WhatsApp platform cost per hour and a daily customers feed.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -13,16 +15,25 @@ namespace KpiCollector.Simulator;
 /// a share of them; the rest wait for <see cref="AgentPool"/> (calls first, then messaging, then email, first come first
 /// served within each), whose roster does not grow for surges, so waits and abandonment grow with load. Every change
 /// to a conversation is a new version stamped with the simulated time of the change; survey scores worsen with
-/// waiting (<see cref="SurveyModel"/>).
+/// waiting (<see cref="SurveyModel"/>). Every resolved conversation is offered the three surveys; an offer that is
+/// not answered is reported, at the offer, with no score.
 /// </para>
 /// <para>
-/// Determinism: one <see cref="Random"/> seeded from the options, drawn from only while events run in (time, sequence)
-/// order, and every future event, the next arrival included, is scheduled when it becomes known. How the run is cut
-/// into <see cref="AdvanceTo"/> calls therefore changes nothing. No wall clock is read.
+/// Messages are immutable and reported when sent. Periodic records close on UTC clock boundaries, by an event: agent
+/// activity every 15 minutes (and an open version of the period in progress at each <see cref="AdvanceTo"/> target,
+/// replaced by the closed version later), cost every hour, customers every day. Agent figures are kept in whole ticks,
+/// so reading them at a call boundary changes nothing.
+/// </para>
+/// <para>
+/// Determinism: one <see cref="Random"/> seeded from the options for the traffic, and one for the customers feed, each
+/// drawn from only while events run in (time, sequence) order, and every future event, the next arrival included, is
+/// scheduled when it becomes known. How the run is cut into <see cref="AdvanceTo"/> calls therefore changes nothing.
+/// No wall clock is read.
 /// </para>
 /// <para>
 /// Memory stays bounded: a conversation lives only in its pending events and the agent queue, and is dropped once
-/// closed with its surveys given. Not thread-safe: one caller advances a simulation.
+/// closed with its surveys given; the periodic records keep only the period in progress. Not thread-safe: one caller
+/// advances a simulation.
 /// </para>
 /// </remarks>
 public sealed partial class TrafficSimulation
@@ -49,6 +60,10 @@ public sealed partial class TrafficSimulation
     private readonly double _maxRatePerHour;
     private readonly List<ConversationState> _changed = [];
     private readonly List<SurveyResponse> _surveys = [];
+    private readonly List<MessageEvent> _messages = [];
+    private readonly List<AgentActivity> _activities = [];
+    private readonly List<CostEntry> _costs = [];
+    private readonly List<CustomerCount> _customers = [];
     private long _sequence;
     private long _now;
     private long _call;
@@ -63,8 +78,10 @@ public sealed partial class TrafficSimulation
         _options = options;
         _source = sourceName;
         _random = new Random(options.Seed);
-        _agents = new AgentPool(options.Agents, options.ChatConcurrency);
+        _customerRandom = new Random(unchecked((options.Seed * 397) ^ CustomerSeedSalt));
+        _agents = new AgentPool(options.Agents, options.ChatConcurrency, epoch.UtcTicks);
         _agentIds = Enumerable.Range(1, options.Agents).Select(i => $"agent-{i:D2}").ToArray();
+        _agentTeams = Enumerable.Range(1, options.Agents).Select(AgentTeam).ToArray();
         _surges = [.. options.Surges]; // a copy: a list changed later must not change the traffic
         _maxRatePerHour = options.ArrivalsPerHour * Seasonality.MaxShape
             * _surges.Aggregate(1.0, (product, s) => product * Math.Max(1, s.Multiplier));
@@ -73,9 +90,13 @@ public sealed partial class TrafficSimulation
         Now = epoch;
         _now = epoch.UtcTicks;
 
-        // The roster for the first hour, and the first arrival; everything else follows from events.
-        _agents.Online = Seasonality.OnlineAgents(_now, options.Agents);
+        // The roster for the first hour, the first period end, and the first arrival; everything else follows from events.
+        _agents.SetOnline(Seasonality.OnlineAgents(_now, options.Agents), _now);
+        _periodStart = _now;
+        _hourStart = _now;
+        _customerCount = InitialCustomers;
         Schedule(NextHour(_now), new SimEvent(EventKind.Roster));
+        Schedule(NextPeriod(_now), new SimEvent(EventKind.PeriodEnd));
         ScheduleNextArrival(_now);
     }
 
@@ -88,7 +109,8 @@ public sealed partial class TrafficSimulation
     /// <summary>
     /// Runs the simulation up to and including <paramref name="until"/> (no-op when it is not after <see cref="Now"/>)
     /// and returns what happened in (previous <see cref="Now"/>, <paramref name="until"/>]: the latest version of each
-    /// conversation that changed, and the survey responses given.
+    /// conversation that changed, the survey responses given and offers left unanswered, the messages sent, the
+    /// periods that closed (agent activity, cost, customers) and the open agent activity of the period in progress.
     /// </summary>
     public SimulationDelta AdvanceTo(DateTimeOffset until)
     {
@@ -101,6 +123,10 @@ public sealed partial class TrafficSimulation
         _call++;
         _changed.Clear();
         _surveys.Clear();
+        _messages.Clear();
+        _activities.Clear();
+        _costs.Clear();
+        _customers.Clear();
         while (_events.TryPeek(out _, out var key) && key.At <= target)
         {
             var e = _events.Dequeue();
@@ -110,13 +136,20 @@ public sealed partial class TrafficSimulation
 
         _now = target;
         Now = until;
+        ReportOpenPeriod();
         var conversations = new Conversation[_changed.Count];
         for (var i = 0; i < conversations.Length; i++)
         {
             conversations[i] = _changed[i].ToRecord(_source);
         }
 
-        return new SimulationDelta(conversations, _surveys.ToArray());
+        return new SimulationDelta(conversations, _surveys.ToArray())
+        {
+            Messages = _messages.ToArray(),
+            AgentActivities = _activities.ToArray(),
+            Costs = _costs.ToArray(),
+            Customers = _customers.ToArray(),
+        };
     }
 
     private void Run(SimEvent e)
@@ -128,9 +161,13 @@ public sealed partial class TrafficSimulation
                 Arrive();
                 break;
             case EventKind.Roster:
-                _agents.Online = Seasonality.OnlineAgents(_now, _options.Agents);
+                _agents.SetOnline(Seasonality.OnlineAgents(_now, _options.Agents), _now);
                 Schedule(NextHour(_now), e);
                 Dispatch();
+                break;
+            case EventKind.PeriodEnd:
+                ClosePeriod();
+                Schedule(NextPeriod(_now), e);
                 break;
             case EventKind.BotReply:
                 BotReply(c);
@@ -149,6 +186,12 @@ public sealed partial class TrafficSimulation
                 break;
             case EventKind.CustomerReply:
                 CustomerReplies(c);
+                break;
+            case EventKind.FollowUpAsk:
+                FollowUpAsk(c);
+                break;
+            case EventKind.FollowUpReply:
+                FollowUpReply(c, e.Ticket);
                 break;
             case EventKind.Reopen:
                 Reopen(c);
@@ -175,8 +218,11 @@ public sealed partial class TrafficSimulation
             TicketType = TicketTypes.Pick(_random),
             Team = Teams.Pick(_random),
             RequesterId = $"cust-{customer + 1:D4}",
+            AwaitingSince = _now,
         };
         Changed(c);
+        CountCreated(c);
+        Message(c, MessageDirection.Inbound, AuthorKind.Customer);
 
         if (c.Channel is Channels.WhatsApp or Channels.Chat or Channels.Web)
         {
@@ -253,6 +299,8 @@ public sealed partial class TrafficSimulation
 
     private static long NextHour(long t) => t - t % TimeSpan.TicksPerHour + TimeSpan.TicksPerHour;
 
+    private static long NextPeriod(long t) => t - t % PeriodTicks + PeriodTicks;
+
     private enum EventKind
     {
         Arrival,
@@ -263,9 +311,12 @@ public sealed partial class TrafficSimulation
         Abandon,
         HandleDone,
         CustomerReply,
+        FollowUpAsk,
+        FollowUpReply,
         Reopen,
         Close,
         Survey,
+        PeriodEnd,
     }
 
     private readonly record struct SimEvent(EventKind Kind, ConversationState? Conversation = null, long Ticket = 0, SurveyResponse? Survey = null);

@@ -4,12 +4,12 @@ namespace KpiCollector.Core.Engine;
 /// What happened in one time bucket of one series: counters, and each distribution's exact count and sum with
 /// its sketch bins kept sparse (most buckets hold a handful of values).
 /// </summary>
-internal sealed class Bucket(long index)
+internal sealed class Bucket(long index, MeasureLayout layout)
 {
     public long Index { get; } = index;
-    public readonly long[] Counters = new long[Measures.CounterCount];
-    public readonly long[] DistCount = new long[Measures.DistCount];
-    public readonly long[] DistSumMs = new long[Measures.DistCount];
+    public readonly long[] Counters = new long[layout.Counters];
+    public readonly long[] DistCount = new long[layout.Dists];
+    public readonly long[] DistSumMs = new long[layout.Dists];
 
     /// <summary>Packed (dist, bin) pairs, one entry per value; duplicates allowed.</summary>
     public readonly List<int> SketchEntries = [];

@@ -1,23 +1,45 @@
 using KpiCollector.Core.Records;
+using KpiCollector.Core.Sla;
+using KpiCollector.Core.Staffing;
 
 namespace KpiCollector.Core.Engine;
 
 /// <summary>
-/// Time-bucketed KPI aggregates per series (source × channel, plus <c>channel="all"</c>). Applying a change
-/// retracts the old version's events and adds the new version's; a snapshot reads the windows' running totals,
-/// so its cost depends on the number of series and windows, never on the number of records. Pure: no I/O, and the
-/// clock comes from a <see cref="TimeProvider"/>. Thread-safe (one lock: applies and snapshots are short).
+/// Time-bucketed KPI aggregates per series (source × channel, plus <c>channel="all"</c>, optionally × team). Applying
+/// a change retracts the old version's events and adds the new version's; a snapshot reads the windows' running
+/// totals, so its cost depends on the number of series and windows, never on the number of records. Pure: no I/O,
+/// and the clock comes from a <see cref="TimeProvider"/>. Thread-safe (one lock: applies and snapshots are short).
 /// </summary>
-public sealed class KpiEngine
+public sealed partial class KpiEngine
 {
+    private static readonly KpiWindow Hour = KpiWindow.Parse("1h");
+    private static readonly KpiWindow Day = KpiWindow.Parse("24h");
+    private static readonly TimeSpan Week = TimeSpan.FromDays(7);
+    private const int BaselineWeeks = 4;
+    private const int MaxTicketTypesPerSource = 50;
+
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
-    private readonly long _bucketMs;
-    private readonly (KpiWindow Window, int Span)[] _windows;
-    private readonly int _ringSize;
-    private readonly Dictionary<SeriesKey, SeriesAggregator> _series = [];
+    private readonly TimeGrid _grid;
+    private readonly Contributions _contributions;
+    private readonly KpiWindow[] _kpiWindows;
+    private readonly int _hourIndex;
+    private readonly int _dayIndex;
+    private readonly TieredFamily<SeriesKey> _kpis;
+    private readonly TieredFamily<(SeriesKey Key, string Type)> _types;
+    private readonly TieredFamily<(string Source, string Currency, string Category)> _costs;
+    private readonly TieredFamily<(SeriesKey Key, string Policy)> _sla;
+    private readonly Dictionary<SeriesKey, SeriesState> _state = [];
+    private readonly Dictionary<string, int> _requesterIds = [];
+    private readonly Dictionary<string, HashSet<string>> _ticketTypesBySource = [];
+    private readonly Dictionary<(string Source, string Agent), int> _agentsOnline = [];
+    private readonly HashSet<string> _sourcesWithAgents = [];
+    private readonly Dictionary<string, List<CustomerCount>> _customers = [];
+    private readonly HashSet<(string Source, SurveyKind Kind)> _offersReported = [];
+    private readonly Dictionary<(string Source, string Reason), long> _rejections = [];
     private readonly List<KpiEvent> _events = [];
-    private long _current;
+    private readonly List<string> _rejected = [];
+    private readonly List<string> _rejectedBefore = [];
 
     public KpiEngine(EngineOptions options, TimeProvider time)
     {
@@ -28,31 +50,76 @@ public sealed class KpiEngine
             throw new ArgumentException("At least one window is required.", nameof(options));
         }
 
-        if (options.BucketWidth < TimeSpan.FromSeconds(1))
-        {
-            throw new ArgumentException("The bucket width must be at least one second.", nameof(options));
-        }
-
         Options = options;
         _time = time;
-        _bucketMs = (long)options.BucketWidth.TotalMilliseconds;
-        _windows = options.Windows.Select(w =>
+        _grid = new TimeGrid((long)options.BucketWidth.TotalMilliseconds, (long)options.CoarseBucketWidth.TotalMilliseconds, options.FineHorizon);
+        if (_grid.FineMs < 1000 || _grid.CoarseMs % _grid.FineMs != 0)
         {
-            var ms = (long)w.Length.TotalMilliseconds;
-            if (ms % _bucketMs != 0)
-            {
-                throw new ArgumentException($"Window {w.Name} is not a whole multiple of the bucket width {options.BucketWidth}.", nameof(options));
-            }
+            throw new ArgumentException("The bucket width must be at least one second and divide the coarse bucket width.", nameof(options));
+        }
 
-            return (w, (int)(ms / _bucketMs));
-        }).ToArray();
-        _ringSize = _windows.Max(w => w.Span);
-        _current = BucketOf(time.GetUtcNow().ToUnixTimeMilliseconds());
+        foreach (var w in options.Windows.Concat(options.SlaWindows))
+        {
+            if ((long)w.Length.TotalMilliseconds % _grid.WidthOf(w) != 0)
+            {
+                throw new ArgumentException($"Window {w.Name} is not a whole multiple of its bucket width ({TimeSpan.FromMilliseconds(_grid.WidthOf(w))}).", nameof(options));
+            }
+        }
+
+        _contributions = new Contributions(options);
+        _kpiWindows = [.. options.Windows];
+
+        // The staffing estimate needs the last hour and day even when they are not exported; the baseline needs four weeks.
+        var internalWindows = _kpiWindows.ToList();
+        _hourIndex = IndexOrAdd(internalWindows, Hour);
+        _dayIndex = IndexOrAdd(internalWindows, Day);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        _kpis = new TieredFamily<SeriesKey>(MeasureLayout.Kpis, internalWindows, _grid, now, (BaselineWeeks * Week) + Hour.Length);
+        _types = new TieredFamily<(SeriesKey, string)>(MeasureLayout.SingleCounter, _kpiWindows, _grid, now);
+        _costs = new TieredFamily<(string, string, string)>(MeasureLayout.SingleCounter, _kpiWindows, _grid, now);
+        _sla = new TieredFamily<(SeriesKey, string)>(new MeasureLayout(2, 0), [.. options.SlaWindows], _grid, now);
     }
 
     public EngineOptions Options { get; }
 
-    public void Apply(IEnumerable<RecordChange<Conversation>> changes)
+    public void Apply(IEnumerable<RecordChange<Conversation>> changes) => ApplyAll(changes, ApplyConversation);
+
+    public void Apply(IEnumerable<RecordChange<SurveyResponse>> changes) => ApplyAll(changes, ApplySurvey);
+
+    public void Apply(IEnumerable<RecordChange<MessageEvent>> changes) => ApplyAll(changes, ApplyMessage);
+
+    public void Apply(IEnumerable<RecordChange<AgentActivity>> changes) => ApplyAll(changes, ApplyAgent);
+
+    public void Apply(IEnumerable<RecordChange<CostEntry>> changes) => ApplyAll(changes, ApplyCost);
+
+    /// <summary>Adds decided SLA outcomes (never retracted: an outcome, once decided, stays).</summary>
+    public void Apply(IEnumerable<SlaOutcome> outcomes)
+    {
+        lock (_gate)
+        {
+            Advance();
+            foreach (var o in outcomes)
+            {
+                var e = new KpiEvent(o.DecidedAt.ToUnixTimeMilliseconds(), false, o.Met ? 0 : 1, 1);
+                foreach (var key in KeysOf(o.Source, o.Channel, o.Team))
+                {
+                    _sla.Apply((key, o.Policy), e, +1);
+                }
+            }
+        }
+    }
+
+    /// <summary>Replaces a source's customers feed (S, E, N, L per period).</summary>
+    public void SetCustomers(string source, IEnumerable<CustomerCount> periods)
+    {
+        lock (_gate)
+        {
+            _customers[source] = periods.OrderBy(p => p.PeriodStart).ToList();
+        }
+    }
+
+    private void ApplyAll<T>(IEnumerable<RecordChange<T>> changes, Action<T, int> apply)
+        where T : class
     {
         lock (_gate)
         {
@@ -64,162 +131,273 @@ public sealed class KpiEngine
                     continue; // a re-polled page changes nothing
                 }
 
+                _rejectedBefore.Clear();
                 if (old is not null)
                 {
-                    Apply(old, -1);
+                    apply(old, -1);
+                    _rejectedBefore.AddRange(_rejected);
                 }
 
-                Apply(current, +1);
+                apply(current, +1);
+                CountNewRejections(SourceOf(current));
             }
         }
     }
 
-    public void Apply(IEnumerable<RecordChange<SurveyResponse>> changes)
+    /// <summary>Counts a rejection when a record version newly contradicts itself (not again at every re-poll).</summary>
+    private void CountNewRejections(string source)
     {
-        lock (_gate)
+        foreach (var reason in _rejected)
         {
-            Advance();
-            foreach (var (old, current) in changes)
+            if (!_rejectedBefore.Remove(reason))
             {
-                if (old == current)
-                {
-                    continue;
-                }
-
-                if (old is not null)
-                {
-                    Apply(old, -1);
-                }
-
-                Apply(current, +1);
+                _rejections[(source, reason)] = _rejections.GetValueOrDefault((source, reason)) + 1;
             }
         }
     }
 
-    public KpiSnapshot Snapshot()
+    private void ApplyConversation(Conversation c, int sign)
     {
-        lock (_gate)
-        {
-            var now = Advance();
-            var series = new List<SeriesSnapshot>(_series.Count);
-            foreach (var aggregator in _series.Values)
-            {
-                series.Add(SnapshotOf(aggregator));
-            }
-
-            series.Sort((a, b) => Compare(a.Key, b.Key));
-            return new KpiSnapshot(now, series);
-        }
-    }
-
-    private void Apply(Conversation c, int sign)
-    {
-        _events.Clear();
-        Contributions.Of(c, _events);
+        Collect(() => _contributions.Of(c, _events, _rejected));
         var channel = Channels.Normalize(c.Channel);
-        foreach (var aggregator in SeriesOf(c.Source, channel))
+        var createdMs = c.CreatedAt.ToUnixTimeMilliseconds();
+        foreach (var key in KeysOf(c.Source, channel, c.Team))
         {
-            ApplyEvents(aggregator, sign);
+            ApplyEvents(key, sign);
+            var state = State(key);
+            if (c.RequesterId is { } requester)
+            {
+                state.Requesters.Apply(RequesterId(requester), createdMs, sign);
+            }
+
             if (!c.Status.IsEnded())
             {
-                aggregator.Backlog[(int)c.Status] += sign;
-                if (c.FirstResponseAt is null)
+                state.Backlog[(int)c.Status] += sign;
+                if (c.FirstResponseAt is null && c.FirstHumanResponseAt is null)
                 {
-                    aggregator.Unanswered += sign;
+                    state.Unanswered += sign;
+                    if (sign > 0)
+                    {
+                        state.OldestUnanswered.Add((createdMs, c.ExternalId));
+                    }
+                    else
+                    {
+                        state.OldestUnanswered.Remove((createdMs, c.ExternalId));
+                    }
                 }
+            }
+
+            state.EarliestCreatedMs = Math.Min(state.EarliestCreatedMs, createdMs);
+            if (c.TicketType is { } type && key.Channel == Channels.All)
+            {
+                _types.Apply((key, TicketTypeLabel(c.Source, type)), KpiEvent.Count(c.CreatedAt, 0), sign);
             }
         }
     }
 
-    private void Apply(SurveyResponse s, int sign)
+    private void ApplySurvey(SurveyResponse s, int sign)
+    {
+        Collect(() => _contributions.Of(s, _events, _rejected));
+        if (s.Score is null && sign > 0)
+        {
+            _offersReported.Add((s.Source, s.Kind));
+        }
+
+        foreach (var key in KeysOf(s.Source, Channels.Normalize(s.Channel), s.Team))
+        {
+            ApplyEvents(key, sign);
+        }
+    }
+
+    private void ApplyMessage(MessageEvent m, int sign)
+    {
+        Collect(() => Contributions.Of(m, _events, _rejected));
+        foreach (var key in KeysOf(m.Source, Channels.Normalize(m.Channel), null))
+        {
+            ApplyEvents(key, sign);
+        }
+    }
+
+    private void ApplyAgent(AgentActivity a, int sign)
+    {
+        Collect(() => Contributions.Of(a, _grid.FineMs, _events, _rejected));
+        _sourcesWithAgents.Add(a.Source);
+        foreach (var key in KeysOf(a.Source, Channels.All, a.Team).Where(k => k.Channel == Channels.All))
+        {
+            ApplyEvents(key, sign);
+        }
+
+        if (a.To is null && a.State is AgentState.Available or AgentState.Busy)
+        {
+            var agent = (a.Source, a.AgentId);
+            var open = _agentsOnline.GetValueOrDefault(agent) + sign;
+            if (open <= 0)
+            {
+                _agentsOnline.Remove(agent);
+            }
+            else
+            {
+                _agentsOnline[agent] = open;
+            }
+        }
+    }
+
+    private void ApplyCost(CostEntry cost, int sign)
     {
         _events.Clear();
-        Contributions.Of(s, Options.Surveys, _events);
-        if (_events.Count == 0)
+        _rejected.Clear();
+        if (cost.To < cost.From)
         {
+            _rejected.Add(RejectionReasons.InvalidInterval);
             return;
         }
 
-        foreach (var aggregator in SeriesOf(s.Source, Channels.Normalize(s.Channel)))
+        // Spread evenly over the interval, in micro-units, the rounding remainder on the last part.
+        var key = (cost.Source, cost.Currency.ToUpperInvariant(), cost.Category);
+        var total = (long)Math.Round(cost.Amount * 1_000_000m);
+        var from = cost.From.ToUnixTimeMilliseconds();
+        var to = Math.Max(cost.To.ToUnixTimeMilliseconds(), from + 1);
+        var parts = Contributions.Split(from, to, _grid.FineMs).ToList();
+        long assigned = 0;
+        for (var i = 0; i < parts.Count; i++)
         {
-            ApplyEvents(aggregator, sign);
+            var amount = i == parts.Count - 1 ? total - assigned : total * parts[i].Ms / (to - from);
+            assigned += amount;
+            _costs.Apply(key, new KpiEvent(parts[i].At, false, 0, amount), sign);
         }
     }
 
-    private void ApplyEvents(SeriesAggregator aggregator, int sign)
+    private void Collect(Action contribute)
     {
+        _events.Clear();
+        _rejected.Clear();
+        contribute();
+    }
+
+    private void ApplyEvents(SeriesKey key, int sign)
+    {
+        _kpis.Touch(key);
         foreach (var e in _events)
         {
-            aggregator.Apply(e, BucketOf(e.AtMs), sign);
+            _kpis.Apply(key, e, sign);
         }
     }
 
-    private IEnumerable<SeriesAggregator> SeriesOf(string source, string channel)
+    /// <summary>The series an event counts in: its channel and <c>all</c>; with the team breakdown, also by team and team <c>all</c>.</summary>
+    private IEnumerable<SeriesKey> KeysOf(string source, string channel, string? team)
     {
-        yield return Get(new SeriesKey(source, channel));
-        yield return Get(new SeriesKey(source, Channels.All));
-    }
-
-    private SeriesAggregator Get(SeriesKey key)
-    {
-        if (!_series.TryGetValue(key, out var aggregator))
+        if (Options.Teams.Count == 0)
         {
-            _series[key] = aggregator = new SeriesAggregator(key, _windows, _ringSize, _current);
+            yield return new SeriesKey(source, channel);
+            if (channel != Channels.All)
+            {
+                yield return new SeriesKey(source, Channels.All);
+            }
+
+            yield break;
         }
 
-        return aggregator;
+        var teamLabel = team is not null && Options.Teams.Contains(team) ? team : "other";
+        foreach (var t in new[] { teamLabel, Channels.All })
+        {
+            yield return new SeriesKey(source, channel, t);
+            if (channel != Channels.All)
+            {
+                yield return new SeriesKey(source, Channels.All, t);
+            }
+        }
+    }
+
+    private string TicketTypeLabel(string source, string type)
+    {
+        if (!_ticketTypesBySource.TryGetValue(source, out var seen))
+        {
+            _ticketTypesBySource[source] = seen = [];
+        }
+
+        if (seen.Contains(type))
+        {
+            return type;
+        }
+
+        if (seen.Count >= MaxTicketTypesPerSource)
+        {
+            return "other"; // bounded: a runaway set of types cannot blow up memory or series
+        }
+
+        seen.Add(type);
+        return type;
+    }
+
+    private SeriesState State(SeriesKey key)
+    {
+        if (!_state.TryGetValue(key, out var state))
+        {
+            _state[key] = state = new SeriesState(_kpiWindows, _grid, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+
+        return state;
+    }
+
+    private int RequesterId(string requester)
+    {
+        if (!_requesterIds.TryGetValue(requester, out var id))
+        {
+            _requesterIds[requester] = id = _requesterIds.Count;
+        }
+
+        return id;
     }
 
     private DateTimeOffset Advance()
     {
         var now = _time.GetUtcNow();
-        var bucket = BucketOf(now.ToUnixTimeMilliseconds());
-        if (bucket > _current)
+        var ms = now.ToUnixTimeMilliseconds();
+        _kpis.AdvanceTo(ms);
+        _types.AdvanceTo(ms);
+        _costs.AdvanceTo(ms);
+        _sla.AdvanceTo(ms);
+        foreach (var state in _state.Values)
         {
-            _current = bucket;
-            foreach (var aggregator in _series.Values)
-            {
-                aggregator.AdvanceTo(bucket);
-            }
+            state.Requesters.AdvanceTo(ms);
         }
 
         return now;
     }
 
-    private static SeriesSnapshot SnapshotOf(SeriesAggregator aggregator)
+    private static string SourceOf<T>(T record) => record switch
     {
-        var windows = new WindowSnapshot[aggregator.Windows.Count];
-        for (var i = 0; i < windows.Length; i++)
-        {
-            var w = aggregator.Windows[i];
-            var dists = new DistSummary[Measures.DistCount];
-            for (var d = 0; d < dists.Length; d++)
-            {
-                var count = w.DistCount[d];
-                var bins = w.Bins(d);
-                dists[d] = count <= 0 || bins is null
-                    ? default
-                    : new DistSummary(
-                        count,
-                        w.DistSumMs[d] / 1000.0 / count,
-                        QuantileSketch.Quantile(bins, count, 0.50),
-                        QuantileSketch.Quantile(bins, count, 0.90),
-                        QuantileSketch.Quantile(bins, count, 0.95));
-            }
+        Conversation c => c.Source,
+        SurveyResponse s => s.Source,
+        MessageEvent m => m.Source,
+        AgentActivity a => a.Source,
+        CostEntry e => e.Source,
+        _ => "",
+    };
 
-            windows[i] = new WindowSnapshot(w.Window, (long[])w.Counters.Clone(), dists);
+    private static int IndexOrAdd(List<KpiWindow> windows, KpiWindow w)
+    {
+        var i = windows.FindIndex(x => x.Length == w.Length);
+        if (i >= 0)
+        {
+            return i;
         }
 
-        return new SeriesSnapshot(aggregator.Key, windows, (long[])aggregator.Backlog.Clone(), aggregator.Unanswered);
+        windows.Add(w);
+        return windows.Count - 1;
     }
 
-    private long BucketOf(long unixMs) => Math.DivRem(unixMs, _bucketMs, out var rem) - (rem < 0 ? 1 : 0);
-
-    private static int Compare(SeriesKey a, SeriesKey b)
+    /// <summary>Point-in-time state of one series, and its distinct requesters per window.</summary>
+    private sealed class SeriesState(KpiWindow[] windows, TimeGrid grid, long nowMs)
     {
-        var c = string.CompareOrdinal(a.Source, b.Source);
-        if (c != 0) { return c; }
-        c = string.CompareOrdinal(a.Channel, b.Channel);
-        return c != 0 ? c : string.CompareOrdinal(a.Team, b.Team);
+        public long[] Backlog { get; } = new long[6];
+
+        public long Unanswered { get; set; }
+
+        public SortedSet<(long CreatedMs, string Id)> OldestUnanswered { get; } = [];
+
+        public long EarliestCreatedMs { get; set; } = long.MaxValue;
+
+        public TieredDistinct Requesters { get; } = new(windows, grid, nowMs);
     }
 }

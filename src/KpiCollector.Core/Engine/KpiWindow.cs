@@ -9,4 +9,10 @@ public sealed record KpiWindow(string Name, TimeSpan Length)
 
     public static IReadOnlyList<KpiWindow> Defaults { get; } =
         [Parse("1h"), Parse("24h"), Parse("7d"), Parse("30d")];
+
+    /// <summary>
+    /// The SLA windows: kpis.md's 5m, 30m, 1h, 6h, 1d, 3d, 30d plus 2h, the short window of the 1d ticket alert pair.
+    /// </summary>
+    public static IReadOnlyList<KpiWindow> SlaDefaults { get; } =
+        [Parse("5m"), Parse("30m"), Parse("1h"), Parse("2h"), Parse("6h"), Parse("1d"), Parse("3d"), Parse("30d")];
 }

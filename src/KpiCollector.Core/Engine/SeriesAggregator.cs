@@ -5,30 +5,41 @@ namespace KpiCollector.Core.Engine;
 /// total, so reading a window costs nothing and advancing the clock by k buckets costs O(k) per window.
 /// Events stamped after the current bucket wait in <see cref="_future"/> until the clock reaches them.
 /// </summary>
-internal sealed class SeriesAggregator
+internal sealed class SeriesAggregator<TKey>
 {
+    private readonly MeasureLayout _layout;
     private readonly Bucket?[] _ring;
     private readonly Dictionary<long, Bucket> _future = [];
     private readonly WindowTotals[] _windows;
     private long _current;
 
-    public SeriesAggregator(SeriesKey key, IReadOnlyList<(KpiWindow Window, int Span)> windows, int ringSize, long currentBucket)
+    public SeriesAggregator(TKey key, MeasureLayout layout, IReadOnlyList<(KpiWindow Window, int Span)> windows, int ringSize, long currentBucket)
     {
         Key = key;
+        _layout = layout;
         _ring = new Bucket?[ringSize];
-        _windows = windows.Select(w => new WindowTotals(w.Window, w.Span)).ToArray();
+        _windows = windows.Select(w => new WindowTotals(w.Window, w.Span, layout)).ToArray();
         _current = currentBucket;
     }
 
-    public SeriesKey Key { get; }
+    public TKey Key { get; }
 
     public IReadOnlyList<WindowTotals> Windows => _windows;
 
-    /// <summary>Conversations not solved or closed, by status index.</summary>
-    public long[] Backlog { get; } = new long[6];
+    /// <summary>Sum of one counter over the buckets in [from, to] (bucket indices), e.g. the same hour of past weeks.</summary>
+    public long SumCounter(int counter, long from, long to)
+    {
+        long sum = 0;
+        for (var i = Math.Max(from, _current - _ring.Length + 1); i <= Math.Min(to, _current); i++)
+        {
+            if (TryGet(i, out var bucket))
+            {
+                sum += bucket.Counters[counter];
+            }
+        }
 
-    /// <summary>Open conversations that have had no business reply yet.</summary>
-    public long Unanswered { get; set; }
+        return sum;
+    }
 
     public void Apply(in KpiEvent e, long bucketIndex, int sign)
     {
@@ -36,7 +47,7 @@ internal sealed class SeriesAggregator
         {
             if (!_future.TryGetValue(bucketIndex, out var pending))
             {
-                _future[bucketIndex] = pending = new Bucket(bucketIndex);
+                _future[bucketIndex] = pending = new Bucket(bucketIndex, _layout);
             }
 
             pending.Apply(e, sign);
@@ -52,7 +63,7 @@ internal sealed class SeriesAggregator
         var bucket = _ring[slot];
         if (bucket is null || bucket.Index != bucketIndex)
         {
-            _ring[slot] = bucket = new Bucket(bucketIndex);
+            _ring[slot] = bucket = new Bucket(bucketIndex, _layout);
         }
 
         bucket.Apply(e, sign);

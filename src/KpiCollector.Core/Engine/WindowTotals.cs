@@ -1,17 +1,17 @@
 namespace KpiCollector.Core.Engine;
 
 /// <summary>The running sum of the buckets inside one window of one series, kept up to date incrementally.</summary>
-internal sealed class WindowTotals(KpiWindow window, int bucketSpan)
+internal sealed class WindowTotals(KpiWindow window, int bucketSpan, MeasureLayout layout)
 {
     public KpiWindow Window { get; } = window;
 
     /// <summary>How many buckets the window spans, the current one included.</summary>
     public int BucketSpan { get; } = bucketSpan;
 
-    public readonly long[] Counters = new long[Measures.CounterCount];
-    public readonly long[] DistCount = new long[Measures.DistCount];
-    public readonly long[] DistSumMs = new long[Measures.DistCount];
-    private readonly int[]?[] _bins = new int[]?[Measures.DistCount];
+    public readonly long[] Counters = new long[layout.Counters];
+    public readonly long[] DistCount = new long[layout.Dists];
+    public readonly long[] DistSumMs = new long[layout.Dists];
+    private readonly int[]?[] _bins = new int[]?[layout.Dists];
 
     public int[]? Bins(int dist) => _bins[dist];
 

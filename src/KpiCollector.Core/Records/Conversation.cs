@@ -19,6 +19,10 @@ public sealed record Conversation
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? FirstResponseAt { get; init; }
     public ResponderKind? FirstResponderKind { get; init; }
+
+    /// <summary>When a bot handed the conversation to the human queue: the start of the customer's wait for a live agent.</summary>
+    public DateTimeOffset? BotHandoffAt { get; init; }
+
     public DateTimeOffset? FirstHumanResponseAt { get; init; }
     public DateTimeOffset? FirstResolvedAt { get; init; }
     public DateTimeOffset? ResolvedAt { get; init; }
@@ -27,5 +31,12 @@ public sealed record Conversation
     public int? Reopens { get; init; }
     public TimeSpan? HandleTime { get; init; }
     public TimeSpan? WaitingOnCustomer { get; init; }
+
+    /// <summary>The conversation's CSAT answer, joined in by the store from survey responses (for the quality score).</summary>
+    public SurveyScore? Csat { get; init; }
+
     public required DateTimeOffset UpdatedAt { get; init; }
 }
+
+/// <summary>A survey score with the scale it was given on.</summary>
+public readonly record struct SurveyScore(double Score, double ScaleMin, double ScaleMax);

@@ -1,5 +1,4 @@
 using KpiCollector.Core.Engine;
-using KpiCollector.Core.Time;
 using Microsoft.Extensions.Options;
 
 namespace KpiCollector.Configuration;
@@ -17,14 +16,6 @@ public static class ConfigurationServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The engine's view of the validated options.</summary>
-    public static EngineOptions ToEngineOptions(this KpiCollectorOptions options) => new()
-    {
-        Windows = options.Windows.Select(KpiWindow.Parse).ToList(),
-        BucketWidth = Durations.Parse(options.BucketWidth),
-        Surveys = new SurveyScoring { CsatSatisfiedThreshold = options.Surveys.CsatSatisfiedThreshold },
-    };
-
     /// <summary>
     /// Lists cannot be emptied or replaced well through the binder, so windows get explicit rules: absent means the
     /// defaults; a plain string (handy in an environment variable) is a comma-separated list; an empty string is an
@@ -32,15 +23,25 @@ public static class ConfigurationServiceCollectionExtensions
     /// </summary>
     private static void ApplyWindowDefaults(KpiCollectorOptions options, IConfiguration configuration)
     {
-        var section = configuration.GetSection($"{KpiCollectorOptions.SectionName}:Windows");
+        options.Windows = WindowList(configuration, "Windows", options.Windows, KpiWindow.Defaults);
+        options.Sla.Windows = WindowList(configuration, "Sla:Windows", options.Sla.Windows, KpiWindow.SlaDefaults);
+        if (!configuration.GetSection($"{KpiCollectorOptions.SectionName}:Sla:Policies").Exists())
+        {
+            options.Sla.Policies = SlaOptions.Defaults;
+        }
+    }
+
+    private static List<string> WindowList(IConfiguration configuration, string key, List<string> bound, IReadOnlyList<KpiWindow> defaults)
+    {
+        var section = configuration.GetSection($"{KpiCollectorOptions.SectionName}:{key}");
         if (section.GetChildren().Any())
         {
-            return;
+            return bound;
         }
 
-        options.Windows = section.Value switch
+        return section.Value switch
         {
-            null => KpiWindow.Defaults.Select(w => w.Name).ToList(),
+            null => defaults.Select(w => w.Name).ToList(),
             var text => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
         };
     }

@@ -28,6 +28,17 @@ public sealed class KpiCollectorOptions
 
     public SurveyOptions Surveys { get; set; } = new();
 
+    public SlaOptions Sla { get; set; } = new();
+
+    public KpiOptions Kpis { get; set; } = new();
+
+    public StaffingOptions Staffing { get; set; } = new();
+
+    public CostOptions Costs { get; set; } = new();
+
+    /// <summary>Granularity of windows longer than a day. Default <c>10m</c>.</summary>
+    public string CoarseBucketWidth { get; set; } = "10m";
+
     /// <summary>True when no source is configured and the collector runs on simulated data.</summary>
     public bool DemoMode => Sources.Count == 0;
 }
@@ -42,4 +53,12 @@ public sealed class SurveyOptions
 {
     /// <summary>CSAT scores at or above this are satisfied. Default: the top two points of each response's scale.</summary>
     public double? CsatSatisfiedThreshold { get; set; }
+
+    /// <summary>The CES scale scores are reported on. Default 1 to 7.</summary>
+    public double CesScaleMin { get; set; } = 1;
+
+    public double CesScaleMax { get; set; } = 7;
+
+    /// <summary>True (default) when a low CES score means low effort.</summary>
+    public bool CesLowIsEasy { get; set; } = true;
 }

@@ -16,8 +16,17 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
     public ValidateOptionsResult Validate(string? name, KpiCollectorOptions options)
     {
         var failures = new List<string>();
-        ValidateWindows(options, failures);
         ValidateDuration($"{S}:BucketWidth", options.BucketWidth, failures);
+        ValidateDuration($"{S}:CoarseBucketWidth", options.CoarseBucketWidth, failures);
+        if (Durations.TryParse(options.BucketWidth, out var fine) && Durations.TryParse(options.CoarseBucketWidth, out var coarse) && coarse.Ticks % fine.Ticks != 0)
+        {
+            failures.Add($"{S}:CoarseBucketWidth: '{options.CoarseBucketWidth}' must be a whole multiple of {S}:BucketWidth ({options.BucketWidth}).");
+        }
+
+        ValidateWindows($"{S}:Windows", options.Windows, options, failures);
+        ValidateWindows($"{S}:Sla:Windows", options.Sla.Windows, options, failures);
+        ValidateSla(options.Sla, failures);
+        ValidateKpis(options, failures);
         ValidateDuration($"{S}:RefreshInterval", options.RefreshInterval, failures);
         if (string.IsNullOrWhiteSpace(options.Store.Path))
         {
@@ -34,30 +43,138 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static void ValidateWindows(KpiCollectorOptions options, List<string> failures)
+    private static void ValidateWindows(string key, List<string> windows, KpiCollectorOptions options, List<string> failures)
     {
-        if (options.Windows.Count == 0)
+        if (windows.Count == 0)
         {
-            failures.Add($"{S}:Windows: the window list is empty; give at least one window, e.g. [\"1h\", \"24h\", \"7d\", \"30d\"].");
+            failures.Add($"{key}: the window list is empty; give at least one window, e.g. [\"1h\", \"24h\", \"7d\", \"30d\"].");
             return;
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
-        Durations.TryParse(options.BucketWidth, out var bucket);
-        for (var i = 0; i < options.Windows.Count; i++)
+        Durations.TryParse(options.BucketWidth, out var fine);
+        Durations.TryParse(options.CoarseBucketWidth, out var coarse);
+        for (var i = 0; i < windows.Count; i++)
         {
-            var text = options.Windows[i];
+            var text = windows[i];
             if (!Durations.TryParse(text, out var window))
             {
-                failures.Add($"{S}:Windows:{i}: '{text}' is not a window; use {Durations.Syntax}.");
+                failures.Add($"{key}:{i}: '{text}' is not a window; use {Durations.Syntax}.");
             }
             else if (!names.Add(text.Trim()))
             {
-                failures.Add($"{S}:Windows:{i}: '{text}' is listed twice; each window must be unique.");
+                failures.Add($"{key}:{i}: '{text}' is listed twice; each window must be unique.");
             }
-            else if (bucket > TimeSpan.Zero && window.Ticks % bucket.Ticks != 0)
+            else if (window <= TimeSpan.FromDays(1) && fine > TimeSpan.Zero && window.Ticks % fine.Ticks != 0)
             {
-                failures.Add($"{S}:Windows:{i}: '{text}' is not a whole multiple of {S}:BucketWidth ({options.BucketWidth}).");
+                failures.Add($"{key}:{i}: '{text}' is not a whole multiple of {S}:BucketWidth ({options.BucketWidth}).");
+            }
+            else if (window > TimeSpan.FromDays(1) && coarse > TimeSpan.Zero && window.Ticks % coarse.Ticks != 0)
+            {
+                failures.Add($"{key}:{i}: '{text}' is longer than a day and not a whole multiple of {S}:CoarseBucketWidth ({options.CoarseBucketWidth}).");
+            }
+        }
+    }
+
+    private static void ValidateSla(SlaOptions sla, List<string> failures)
+    {
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < sla.Policies.Count; i++)
+        {
+            var p = sla.Policies[i];
+            var key = $"{S}:Sla:Policies:{i}";
+            if (!PolicyName().IsMatch(p.Name ?? ""))
+            {
+                failures.Add($"{key}:Name: '{p.Name}' is not a valid policy name; use 1-64 lower-case letters, digits or '_', starting with a letter.");
+            }
+            else if (names.TryGetValue(p.Name!, out var first))
+            {
+                failures.Add($"{key}:Name: '{p.Name}' is already used by {S}:Sla:Policies:{first}; policy names must be unique.");
+            }
+            else
+            {
+                names[p.Name!] = i;
+            }
+
+            if (OptionsMapping.ParseMetric(p.Metric) is null)
+            {
+                failures.Add($"{key}:Metric: '{p.Metric}' is not an SLA metric; allowed values: first_response, next_response, resolution.");
+            }
+
+            ValidateDuration($"{key}:Threshold", p.Threshold, failures);
+            if (!(p.Objective > 0 && p.Objective < 1))
+            {
+                failures.Add($"{key}:Objective: {p.Objective} is out of range; allowed: more than 0 and less than 1 (e.g. 0.95).");
+            }
+
+            if (p.AtRiskLead is not null)
+            {
+                ValidateDuration($"{key}:AtRiskLead", p.AtRiskLead, failures);
+            }
+
+            for (var c = 0; c < p.Channels.Count; c++)
+            {
+                if (!Core.Records.Channels.Known.Contains(p.Channels[c]))
+                {
+                    failures.Add($"{key}:Channels:{c}: '{p.Channels[c]}' is not a channel; allowed values: {string.Join(", ", Core.Records.Channels.Known)}.");
+                }
+            }
+
+            if (p.Calendar is not null && OptionsMapping.ToCalendar(p.Calendar, out var error) is null)
+            {
+                failures.Add($"{key}:Calendar:{error}");
+            }
+        }
+    }
+
+    private static void ValidateKpis(KpiCollectorOptions o, List<string> failures)
+    {
+        if (!(o.Surveys.CesScaleMax > o.Surveys.CesScaleMin))
+        {
+            failures.Add($"{S}:Surveys:CesScaleMax: {o.Surveys.CesScaleMax} must be greater than {S}:Surveys:CesScaleMin ({o.Surveys.CesScaleMin}).");
+        }
+
+        if (o.Kpis.FcrMaxReplies is < 0 or > 100)
+        {
+            failures.Add($"{S}:Kpis:FcrMaxReplies: {o.Kpis.FcrMaxReplies} is out of range; allowed: 0 to 100.");
+        }
+
+        if (o.Kpis.TicketTypesTopN is < 1 or > 50)
+        {
+            failures.Add($"{S}:Kpis:TicketTypesTopN: {o.Kpis.TicketTypesTopN} is out of range; allowed: 1 to 50.");
+        }
+
+        if (o.Kpis.Teams.Count > 50)
+        {
+            failures.Add($"{S}:Kpis:Teams: {o.Kpis.Teams.Count} teams; at most 50 (each multiplies the exported series).");
+        }
+
+        var q = o.Kpis.Quality;
+        if (new[] { q.FirstResponseWeight, q.ResolutionWeight, q.FirstContactResolutionWeight, q.SatisfiedWeight }.Any(w => w < 0))
+        {
+            failures.Add($"{S}:Kpis:Quality: weights must be 0 or more.");
+        }
+
+        if (o.Staffing.Concurrency is <= 0 or > 20)
+        {
+            failures.Add($"{S}:Staffing:Concurrency: {o.Staffing.Concurrency} is out of range; allowed: more than 0, at most 20.");
+        }
+
+        if (!CurrencyCode().IsMatch(o.Costs.Currency ?? ""))
+        {
+            failures.Add($"{S}:Costs:Currency: '{o.Costs.Currency}' is not an ISO 4217 code such as EUR or USD.");
+        }
+
+        if (o.Costs.StaffPerAgentHour < 0)
+        {
+            failures.Add($"{S}:Costs:StaffPerAgentHour: {o.Costs.StaffPerAgentHour} must be 0 or more.");
+        }
+
+        for (var i = 0; i < o.Costs.Fixed.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(o.Costs.Fixed[i].Name) || o.Costs.Fixed[i].MonthlyAmount < 0)
+            {
+                failures.Add($"{S}:Costs:Fixed:{i}: needs a Name and a MonthlyAmount of 0 or more.");
             }
         }
     }
@@ -174,4 +291,10 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
 
     [GeneratedRegex("^[a-z][a-z0-9_-]{0,63}$")]
     private static partial Regex SourceName();
+
+    [GeneratedRegex("^[a-z][a-z0-9_]{0,63}$")]
+    private static partial Regex PolicyName();
+
+    [GeneratedRegex("^[A-Za-z]{3}$")]
+    private static partial Regex CurrencyCode();
 }

@@ -24,6 +24,9 @@ public sealed class SimulatorSettings
     /// <summary>How far behind real time the simulated data is complete (the watermark lag). Default <c>5s</c>.</summary>
     public string Lag { get; set; } = "5s";
 
+    /// <summary>In demo mode, the staff cost per agent-hour when KpiCollector:Costs:StaffPerAgentHour is unset. Default 25.</summary>
+    public decimal StaffCostPerAgentHour { get; set; } = 25;
+
     /// <summary>
     /// Load surges to play (demo and alert tests): arrivals are multiplied by <see cref="ScenarioSettings.Multiplier"/>
     /// from <see cref="ScenarioSettings.StartAfter"/> after the collector started, for <see cref="ScenarioSettings.Duration"/>.

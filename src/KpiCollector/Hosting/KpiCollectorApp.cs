@@ -1,5 +1,7 @@
 using KpiCollector.Configuration;
 using KpiCollector.Core.Engine;
+using KpiCollector.Core.Sla;
+using KpiCollector.Pipeline;
 using KpiCollector.Endpoints;
 using KpiCollector.Jobs;
 using KpiCollector.Metrics;
@@ -43,12 +45,22 @@ public static class KpiCollectorApp
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value;
-            return new SourceRegistry(sp.GetRequiredService<ISourceFactory>().Create(options), options.DemoMode);
+            var registry = new SourceRegistry(sp.GetRequiredService<ISourceFactory>().Create(options), options.DemoMode);
+            var now = sp.GetRequiredService<TimeProvider>().GetUtcNow();
+            foreach (var status in registry.Statuses)
+            {
+                status.PollInterval = PollSchedule.IntervalOf(options.Sources.FirstOrDefault(s => s.Name == status.Name), now);
+            }
+
+            return registry;
         });
         services.AddSingleton<SqliteStore>();
         services.AddSingleton(sp => new KpiEngine(
             sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value.ToEngineOptions(),
             sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new SlaEvaluator(sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value.ToSlaPolicies()));
+        services.AddSingleton<LiveObservations>();
+        services.AddSingleton<IngestPipeline>();
         services.AddSingleton(_ => Prometheus.Metrics.NewCustomRegistry());
         services.AddSingleton<PrometheusExporter>();
         services.AddSingleton<KpiRefresher>();

@@ -1,20 +1,24 @@
-using KpiCollector.Core.Engine;
-using KpiCollector.Core.Records;
+using KpiCollector.Configuration;
+using KpiCollector.Core.Time;
 using KpiCollector.Metrics;
+using KpiCollector.Pipeline;
 using KpiCollector.Sources;
 using KpiCollector.Storage;
+using Microsoft.Extensions.Options;
 
 namespace KpiCollector.Hosting;
 
 /// <summary>
 /// First thing at start, before any job runs: opens the store (creating or upgrading its schema), rebuilds the
-/// engine from every stored record, publishes the KPIs once, and says loudly when this is demo mode.
+/// engine and the SLA clocks from every stored record, publishes the KPIs once, and says loudly when this is demo
+/// mode or when a configured window cannot work.
 /// </summary>
 public sealed class StartupService(
     SqliteStore store,
-    KpiEngine engine,
+    IngestPipeline pipeline,
     SourceRegistry sources,
     KpiRefresher refresher,
+    IOptions<KpiCollectorOptions> options,
     ILogger<StartupService> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -24,29 +28,34 @@ public sealed class StartupService(
             Log.DemoMode(logger);
         }
 
+        WarnAboutShortSlaWindows();
         store.Open();
+        var watermarks = new Dictionary<string, DateTimeOffset?>();
         foreach (var status in sources.Statuses)
         {
             status.Restore(store.GetCheckpoint(status.Name)?.Watermark);
+            watermarks[status.Name] = status.Watermark;
         }
 
         var started = TimeProvider.System.GetTimestamp();
-        var conversations = 0L;
-        var surveys = 0L;
-        engine.Apply(store.ReadConversations().Select(c =>
-        {
-            conversations++;
-            return new RecordChange<Conversation>(null, c);
-        }));
-        engine.Apply(store.ReadSurveys().Select(s =>
-        {
-            surveys++;
-            return new RecordChange<SurveyResponse>(null, s);
-        }));
+        var (conversations, others) = pipeline.Rebuild(watermarks);
         refresher.Refresh();
-        Log.EngineRebuilt(logger, conversations, surveys, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
+        Log.EngineRebuilt(logger, conversations, others, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>A burn-rate window shorter than two polls only ever sees one poll's data (kpis.md section 5).</summary>
+    private void WarnAboutShortSlaWindows()
+    {
+        var longestInterval = sources.Statuses.Select(s => s.PollInterval ?? TimeSpan.Zero).DefaultIfEmpty(TimeSpan.Zero).Max();
+        foreach (var window in options.Value.Sla.Windows)
+        {
+            if (Durations.TryParse(window, out var w) && w < 2 * longestInterval)
+            {
+                Log.ShortSlaWindow(logger, window, longestInterval);
+            }
+        }
+    }
 }

@@ -41,7 +41,7 @@ public sealed class ScheduleJobsService(
             }
             else
             {
-                var interval = Durations.Parse(settings?.Interval ?? "1m");
+                var interval = PollSchedule.IntervalOf(settings, DateTimeOffset.UtcNow);
                 trigger = trigger.WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().WithMisfireHandlingInstructionNextWithRemainingCount());
                 Log.SourceScheduled(logger, source.Name, source.Platform, $"every {interval}");
             }

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using KpiCollector.Core.Engine;
+using KpiCollector.Core.Sla;
 
 namespace KpiCollector.Metrics;
 
-/// <summary>Takes an engine snapshot and publishes it: what the refresh job and a finished poll call.</summary>
-public sealed class KpiRefresher(KpiEngine engine, PrometheusExporter exporter)
+/// <summary>Takes an engine snapshot and the running SLA clocks and publishes them: what the refresh job and a finished poll call.</summary>
+public sealed class KpiRefresher(KpiEngine engine, SlaEvaluator sla, PrometheusExporter exporter, TimeProvider time)
 {
     private readonly Lock _gate = new();
 
@@ -14,7 +15,7 @@ public sealed class KpiRefresher(KpiEngine engine, PrometheusExporter exporter)
         {
             var started = Stopwatch.GetTimestamp();
             var snapshot = engine.Snapshot();
-            exporter.PublishKpis(snapshot);
+            exporter.Publish(snapshot, sla.Open(time.GetUtcNow()));
             exporter.RecordRefreshDuration(Stopwatch.GetElapsedTime(started));
         }
     }

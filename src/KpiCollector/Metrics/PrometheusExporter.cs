@@ -1,77 +1,96 @@
 using System.Reflection;
+using KpiCollector.Configuration;
 using KpiCollector.Core.Engine;
-using KpiCollector.Core.Records;
+using KpiCollector.Core.Sla;
+using KpiCollector.Pipeline;
 using KpiCollector.Sources;
 using KpiCollector.Storage;
+using Microsoft.Extensions.Options;
 using Prometheus;
-using Counter = KpiCollector.Core.Engine.Counter;
 
 namespace KpiCollector.Metrics;
 
 /// <summary>
-/// The only code that knows prometheus-net: turns engine snapshots and source status into the gauges and counters
-/// of kpis.md. Metric names, labels and HELP texts live here and in docs/metrics.md, nowhere else.
+/// The only code that knows prometheus-net: turns engine snapshots, SLA state and source status into the gauges,
+/// counters and histogram of kpis.md. Metric names, labels and HELP texts live here and in docs/metrics.md.
 /// </summary>
 public sealed partial class PrometheusExporter
 {
     private const string Computed = "Computed by the collector from its store on a schedule (KpiCollector:RefreshInterval).";
-    private static readonly string[] KpiLabels = ["source", "platform", "channel", "window"];
 
+    private readonly MetricFactory _f;
     private readonly SourceRegistry _sources;
     private readonly SqliteStore _store;
+    private readonly LiveObservations _live;
+    private readonly KpiCollectorOptions _options;
+    private readonly bool _teams;
     private readonly Lock _publishGate = new();
+    private readonly List<GaugeFamily> _families = [];
+    private readonly HashSet<(string Source, string Reason)> _loggedRejections = [];
+    private readonly ILogger<PrometheusExporter> _logger;
 
-    private readonly GaugeFamily _created;
-    private readonly GaugeFamily _resolved;
-    private readonly GaugeFamily _backlog;
-    private readonly GaugeFamily _unanswered;
-    private readonly GaugeFamily _firstResponseSeconds;
-    private readonly GaugeFamily _firstResponses;
-    private readonly GaugeFamily _resolutionSeconds;
-    private readonly GaugeFamily _csat;
     private readonly Gauge _refreshDuration;
-
     private readonly Gauge _sourceUp;
     private readonly Gauge _lastSuccess;
     private readonly Gauge _watermark;
     private readonly Gauge _pollDuration;
+    private readonly Gauge _pollInterval;
     private readonly Prometheus.Counter _errors;
     private readonly Prometheus.Counter _ingested;
+    private readonly Prometheus.Counter _rejected;
     private readonly Gauge _storeRecords;
+    private readonly Prometheus.Counter _slaEvents;
+    private readonly Prometheus.Counter _slaBreaches;
+    private readonly Histogram _firstResponseDuration;
 
-    public PrometheusExporter(CollectorRegistry registry, SourceRegistry sources, SqliteStore store)
+    public PrometheusExporter(
+        CollectorRegistry registry,
+        SourceRegistry sources,
+        SqliteStore store,
+        LiveObservations live,
+        SlaEvaluator sla,
+        IOptions<KpiCollectorOptions> options,
+        ILogger<PrometheusExporter> logger)
     {
         _sources = sources;
         _store = store;
-        var f = Prometheus.Metrics.WithCustomRegistry(registry);
+        _live = live;
+        _options = options.Value;
+        _logger = logger;
+        _teams = _options.Kpis.Teams.Count > 0;
+        _f = Prometheus.Metrics.WithCustomRegistry(registry);
+        CreateKpiFamilies();
+        CreateSlaFamilies(sla.Policies);
 
-        _created = Family(f, "helpdesk_tickets_created", "Conversations created in the window (count), at created_at.", KpiLabels);
-        _resolved = Family(f, "helpdesk_tickets_resolved", "Conversations resolved in the window and still solved or closed (count), at resolved_at.", KpiLabels);
-        _backlog = Family(f, "helpdesk_backlog_tickets", "Conversations not solved or closed now, by status (count; no window).", ["source", "platform", "channel", "status"]);
-        _unanswered = Family(f, "helpdesk_unanswered_tickets", "Open conversations with no business reply yet (count; no window).", ["source", "platform", "channel"]);
-        _firstResponseSeconds = Family(f, "helpdesk_first_response_seconds", "First response time: first_response_at - created_at (seconds), mean and percentiles, by responder (all, bot, human = time to the first human reply), at the reply time.", [.. KpiLabels, "stat", "responder"]);
-        _firstResponses = Family(f, "helpdesk_first_responses", "First responses given in the window (count), by responder, at the reply time.", [.. KpiLabels, "responder"]);
-        _resolutionSeconds = Family(f, "helpdesk_resolution_seconds", "Resolution time: resolved_at - created_at (seconds), mean and percentiles, at resolved_at.", [.. KpiLabels, "stat"]);
-        _csat = Family(f, "helpdesk_csat_ratio", "CSAT: survey responses at or above the satisfied threshold / responses (ratio 0-1), at responded_at. Absent without responses.", KpiLabels);
-        _refreshDuration = f.CreateGauge("kpicollector_kpi_refresh_duration_seconds", "Duration of the last KPI refresh (seconds).");
-
-        f.CreateGauge("kpicollector_build_info", "Build information; always 1.", "version")
-            .WithLabels(Version).Set(1);
-        f.CreateGauge("kpicollector_demo_mode", "1 when the collector runs on simulated data because no source is configured, else 0.")
+        _refreshDuration = _f.CreateGauge("kpicollector_kpi_refresh_duration_seconds", "Duration of the last KPI refresh (seconds).");
+        _f.CreateGauge("kpicollector_build_info", "Build information; always 1.", "version").WithLabels(Version).Set(1);
+        _f.CreateGauge("kpicollector_demo_mode", "1 when the collector runs on simulated data because no source is configured, else 0.")
             .Set(sources.DemoMode ? 1 : 0);
-        _sourceUp = f.CreateGauge("kpicollector_source_up", "1 if the source's last poll succeeded, 0 if it failed; absent before the first poll.", "source", "platform");
-        _lastSuccess = f.CreateGauge("kpicollector_source_last_success_timestamp_seconds", "Time of the source's last successful poll (Unix seconds).", "source");
-        _watermark = f.CreateGauge("kpicollector_source_watermark_timestamp_seconds", "The source's data is complete up to this time (Unix seconds).", "source");
-        _pollDuration = f.CreateGauge("kpicollector_source_poll_duration_seconds", "Duration of the source's last poll (seconds).", "source");
-        _errors = f.CreateCounter("kpicollector_source_errors_total", "Failed polls by reason: timeout, http_5xx, rate_limited, auth, parse, other.", "source", "reason");
-        _ingested = f.CreateCounter("kpicollector_records_ingested_total", "Records applied to the store and the engine (created or changed), by kind.", "source", "kind");
-        _storeRecords = f.CreateGauge("kpicollector_store_records", "Records in the store, by kind.", "kind");
+        _sourceUp = _f.CreateGauge("kpicollector_source_up", "1 if the source's last poll succeeded, 0 if it failed; absent before the first poll.", "source", "platform");
+        _lastSuccess = _f.CreateGauge("kpicollector_source_last_success_timestamp_seconds", "Time of the source's last successful poll (Unix seconds).", "source");
+        _watermark = _f.CreateGauge("kpicollector_source_watermark_timestamp_seconds", "The source's data is complete up to this time (Unix seconds).", "source");
+        _pollDuration = _f.CreateGauge("kpicollector_source_poll_duration_seconds", "Duration of the source's last poll (seconds).", "source");
+        _pollInterval = _f.CreateGauge("kpicollector_source_poll_interval_seconds", "The source's configured poll interval (seconds; for cron schedules, the gap between the next two firings).", "source");
+        _errors = _f.CreateCounter("kpicollector_source_errors_total", "Failed polls by reason: timeout, http_5xx, rate_limited, auth, parse, other.", "source", "reason");
+        _ingested = _f.CreateCounter("kpicollector_records_ingested_total", "Records applied to the store and the engine (created or changed), by kind.", "source", "kind");
+        _rejected = _f.CreateCounter("kpicollector_records_rejected_total", "Record versions excluded from the KPIs they would distort because they contradict themselves, by reason.", "source", "reason");
+        _storeRecords = _f.CreateGauge("kpicollector_store_records", "Records in the store, by kind (conversation, survey, other).", "kind");
+        _slaEvents = _f.CreateCounter("helpdesk_sla_events_total", "SLA outcomes decided (met or breached) since the collector started, counting only outcomes decided within the last hour when learned (a backfill does not count).", "source", "platform", "channel", "sla");
+        _slaBreaches = _f.CreateCounter("helpdesk_sla_breaches_total", "SLA outcomes decided as breached since the collector started (same rule as helpdesk_sla_events_total).", "source", "platform", "channel", "sla");
+        _firstResponseDuration = _f.CreateHistogram("helpdesk_first_response_duration_seconds",
+            "First response times (seconds) observed live since the collector started, one per conversation, with a bucket boundary at every first-response SLA threshold.",
+            new HistogramConfiguration { LabelNames = ["source", "platform", "channel"], Buckets = FirstResponseBuckets(sla.Policies) });
 
         foreach (var status in sources.Statuses)
         {
             foreach (var reason in ErrorReasons.All)
             {
                 _errors.WithLabels(status.Name, reason);
+            }
+
+            foreach (var reason in RejectionReasons.All)
+            {
+                _rejected.WithLabels(status.Name, reason);
             }
         }
 
@@ -82,62 +101,32 @@ public sealed partial class PrometheusExporter
         typeof(PrometheusExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? "unknown";
 
-    /// <summary>Replaces every KPI series with the snapshot's values.</summary>
-    public void PublishKpis(KpiSnapshot snapshot)
+    /// <summary>Replaces every KPI and SLA series with the snapshot's values.</summary>
+    public void Publish(KpiSnapshot snapshot, IReadOnlyList<SlaOpenCount> open)
     {
         lock (_publishGate)
         {
-            foreach (var series in snapshot.Series)
-            {
-                var (source, channel) = (series.Key.Source, series.Key.Channel);
-                var platform = PlatformOf(source);
-                for (var i = 0; i < ConversationStatuses.Backlog.Count; i++)
-                {
-                    var status = ConversationStatuses.Backlog[i];
-                    _backlog.Set(series.BacklogByStatus[(int)status], source, platform, channel, status.ToLabel());
-                }
-
-                _unanswered.Set(series.Unanswered, source, platform, channel);
-                foreach (var w in series.Windows)
-                {
-                    string[] labels = [source, platform, channel, w.Window.Name];
-                    _created.Set(w[Counter.TicketsCreated], labels);
-                    _resolved.Set(w[Counter.TicketsResolved], labels);
-                    PublishDurations(_firstResponseSeconds, w[Dist.FirstResponseAll], [.. labels], "all");
-                    PublishDurations(_firstResponseSeconds, w[Dist.FirstResponseBot], [.. labels], "bot");
-                    PublishDurations(_firstResponseSeconds, w[Dist.FirstResponseHuman], [.. labels], "human");
-                    _firstResponses.Set(w[Dist.FirstResponseAll].Count, [.. labels, "all"]);
-                    _firstResponses.Set(w[Dist.FirstResponseBot].Count, [.. labels, "bot"]);
-                    _firstResponses.Set(w[Dist.FirstResponseHuman].Count, [.. labels, "human"]);
-                    PublishDurations(_resolutionSeconds, w[Dist.Resolution], labels, null);
-                    _csat.SetIfDefined(w.CsatRatio, labels);
-                }
-            }
-
-            foreach (var family in new[] { _created, _resolved, _backlog, _unanswered, _firstResponseSeconds, _firstResponses, _resolutionSeconds, _csat })
+            PublishKpis(snapshot);
+            PublishSla(snapshot, open);
+            foreach (var family in _families)
             {
                 family.Commit();
+            }
+
+            foreach (var ((source, reason), count) in snapshot.Rejections)
+            {
+                _rejected.WithLabels(source, reason).IncTo(count);
+                if (_loggedRejections.Add((source, reason)))
+                {
+                    Log.RecordsRejected(_logger, source, reason);
+                }
             }
         }
     }
 
     public void RecordRefreshDuration(TimeSpan duration) => _refreshDuration.Set(duration.TotalSeconds);
 
-    private static void PublishDurations(GaugeFamily family, DistSummary d, string[] labels, string? responder)
-    {
-        if (d.Count == 0)
-        {
-            return; // undefined without observations: absent, never 0
-        }
-
-        string[] Labels(string stat) => responder is null ? [.. labels, stat] : [.. labels, stat, responder];
-        family.Set(d.MeanSeconds, Labels("mean"));
-        family.Set(d.P50Seconds, Labels("p50"));
-        family.Set(d.P90Seconds, Labels("p90"));
-        family.Set(d.P95Seconds, Labels("p95"));
-    }
-
-    /// <summary>Source health is cheap to read, so it is brought up to date at every scrape.</summary>
+    /// <summary>Source health and live counters are cheap to read, so they are brought up to date at every scrape.</summary>
     private void PublishHealth()
     {
         foreach (var s in _sources.Statuses)
@@ -162,6 +151,11 @@ public sealed partial class PrometheusExporter
                 _pollDuration.WithLabels(s.Name).Set(duration.TotalSeconds);
             }
 
+            if (s.PollInterval is { } interval)
+            {
+                _pollInterval.WithLabels(s.Name).Set(interval.TotalSeconds);
+            }
+
             foreach (var (reason, count) in s.ErrorsByReason)
             {
                 _errors.WithLabels(s.Name, reason).IncTo(count);
@@ -173,6 +167,17 @@ public sealed partial class PrometheusExporter
             }
         }
 
+        foreach (var ((source, channel, policy), (events, breaches)) in _live.Outcomes)
+        {
+            _slaEvents.WithLabels(source, PlatformOf(source), channel, policy).IncTo(events);
+            _slaBreaches.WithLabels(source, PlatformOf(source), channel, policy).IncTo(breaches);
+        }
+
+        foreach (var (source, channel, seconds) in _live.DrainFirstResponses())
+        {
+            _firstResponseDuration.WithLabels(source, PlatformOf(source), channel).Observe(seconds);
+        }
+
         if (_store.IsOpen)
         {
             foreach (var (kind, count) in _store.CountRecords())
@@ -182,8 +187,24 @@ public sealed partial class PrometheusExporter
         }
     }
 
-    private string PlatformOf(string source) => _sources.StatusOf(source).Platform;
+    private static double[] FirstResponseBuckets(IEnumerable<SlaPolicy> policies) =>
+        new double[] { 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400, 86400 }
+            .Concat(policies.Where(p => p.Metric == SlaMetric.FirstResponse).Select(p => p.Threshold.TotalSeconds))
+            .Distinct().Order().ToArray();
 
-    private static GaugeFamily Family(IMetricFactory f, string name, string help, string[] labels) =>
-        new(f.CreateGauge(name, $"{help} {Computed}", labels));
+    private string PlatformOf(string source) => _sources.TryStatusOf(source)?.Platform ?? "unknown";
+
+    private GaugeFamily Family(string name, string help, params string[] labels)
+    {
+        var family = new GaugeFamily(_f.CreateGauge(name, $"{help} {Computed}", labels));
+        _families.Add(family);
+        return family;
+    }
+
+    /// <summary>The labels of a per-series metric: source, platform, channel, then team when the team breakdown is on.</summary>
+    private string[] SeriesLabels(params string[] more) => _teams ? ["source", "platform", "channel", "team", .. more] : ["source", "platform", "channel", .. more];
+
+    private string[] SeriesValues(SeriesKey key, params string[] more) => _teams
+        ? [key.Source, PlatformOf(key.Source), key.Channel, key.Team ?? "all", .. more]
+        : [key.Source, PlatformOf(key.Source), key.Channel, .. more];
 }

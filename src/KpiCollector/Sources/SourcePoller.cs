@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using KpiCollector.Core.Engine;
 using KpiCollector.Metrics;
+using KpiCollector.Pipeline;
 using KpiCollector.Storage;
 
 namespace KpiCollector.Sources;
@@ -12,7 +12,7 @@ namespace KpiCollector.Sources;
 /// </summary>
 public sealed class SourcePoller(
     SqliteStore store,
-    KpiEngine engine,
+    IngestPipeline pipeline,
     SourceRegistry sources,
     KpiRefresher refresher,
     TimeProvider time,
@@ -33,13 +33,11 @@ public sealed class SourcePoller(
             var cursor = store.GetCheckpoint(source.Name)?.Cursor;
             await foreach (var batch in source.PollAsync(cursor, ct).WithCancellation(ct))
             {
-                var applied = store.Apply(source.Name, batch, time.GetUtcNow());
-                engine.Apply(applied.Conversations);
-                engine.Apply(applied.Surveys);
-                status.RecordIngested(applied.Conversations.Count, applied.Surveys.Count);
+                var applied = pipeline.Ingest(source.Name, batch);
+                status.RecordIngested(applied.Conversations.Count, applied.Surveys.Count, applied.Count - applied.Conversations.Count - applied.Surveys.Count);
                 status.RecordWatermark(batch.Watermark);
                 pages++;
-                changed += applied.Conversations.Count + applied.Surveys.Count;
+                changed += applied.Count;
             }
 
             status.RecordSuccess(time.GetUtcNow(), Stopwatch.GetElapsedTime(started));

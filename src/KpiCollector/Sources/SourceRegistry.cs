@@ -21,4 +21,6 @@ public sealed class SourceRegistry
     public ISource Get(string name) => _byName[name].Source;
 
     public SourceStatus StatusOf(string name) => _byName[name].Status;
+
+    public SourceStatus? TryStatusOf(string name) => _byName.TryGetValue(name, out var entry) ? entry.Status : null;
 }

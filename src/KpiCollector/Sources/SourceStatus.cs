@@ -8,7 +8,7 @@ public sealed class SourceStatus(string name, string platform)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, long> _errors = ErrorReasons.All.ToDictionary(r => r, _ => 0L);
-    private readonly Dictionary<string, long> _ingested = new() { ["conversation"] = 0, ["survey"] = 0 };
+    private readonly Dictionary<string, long> _ingested = new() { ["conversation"] = 0, ["survey"] = 0, ["other"] = 0 };
 
     public string Name { get; } = name;
 
@@ -24,6 +24,9 @@ public sealed class SourceStatus(string name, string platform)
     public DateTimeOffset? Watermark { get; private set; }
 
     public TimeSpan? LastDuration { get; private set; }
+
+    /// <summary>The configured poll interval (for cron schedules, the gap between the next two firings).</summary>
+    public TimeSpan? PollInterval { get; set; }
 
     public string? LastErrorReason { get; private set; }
 
@@ -41,12 +44,13 @@ public sealed class SourceStatus(string name, string platform)
         get { lock (_gate) { return new Dictionary<string, long>(_ingested); } }
     }
 
-    public void RecordIngested(int conversations, int surveys)
+    public void RecordIngested(int conversations, int surveys, int others = 0)
     {
         lock (_gate)
         {
             _ingested["conversation"] += conversations;
             _ingested["survey"] += surveys;
+            _ingested["other"] += others;
         }
     }
 

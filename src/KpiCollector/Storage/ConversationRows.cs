@@ -9,7 +9,7 @@ internal static class ConversationRows
     public const string Columns =
         "source, external_id, channel, status, priority, ticket_type, team, requester_id, assignee_id, created_at, " +
         "first_response_at, first_responder_kind, first_human_response_at, first_resolved_at, resolved_at, closed_at, " +
-        "agent_public_replies, reopens, handle_ms, waiting_on_customer_ms, updated_at";
+        "agent_public_replies, reopens, handle_ms, waiting_on_customer_ms, updated_at, bot_handoff_at, csat_score, csat_min, csat_max";
 
     public const string SurveyColumns =
         "source, external_id, conversation_id, kind, score, scale_min, scale_max, responded_at, channel, agent_id, team";
@@ -21,6 +21,7 @@ internal static class ConversationRows
         CreatedAt = Ms(c.CreatedAt),
         FirstResponseAt = Ms(c.FirstResponseAt),
         FirstHumanResponseAt = Ms(c.FirstHumanResponseAt),
+        BotHandoffAt = Ms(c.BotHandoffAt),
         FirstResolvedAt = Ms(c.FirstResolvedAt),
         ResolvedAt = Ms(c.ResolvedAt),
         ClosedAt = Ms(c.ClosedAt),
@@ -58,6 +59,10 @@ internal static class ConversationRows
         p["$handle_ms"].Value = c.HandleTime is { } h ? (long)h.TotalMilliseconds : DBNull.Value;
         p["$waiting_on_customer_ms"].Value = c.WaitingOnCustomer is { } w ? (long)w.TotalMilliseconds : DBNull.Value;
         p["$updated_at"].Value = c.UpdatedAt.ToUnixTimeMilliseconds();
+        p["$bot_handoff_at"].Value = Db(c.BotHandoffAt);
+        p["$csat_score"].Value = c.Csat is { } csat ? csat.Score : DBNull.Value;
+        p["$csat_min"].Value = c.Csat is { } min ? min.ScaleMin : DBNull.Value;
+        p["$csat_max"].Value = c.Csat is { } max ? max.ScaleMax : DBNull.Value;
     }
 
     public static Conversation Read(SqliteDataReader r) => new()
@@ -83,6 +88,8 @@ internal static class ConversationRows
         HandleTime = r.IsDBNull(18) ? null : TimeSpan.FromMilliseconds(r.GetInt64(18)),
         WaitingOnCustomer = r.IsDBNull(19) ? null : TimeSpan.FromMilliseconds(r.GetInt64(19)),
         UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(20)),
+        BotHandoffAt = Time(r, 21),
+        Csat = r.IsDBNull(22) ? null : new SurveyScore(r.GetDouble(22), r.GetDouble(23), r.GetDouble(24)),
     };
 
     public static void Bind(SqliteParameterCollection p, SurveyResponse s)
@@ -91,7 +98,7 @@ internal static class ConversationRows
         p["$external_id"].Value = s.ExternalId;
         p["$conversation_id"].Value = (object?)s.ConversationId ?? DBNull.Value;
         p["$kind"].Value = (int)s.Kind;
-        p["$score"].Value = s.Score;
+        p["$score"].Value = s.Score is { } score ? score : DBNull.Value;
         p["$scale_min"].Value = s.ScaleMin;
         p["$scale_max"].Value = s.ScaleMax;
         p["$responded_at"].Value = s.RespondedAt.ToUnixTimeMilliseconds();
@@ -106,7 +113,7 @@ internal static class ConversationRows
         ExternalId = r.GetString(1),
         ConversationId = Str(r, 2),
         Kind = (SurveyKind)r.GetInt32(3),
-        Score = r.GetDouble(4),
+        Score = r.IsDBNull(4) ? null : r.GetDouble(4),
         ScaleMin = r.GetDouble(5),
         ScaleMax = r.GetDouble(6),
         RespondedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)),

@@ -57,6 +57,52 @@ internal static class Schema
             saved_at INTEGER NOT NULL
         );
         """,
+
+        // 2: the rest of the records (JSON payloads), SLA outcomes, the bot hand-off and the CSAT join on
+        // conversations, and survey offers without a score.
+        """
+        ALTER TABLE conversations ADD COLUMN bot_handoff_at INTEGER;
+        ALTER TABLE conversations ADD COLUMN csat_score REAL;
+        ALTER TABLE conversations ADD COLUMN csat_min REAL;
+        ALTER TABLE conversations ADD COLUMN csat_max REAL;
+        CREATE TABLE surveys_v2 (
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            conversation_id TEXT,
+            kind INTEGER NOT NULL,
+            score REAL,
+            scale_min REAL NOT NULL,
+            scale_max REAL NOT NULL,
+            responded_at INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            agent_id TEXT,
+            team TEXT,
+            PRIMARY KEY (source, external_id)
+        ) WITHOUT ROWID;
+        INSERT INTO surveys_v2 SELECT * FROM surveys;
+        DROP TABLE surveys;
+        ALTER TABLE surveys_v2 RENAME TO surveys;
+        CREATE INDEX surveys_by_conversation ON surveys (source, conversation_id);
+        CREATE TABLE records (
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            PRIMARY KEY (kind, source, external_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE sla_outcomes (
+            policy TEXT NOT NULL,
+            source TEXT NOT NULL,
+            conversation_id TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            met INTEGER NOT NULL,
+            decided_at INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            team TEXT,
+            recorded_at INTEGER NOT NULL,
+            PRIMARY KEY (policy, source, conversation_id, start)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -1,5 +1,7 @@
+using System.Globalization;
 using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
+using KpiCollector.Core.Sla;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +12,7 @@ namespace KpiCollector.Storage;
 /// transaction, so a crash never loses a page nor applies it twice. One connection, serialized by a lock: SQLite
 /// writes one transaction at a time anyway, and batches are short.
 /// </summary>
-public sealed class SqliteStore : IDisposable
+public sealed partial class SqliteStore : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly string _path;
@@ -18,6 +20,7 @@ public sealed class SqliteStore : IDisposable
     private SqliteConnection? _connection;
     private long _conversationCount;
     private long _surveyCount;
+    private long _recordCount;
 
     public SqliteStore(IOptions<KpiCollectorOptions> options, ILogger<SqliteStore> logger)
         : this(options.Value.Store.Path, logger)
@@ -59,6 +62,7 @@ public sealed class SqliteStore : IDisposable
                 _connection = connection;
                 _conversationCount = Scalar("SELECT COUNT(*) FROM conversations;");
                 _surveyCount = Scalar("SELECT COUNT(*) FROM surveys;");
+                _recordCount = Scalar("SELECT COUNT(*) FROM records;");
                 Log.StoreOpened(_logger, _path, found, Schema.LatestVersion);
             }
             catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
@@ -85,16 +89,27 @@ public sealed class SqliteStore : IDisposable
     }
 
     /// <summary>
-    /// Upserts the batch's records and saves its cursor, all or nothing. A record older than the stored version
-    /// (by <c>UpdatedAt</c>) is ignored, and one equal to it yields no change, so re-polling a page changes nothing.
+    /// Upserts the batch's records and saves its cursor, all or nothing. A conversation older than the stored version
+    /// (by <c>UpdatedAt</c>) is ignored, and a record equal to the stored one yields no change, so re-polling a page
+    /// changes nothing. <paramref name="decide"/> sees the changes before the commit; the SLA outcomes it returns are
+    /// recorded in the same transaction (each identity once: see <see cref="AppliedBatch.NewOutcomes"/>).
     /// </summary>
-    public AppliedBatch Apply(string source, SourceBatch batch, DateTimeOffset savedAt)
+    public AppliedBatch Apply(string source, SourceBatch batch, DateTimeOffset savedAt, Func<AppliedBatch, IEnumerable<SlaOutcome>>? decide = null)
     {
         lock (_gate)
         {
             using var tx = Connection.BeginTransaction();
-            var conversations = UpsertConversations(source, batch.Conversations, tx);
             var surveys = UpsertSurveys(source, batch.Surveys, tx);
+            var conversations = UpsertConversations(source, batch.Conversations, tx);
+            conversations.AddRange(JoinCsat(source, surveys, conversations, tx));
+            var applied = new AppliedBatch(conversations, surveys)
+            {
+                Messages = UpsertRecords(RecordKinds.Message, source, batch.Messages, m => m.ExternalId, tx),
+                AgentActivities = UpsertRecords(RecordKinds.AgentActivity, source, batch.AgentActivities, a => a.ExternalId, tx),
+                Costs = UpsertRecords(RecordKinds.Cost, source, batch.Costs, c => c.ExternalId, tx),
+                Customers = UpsertRecords(RecordKinds.Customers, source, batch.Customers, c => c.PeriodStart.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), tx),
+            };
+            var outcomes = decide is null ? [] : InsertOutcomes(decide(applied), savedAt, tx);
             using (var cmd = Connection.CreateCommand())
             {
                 cmd.Transaction = tx;
@@ -112,7 +127,26 @@ public sealed class SqliteStore : IDisposable
             tx.Commit();
             _conversationCount += conversations.Count(c => c.Old is null);
             _surveyCount += surveys.Count(c => c.Old is null);
-            return new AppliedBatch(conversations, surveys);
+            _recordCount += applied.Messages.Count(c => c.Old is null) + applied.AgentActivities.Count(c => c.Old is null)
+                + applied.Costs.Count(c => c.Old is null) + applied.Customers.Count(c => c.Old is null);
+            return applied with { NewOutcomes = outcomes };
+        }
+    }
+
+    /// <summary>Records SLA outcomes decided outside a batch (breaches at the deadline); returns the ones not recorded before.</summary>
+    public IReadOnlyList<SlaOutcome> RecordOutcomes(IReadOnlyCollection<SlaOutcome> outcomes, DateTimeOffset recordedAt)
+    {
+        if (outcomes.Count == 0)
+        {
+            return [];
+        }
+
+        lock (_gate)
+        {
+            using var tx = Connection.BeginTransaction();
+            var inserted = InsertOutcomes(outcomes, recordedAt, tx);
+            tx.Commit();
+            return inserted;
         }
     }
 
@@ -123,12 +157,24 @@ public sealed class SqliteStore : IDisposable
     public IEnumerable<SurveyResponse> ReadSurveys() =>
         ReadAll($"SELECT {ConversationRows.SurveyColumns} FROM surveys;", ConversationRows.ReadSurvey);
 
+    public IEnumerable<MessageEvent> ReadMessages() => ReadRecords<MessageEvent>(RecordKinds.Message);
+
+    public IEnumerable<AgentActivity> ReadAgentActivities() => ReadRecords<AgentActivity>(RecordKinds.AgentActivity);
+
+    public IEnumerable<CostEntry> ReadCosts() => ReadRecords<CostEntry>(RecordKinds.Cost);
+
+    public IEnumerable<CustomerCount> ReadCustomers(string? source = null) =>
+        ReadRecords<CustomerCount>(RecordKinds.Customers).Where(c => source is null || c.Source == source);
+
+    public IEnumerable<SlaOutcome> ReadOutcomes() =>
+        ReadAll("SELECT policy, source, conversation_id, start, met, decided_at, channel, team FROM sla_outcomes;", SlaRows.Read);
+
     /// <summary>Row counts by kind (<c>conversation</c>, <c>survey</c>), counted at open and kept up to date by <see cref="Apply"/>.</summary>
     public IReadOnlyDictionary<string, long> CountRecords()
     {
         lock (_gate)
         {
-            return new Dictionary<string, long> { ["conversation"] = _conversationCount, ["survey"] = _surveyCount };
+            return new Dictionary<string, long> { ["conversation"] = _conversationCount, ["survey"] = _surveyCount, ["other"] = _recordCount };
         }
     }
 
@@ -180,6 +226,8 @@ public sealed class SqliteStore : IDisposable
                 }
             }
 
+            // The CSAT answer is joined in by the store (from survey responses); a source's version never carries it.
+            current = current with { Csat = current.Csat ?? (old is not null ? old.Csat : StoredCsat(source, current.ExternalId, tx)) };
             if (old is not null && (old.UpdatedAt > current.UpdatedAt || old == current))
             {
                 continue; // stale or identical: nothing changes
@@ -280,4 +328,15 @@ public sealed class SqliteStore : IDisposable
 public sealed record SourceCheckpoint(string Cursor, DateTimeOffset? Watermark);
 
 /// <summary>What a committed batch changed, for the engine to retract and add.</summary>
-public sealed record AppliedBatch(IReadOnlyList<RecordChange<Conversation>> Conversations, IReadOnlyList<RecordChange<SurveyResponse>> Surveys);
+public sealed record AppliedBatch(IReadOnlyList<RecordChange<Conversation>> Conversations, IReadOnlyList<RecordChange<SurveyResponse>> Surveys)
+{
+    public IReadOnlyList<RecordChange<MessageEvent>> Messages { get; init; } = [];
+    public IReadOnlyList<RecordChange<AgentActivity>> AgentActivities { get; init; } = [];
+    public IReadOnlyList<RecordChange<CostEntry>> Costs { get; init; } = [];
+    public IReadOnlyList<RecordChange<CustomerCount>> Customers { get; init; } = [];
+
+    /// <summary>SLA outcomes recorded by this batch for the first time.</summary>
+    public IReadOnlyList<SlaOutcome> NewOutcomes { get; init; } = [];
+
+    public int Count => Conversations.Count + Surveys.Count + Messages.Count + AgentActivities.Count + Costs.Count + Customers.Count;
+}

@@ -29,7 +29,7 @@ public sealed class KpiEnginePropertyTests
             BucketWidth = TimeSpan.FromMinutes(1),
         };
         var engine = new KpiEngine(options, clock);
-        var reference = new ReferenceKpis(options.BucketWidth);
+        var reference = new ReferenceKpis(options);
         var conversations = new Dictionary<string, Conversation>();
         var surveys = new Dictionary<string, SurveyResponse>();
 
@@ -40,7 +40,10 @@ public sealed class KpiEnginePropertyTests
             if (op < 4 || conversations.Count == 0)
             {
                 var id = $"c{step}";
-                var c = Records.Conversation(id, now - TimeSpan.FromMinutes(random.Next(-3, 600)), ChannelPool[random.Next(ChannelPool.Length)]);
+                var c = Records.Conversation(id, now - TimeSpan.FromMinutes(random.Next(-3, 600)), ChannelPool[random.Next(ChannelPool.Length)]) with
+                {
+                    RequesterId = random.Next(3) == 0 ? null : $"customer-{random.Next(25)}",
+                };
                 Upsert(engine, conversations, c);
             }
             else if (op < 8)
@@ -52,6 +55,7 @@ public sealed class KpiEnginePropertyTests
             {
                 var id = $"s{random.Next(60)}"; // ids repeat: an answer can be revised
                 var s = Records.Csat(id, random.Next(1, 6), now - TimeSpan.FromMinutes(random.Next(0, 200)), ChannelPool[random.Next(ChannelPool.Length)]);
+                s = random.Next(5) == 0 ? s with { Score = null } : s; // an offer not answered
                 surveys.TryGetValue(id, out var oldSurvey);
                 engine.Apply([new RecordChange<SurveyResponse>(oldSurvey, s)]);
                 surveys[id] = s;
@@ -81,6 +85,7 @@ public sealed class KpiEnginePropertyTests
             1 => c with { FirstHumanResponseAt = c.CreatedAt + after, Status = ConversationStatus.Open },
             2 => c.Solved(after),
             3 => c with { Status = ConversationStatus.Open, Reopens = (c.Reopens ?? 0) + 1 },
+            4 when random.Next(2) == 0 => c with { Status = ConversationStatus.Closed, ClosedAt = c.CreatedAt + after, UpdatedAt = c.CreatedAt + after },
             _ => c with { Status = (ConversationStatus)random.Next(6), Channel = ChannelPool[random.Next(ChannelPool.Length)] },
         };
     }
@@ -104,6 +109,10 @@ public sealed class KpiEnginePropertyTests
                 var (responses, satisfied) = reference.Csat(ss, channel, now, length);
                 Assert.Equal(responses, w[Counter.CsatResponses]);
                 Assert.Equal(satisfied, w[Counter.CsatSatisfied]);
+                var (ended, abandoned) = reference.Abandonment(cs, channel, now, length);
+                Assert.Equal(ended, w[Counter.Ended]);
+                Assert.Equal(abandoned, w[Counter.Abandoned]);
+                Assert.Equal(reference.DistinctRequesters(cs, channel, now, length), w.DistinctRequesters);
                 AssertDist(reference.ResolutionTimes(cs, channel, now, length), w[Dist.Resolution]);
                 AssertDist(reference.FirstResponseTimes(cs, channel, "all", now, length), w[Dist.FirstResponseAll]);
                 AssertDist(reference.FirstResponseTimes(cs, channel, "bot", now, length), w[Dist.FirstResponseBot]);

@@ -8,14 +8,17 @@ namespace KpiCollector.Tests.Support;
 /// it filters every record against the window on each call. The engine must agree with it exactly (counts, means)
 /// and within 1 % (percentiles).
 /// </summary>
-internal sealed class ReferenceKpis(TimeSpan bucketWidth, SurveyScoring? scoring = null)
+internal sealed class ReferenceKpis(EngineOptions options)
 {
-    private readonly SurveyScoring _scoring = scoring ?? new SurveyScoring();
+    private readonly SurveyScoring _scoring = options.Surveys;
 
-    /// <summary>Window W at time now holds event times whose bucket is one of the last W/width buckets up to now's bucket.</summary>
+    /// <summary>
+    /// Window W at time now holds event times whose bucket is one of the last W/width buckets up to now's bucket,
+    /// the width being the fine one up to a day and the coarse one beyond.
+    /// </summary>
     public bool InWindow(DateTimeOffset at, DateTimeOffset now, TimeSpan window)
     {
-        var width = (long)bucketWidth.TotalMilliseconds;
+        var width = (long)(window > options.FineHorizon ? options.CoarseBucketWidth : options.BucketWidth).TotalMilliseconds;
         var b = Floor(at.ToUnixTimeMilliseconds(), width);
         var c = Floor(now.ToUnixTimeMilliseconds(), width);
         return b <= c && b > c - (long)(window.TotalMilliseconds / width);
@@ -55,9 +58,22 @@ internal sealed class ReferenceKpis(TimeSpan bucketWidth, SurveyScoring? scoring
     public (long Responses, long Satisfied) Csat(IEnumerable<SurveyResponse> ss, string? channel, DateTimeOffset now, TimeSpan w)
     {
         var inWindow = ss.Where(s => s.Kind == SurveyKind.Csat && (channel is null || s.Channel == channel)
-            && s.Score >= s.ScaleMin && s.Score <= s.ScaleMax && InWindow(s.RespondedAt, now, w)).ToList();
+            && s.Score is { } score && score >= s.ScaleMin && score <= s.ScaleMax && InWindow(s.RespondedAt, now, w)).ToList();
         return (inWindow.Count, inWindow.Count(s => s.Score >= _scoring.CsatThreshold(s.ScaleMin, s.ScaleMax)));
     }
+
+    /// <summary>Conversations that ended (at resolved_at, else closed_at) in the window, and those abandoned.</summary>
+    public (long Ended, long Abandoned) Abandonment(IEnumerable<Conversation> cs, string? channel, DateTimeOffset now, TimeSpan w)
+    {
+        var ended = Of(cs, channel).Where(c => c.Status is ConversationStatus.Solved or ConversationStatus.Closed
+            && (c.ResolvedAt ?? c.ClosedAt ?? c.UpdatedAt) is var end && end >= c.CreatedAt && InWindow(end, now, w)).ToList();
+        var abandoned = ended.Count(c => c.FirstHumanResponseAt is null && c.FirstResponderKind != ResponderKind.Human
+            && !(c.Status == ConversationStatus.Solved && c.FirstResponderKind == ResponderKind.Bot));
+        return (ended.Count, abandoned);
+    }
+
+    public long DistinctRequesters(IEnumerable<Conversation> cs, string? channel, DateTimeOffset now, TimeSpan w) =>
+        Of(cs, channel).Where(c => c.RequesterId is not null && InWindow(c.CreatedAt, now, w)).Select(c => c.RequesterId).Distinct().Count();
 
     public long Backlog(IEnumerable<Conversation> cs, string? channel, ConversationStatus status) =>
         Of(cs, channel).Count(c => c.Status == status);

@@ -58,6 +58,10 @@ public sealed class SimulatorSource : ISource
             {
                 Conversations = delta.Conversations,
                 Surveys = delta.Surveys,
+                Messages = delta.Messages,
+                AgentActivities = delta.AgentActivities,
+                Costs = delta.Costs,
+                Customers = delta.Customers,
                 Cursor = FormatCursor(epoch, until),
                 Watermark = until,
             };

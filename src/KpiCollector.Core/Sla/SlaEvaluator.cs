@@ -1,0 +1,245 @@
+using KpiCollector.Core.Records;
+
+namespace KpiCollector.Core.Sla;
+
+/// <summary>
+/// Decides SLA outcomes (kpis.md section 5) and tracks the clocks still running.
+/// <list type="bullet">
+/// <item><see cref="Decide(Conversation, List{SlaOutcome})"/> is pure: what a record version settles by itself — met when
+/// the stop came within the deadline, breached (at the deadline) when it came after. The store records these in the
+/// same transaction as the batch.</item>
+/// <item><see cref="Track(RecordChange{Conversation})"/> keeps the clocks that have not stopped, and
+/// <see cref="Advance"/> breaches those whose deadline the source's watermark has passed: only then is it known
+/// that no reply came in time (a reply before the deadline that is not yet polled is not a breach).</item>
+/// </list>
+/// Proposals may repeat (after a restart, say); the store keeps the first, so each clock is decided once.
+/// </summary>
+public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<ClockKey, Clock> _clocks = [];
+    private readonly Dictionary<string, SortedSet<(long DeadlineMs, ClockKey Key)>> _undecided = [];
+
+    public IReadOnlyList<SlaPolicy> Policies { get; } = policies;
+
+    /// <summary>Outcomes this conversation version settles on its own (no watermark needed).</summary>
+    public void Decide(Conversation c, List<SlaOutcome> into)
+    {
+        foreach (var (policy, start, stop) in ClocksOf(c))
+        {
+            if (stop is not { } s)
+            {
+                // Ended without a stop: breached if it ended after the deadline; dropped if it ended before it.
+                if (EndOf(c) is { } end && end > policy.DeadlineFor(start))
+                {
+                    into.Add(Outcome(policy, c.Source, c.ExternalId, start, met: false, policy.DeadlineFor(start), c.Channel, c.Team));
+                }
+
+                continue;
+            }
+
+            var deadline = policy.DeadlineFor(start);
+            into.Add(Outcome(policy, c.Source, c.ExternalId, start, s <= deadline, s <= deadline ? s : deadline, c.Channel, c.Team));
+        }
+    }
+
+    /// <summary>Next-response outcomes a business reply settles.</summary>
+    public void Decide(MessageEvent m, List<SlaOutcome> into)
+    {
+        if (m.Direction != MessageDirection.Outbound || m.Author == AuthorKind.Customer || m.RespondsToAt is not { } start || m.At < start)
+        {
+            return;
+        }
+
+        foreach (var policy in Policies)
+        {
+            if (policy.Metric != SlaMetric.NextResponse || !policy.Covers(m.Channel, null, null) || (policy.HumanOnly && m.Author != AuthorKind.Human))
+            {
+                continue;
+            }
+
+            var deadline = policy.DeadlineFor(start);
+            into.Add(Outcome(policy, m.Source, m.ConversationId, start, m.At <= deadline, m.At <= deadline ? m.At : deadline, m.Channel, null));
+        }
+    }
+
+    /// <summary>Keeps the running clocks of a conversation up to date (retracting the old version's).</summary>
+    public void Track(RecordChange<Conversation> change)
+    {
+        lock (_gate)
+        {
+            if (change.Old is { } old)
+            {
+                foreach (var (policy, start, _) in ClocksOf(old))
+                {
+                    Remove(new ClockKey(policy.Name, old.Source, old.ExternalId, start.ToUnixTimeMilliseconds()));
+                }
+            }
+
+            var c = change.New;
+            if (c.Status.IsEnded())
+            {
+                return; // no running clock on an ended conversation; Decide settled what there was to settle
+            }
+
+            foreach (var (policy, start, stop) in ClocksOf(c))
+            {
+                if (stop is null)
+                {
+                    Add(new ClockKey(policy.Name, c.Source, c.ExternalId, start.ToUnixTimeMilliseconds()), new Clock(policy, policy.DeadlineFor(start), c.Channel, c.Team));
+                }
+            }
+        }
+    }
+
+    /// <summary>Starts a next-response clock for a customer message that opens a wait; a reply that answers it stops it.</summary>
+    public void Track(MessageEvent m)
+    {
+        lock (_gate)
+        {
+            foreach (var policy in Policies)
+            {
+                if (policy.Metric != SlaMetric.NextResponse || !policy.Covers(m.Channel, null, null))
+                {
+                    continue;
+                }
+
+                if (m.Direction == MessageDirection.Inbound && m.StartsWait)
+                {
+                    Add(new ClockKey(policy.Name, m.Source, m.ConversationId, m.At.ToUnixTimeMilliseconds()), new Clock(policy, policy.DeadlineFor(m.At), m.Channel, null));
+                }
+                else if (m.Direction == MessageDirection.Outbound && m.RespondsToAt is { } start && (!policy.HumanOnly || m.Author == AuthorKind.Human))
+                {
+                    Remove(new ClockKey(policy.Name, m.Source, m.ConversationId, start.ToUnixTimeMilliseconds()));
+                }
+            }
+        }
+    }
+
+    /// <summary>Breaches, at their deadlines, the running clocks of <paramref name="source"/> whose deadline the watermark has passed.</summary>
+    public void Advance(string source, DateTimeOffset watermark, List<SlaOutcome> into)
+    {
+        lock (_gate)
+        {
+            if (!_undecided.TryGetValue(source, out var queue))
+            {
+                return;
+            }
+
+            var limit = watermark.ToUnixTimeMilliseconds();
+            while (queue.Count > 0 && queue.Min.DeadlineMs <= limit)
+            {
+                var (deadlineMs, key) = queue.Min;
+                queue.Remove(queue.Min);
+                var clock = _clocks[key];
+                clock.Decided = true;
+                into.Add(Outcome(clock.Policy, key.Source, key.ConversationId, DateTimeOffset.FromUnixTimeMilliseconds(key.StartMs),
+                    met: false, DateTimeOffset.FromUnixTimeMilliseconds(deadlineMs), clock.Channel, clock.Team));
+            }
+        }
+    }
+
+    /// <summary>Running clocks now: past their deadline (breaching) or within the at-risk lead of it, per source, channel and policy.</summary>
+    public IReadOnlyList<SlaOpenCount> Open(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var counts = new Dictionary<(string Source, string Channel, string Policy), (long Breaching, long AtRisk)>();
+            foreach (var (key, clock) in _clocks)
+            {
+                var breaching = clock.Deadline <= now;
+                var atRisk = !breaching && clock.Deadline - now <= clock.Policy.AtRisk;
+                foreach (var channel in new[] { clock.Channel, Channels.All })
+                {
+                    var k = (key.Source, channel, key.Policy);
+                    var (b, r) = counts.GetValueOrDefault(k);
+                    counts[k] = (b + (breaching ? 1 : 0), r + (atRisk ? 1 : 0));
+                }
+            }
+
+            return counts.Select(kv => new SlaOpenCount(kv.Key.Source, kv.Key.Channel, kv.Key.Policy, kv.Value.Breaching, kv.Value.AtRisk)).ToList();
+        }
+    }
+
+    private IEnumerable<(SlaPolicy Policy, DateTimeOffset Start, DateTimeOffset? Stop)> ClocksOf(Conversation c)
+    {
+        foreach (var policy in Policies)
+        {
+            if (!policy.Covers(Channels.Normalize(c.Channel), c.Priority, c.Team))
+            {
+                continue;
+            }
+
+            DateTimeOffset? stop = policy.Metric switch
+            {
+                SlaMetric.FirstResponse when policy.HumanOnly =>
+                    c.FirstHumanResponseAt ?? (c.FirstResponderKind == ResponderKind.Human ? c.FirstResponseAt : null),
+                SlaMetric.FirstResponse => c.FirstResponseAt,
+                SlaMetric.Resolution => c.FirstResolvedAt ?? (c.Status.IsEnded() ? c.ResolvedAt : null),
+                _ => null,
+            };
+            if (policy.Metric is SlaMetric.FirstResponse or SlaMetric.Resolution && (stop is null || stop >= c.CreatedAt))
+            {
+                yield return (policy, c.CreatedAt, stop);
+            }
+        }
+    }
+
+    private static DateTimeOffset? EndOf(Conversation c) =>
+        c.Status.IsEnded() ? c.ResolvedAt ?? c.ClosedAt ?? c.UpdatedAt : null;
+
+    private void Add(ClockKey key, Clock clock)
+    {
+        Remove(key);
+        _clocks[key] = clock;
+        if (!_undecided.TryGetValue(key.Source, out var queue))
+        {
+            _undecided[key.Source] = queue = [];
+        }
+
+        queue.Add((clock.Deadline.ToUnixTimeMilliseconds(), key));
+    }
+
+    private void Remove(ClockKey key)
+    {
+        if (_clocks.Remove(key, out var clock) && !clock.Decided && _undecided.TryGetValue(key.Source, out var queue))
+        {
+            queue.Remove((clock.Deadline.ToUnixTimeMilliseconds(), key));
+        }
+    }
+
+    private static SlaOutcome Outcome(SlaPolicy p, string source, string id, DateTimeOffset start, bool met, DateTimeOffset decidedAt, string channel, string? team) => new()
+    {
+        Policy = p.Name,
+        Source = source,
+        ConversationId = id,
+        Start = start,
+        Met = met,
+        DecidedAt = decidedAt,
+        Channel = Channels.Normalize(channel),
+        Team = team,
+    };
+
+    private readonly record struct ClockKey(string Policy, string Source, string ConversationId, long StartMs) : IComparable<ClockKey>
+    {
+        public int CompareTo(ClockKey other)
+        {
+            var c = string.CompareOrdinal(Policy, other.Policy);
+            if (c == 0) { c = string.CompareOrdinal(Source, other.Source); }
+            if (c == 0) { c = string.CompareOrdinal(ConversationId, other.ConversationId); }
+            return c != 0 ? c : StartMs.CompareTo(other.StartMs);
+        }
+    }
+
+    private sealed class Clock(SlaPolicy policy, DateTimeOffset deadline, string channel, string? team)
+    {
+        public SlaPolicy Policy { get; } = policy;
+        public DateTimeOffset Deadline { get; } = deadline;
+        public string Channel { get; } = Channels.Normalize(channel);
+        public string? Team { get; } = team;
+        public bool Decided { get; set; }
+    }
+}
+
+/// <summary>Running SLA clocks of one source, channel (or <c>all</c>) and policy.</summary>
+public sealed record SlaOpenCount(string Source, string Channel, string Policy, long Breaching, long AtRisk);

@@ -1,0 +1,117 @@
+using KpiCollector.Core.Engine;
+using KpiCollector.Core.Records;
+using KpiCollector.Core.Sla;
+using KpiCollector.Storage;
+
+namespace KpiCollector.Pipeline;
+
+/// <summary>
+/// The one path from a source's batch to the KPIs: the store commits the batch, its cursor and the SLA outcomes it
+/// settles in one transaction; then the engine, the SLA clocks and the live counters learn the changes. At start,
+/// <see cref="Rebuild"/> replays the store through the same path.
+/// </summary>
+public sealed class IngestPipeline(SqliteStore store, KpiEngine engine, SlaEvaluator sla, LiveObservations live, TimeProvider time)
+{
+    public AppliedBatch Ingest(string source, SourceBatch batch)
+    {
+        var applied = store.Apply(source, batch, time.GetUtcNow(), Decide);
+        engine.Apply(applied.Conversations);
+        engine.Apply(applied.Surveys);
+        engine.Apply(applied.Messages);
+        engine.Apply(applied.AgentActivities);
+        engine.Apply(applied.Costs);
+        if (applied.Customers.Count > 0)
+        {
+            engine.SetCustomers(source, store.ReadCustomers(source));
+        }
+
+        foreach (var change in applied.Conversations)
+        {
+            sla.Track(change);
+        }
+
+        foreach (var change in applied.Messages)
+        {
+            sla.Track(change.New);
+        }
+
+        engine.Apply(applied.NewOutcomes);
+        live.Record(applied.NewOutcomes);
+        live.Record(applied.Conversations);
+        if (batch.Watermark is { } watermark)
+        {
+            AdvanceSla(source, watermark);
+        }
+
+        return applied;
+    }
+
+    /// <summary>Breaches the clocks whose deadline the source's watermark has passed.</summary>
+    public void AdvanceSla(string source, DateTimeOffset watermark)
+    {
+        var proposals = new List<SlaOutcome>();
+        sla.Advance(source, watermark, proposals);
+        var recorded = store.RecordOutcomes(proposals, time.GetUtcNow());
+        engine.Apply(recorded);
+        live.Record(recorded);
+    }
+
+    /// <summary>Rebuilds the engine and the SLA clocks from the store, then settles what the saved watermarks allow.</summary>
+    public (long Conversations, long Others) Rebuild(IReadOnlyDictionary<string, DateTimeOffset?> watermarks)
+    {
+        long conversations = 0, others = 0;
+        engine.Apply(store.ReadConversations().Select(c =>
+        {
+            conversations++;
+            var change = new RecordChange<Conversation>(null, c);
+            sla.Track(change);
+            return change;
+        }));
+        engine.Apply(store.ReadSurveys().Select(s => Count(new RecordChange<SurveyResponse>(null, s), ref others)));
+        engine.Apply(store.ReadMessages().Select(m =>
+        {
+            others++;
+            sla.Track(m);
+            return new RecordChange<MessageEvent>(null, m);
+        }));
+        engine.Apply(store.ReadAgentActivities().Select(a => Count(new RecordChange<AgentActivity>(null, a), ref others)));
+        engine.Apply(store.ReadCosts().Select(c => Count(new RecordChange<CostEntry>(null, c), ref others)));
+        foreach (var group in store.ReadCustomers().GroupBy(c => c.Source))
+        {
+            engine.SetCustomers(group.Key, group);
+        }
+
+        engine.Apply(store.ReadOutcomes());
+        foreach (var (source, watermark) in watermarks)
+        {
+            if (watermark is { } w)
+            {
+                AdvanceSla(source, w);
+            }
+        }
+
+        return (conversations, others);
+    }
+
+    private IEnumerable<SlaOutcome> Decide(AppliedBatch applied)
+    {
+        var outcomes = new List<SlaOutcome>();
+        foreach (var change in applied.Conversations)
+        {
+            sla.Decide(change.New, outcomes);
+        }
+
+        foreach (var change in applied.Messages)
+        {
+            sla.Decide(change.New, outcomes);
+        }
+
+        return outcomes;
+    }
+
+    private static T Count<T>(T value, ref long counter)
+    {
+        counter++;
+        return value;
+    }
+}

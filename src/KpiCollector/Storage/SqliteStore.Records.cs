@@ -1,0 +1,169 @@
+using System.Text.Json;
+using KpiCollector.Core.Records;
+using KpiCollector.Core.Sla;
+using Microsoft.Data.Sqlite;
+
+namespace KpiCollector.Storage;
+
+public sealed partial class SqliteStore
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
+
+    /// <summary>Upserts records kept as JSON payloads; the last version wins, an identical one changes nothing.</summary>
+    private List<RecordChange<T>> UpsertRecords<T>(string kind, string source, IReadOnlyList<T> records, Func<T, string> idOf, SqliteTransaction tx)
+        where T : class
+    {
+        var changes = new List<RecordChange<T>>(records.Count);
+        if (records.Count == 0)
+        {
+            return changes;
+        }
+
+        using var select = Connection.CreateCommand();
+        select.Transaction = tx;
+        select.CommandText = "SELECT payload FROM records WHERE kind = $kind AND source = $source AND external_id = $id;";
+        select.Parameters.AddWithValue("$kind", kind);
+        select.Parameters.AddWithValue("$source", source);
+        var selectId = select.Parameters.Add(new SqliteParameter("$id", SqliteType.Text));
+        using var upsert = Connection.CreateCommand();
+        upsert.Transaction = tx;
+        upsert.CommandText = "INSERT OR REPLACE INTO records (kind, source, external_id, payload) VALUES ($kind, $source, $id, $payload);";
+        upsert.Parameters.AddWithValue("$kind", kind);
+        upsert.Parameters.AddWithValue("$source", source);
+        var upsertId = upsert.Parameters.Add(new SqliteParameter("$id", SqliteType.Text));
+        var payload = upsert.Parameters.Add(new SqliteParameter("$payload", SqliteType.Text));
+
+        foreach (var record in records)
+        {
+            var json = JsonSerializer.Serialize(WithSource(record, source), Json);
+            var current = JsonSerializer.Deserialize<T>(json, Json)!; // exactly what a later read gives back
+            selectId.Value = upsertId.Value = idOf(current);
+            var oldJson = select.ExecuteScalar() as string;
+            var old = oldJson is null ? null : JsonSerializer.Deserialize<T>(oldJson, Json);
+            if (old is not null && old.Equals(current))
+            {
+                continue;
+            }
+
+            payload.Value = json;
+            upsert.ExecuteNonQuery();
+            changes.Add(new RecordChange<T>(old, current));
+        }
+
+        return changes;
+    }
+
+    private IEnumerable<T> ReadRecords<T>(string kind) =>
+        ReadAll($"SELECT payload FROM records WHERE kind = '{kind}';", r => JsonSerializer.Deserialize<T>(r.GetString(0), Json)!);
+
+    /// <summary>New CSAT answers are copied onto their conversations (a new version each), for the quality score.</summary>
+    private List<RecordChange<Conversation>> JoinCsat(string source, List<RecordChange<SurveyResponse>> surveys, List<RecordChange<Conversation>> applied, SqliteTransaction tx)
+    {
+        var joined = new List<RecordChange<Conversation>>();
+        foreach (var s in surveys.Select(c => c.New).Where(s => s.Kind == SurveyKind.Csat && s.Score is not null && s.ConversationId is not null))
+        {
+            var inBatch = applied.FindIndex(c => c.New.ExternalId == s.ConversationId);
+            var old = inBatch >= 0 ? applied[inBatch].New : ReadConversation(source, s.ConversationId!, tx);
+            if (old is null)
+            {
+                continue; // the conversation arrives later and picks the answer up then
+            }
+
+            var csat = new SurveyScore(s.Score!.Value, s.ScaleMin, s.ScaleMax);
+            if (old.Csat == csat)
+            {
+                continue;
+            }
+
+            var current = old with { Csat = csat };
+            WriteConversation(current, tx);
+            if (inBatch >= 0)
+            {
+                applied[inBatch] = applied[inBatch] with { New = current };
+            }
+            else
+            {
+                joined.Add(new RecordChange<Conversation>(old, current));
+            }
+        }
+
+        return joined;
+    }
+
+    private SurveyScore? StoredCsat(string source, string conversationId, SqliteTransaction tx)
+    {
+        using var cmd = Connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "SELECT score, scale_min, scale_max FROM surveys INDEXED BY surveys_by_conversation WHERE source = $source AND conversation_id = $id AND kind = 0 AND score IS NOT NULL ORDER BY responded_at DESC LIMIT 1;";
+        cmd.Parameters.AddWithValue("$source", source);
+        cmd.Parameters.AddWithValue("$id", conversationId);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? new SurveyScore(r.GetDouble(0), r.GetDouble(1), r.GetDouble(2)) : null;
+    }
+
+    private Conversation? ReadConversation(string source, string id, SqliteTransaction tx)
+    {
+        using var cmd = Connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = $"SELECT {ConversationRows.Columns} FROM conversations WHERE source = $source AND external_id = $id;";
+        cmd.Parameters.AddWithValue("$source", source);
+        cmd.Parameters.AddWithValue("$id", id);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? ConversationRows.Read(r) : null;
+    }
+
+    private void WriteConversation(Conversation c, SqliteTransaction tx)
+    {
+        using var cmd = Connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = $"INSERT OR REPLACE INTO conversations ({ConversationRows.Columns}) VALUES ({Parameters(ConversationRows.Columns)});";
+        ConversationRows.Declare(cmd, ConversationRows.Columns);
+        ConversationRows.Bind(cmd.Parameters, c);
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>INSERT OR IGNORE: an outcome already recorded stays as it was; returns the ones recorded now.</summary>
+    private List<SlaOutcome> InsertOutcomes(IEnumerable<SlaOutcome> outcomes, DateTimeOffset recordedAt, SqliteTransaction tx)
+    {
+        var inserted = new List<SlaOutcome>();
+        using var cmd = Connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            INSERT OR IGNORE INTO sla_outcomes (policy, source, conversation_id, start, met, decided_at, channel, team, recorded_at)
+            VALUES ($policy, $source, $conversation_id, $start, $met, $decided_at, $channel, $team, $recorded_at);
+            """;
+        ConversationRows.Declare(cmd, "policy, source, conversation_id, start, met, decided_at, channel, team, recorded_at");
+        foreach (var o in outcomes)
+        {
+            var p = cmd.Parameters;
+            p["$policy"].Value = o.Policy;
+            p["$source"].Value = o.Source;
+            p["$conversation_id"].Value = o.ConversationId;
+            p["$start"].Value = o.Start.ToUnixTimeMilliseconds();
+            p["$met"].Value = o.Met ? 1 : 0;
+            p["$decided_at"].Value = o.DecidedAt.ToUnixTimeMilliseconds();
+            p["$channel"].Value = o.Channel;
+            p["$team"].Value = (object?)o.Team ?? DBNull.Value;
+            p["$recorded_at"].Value = recordedAt.ToUnixTimeMilliseconds();
+            if (cmd.ExecuteNonQuery() == 1)
+            {
+                inserted.Add(o with
+                {
+                    Start = DateTimeOffset.FromUnixTimeMilliseconds(o.Start.ToUnixTimeMilliseconds()),
+                    DecidedAt = DateTimeOffset.FromUnixTimeMilliseconds(o.DecidedAt.ToUnixTimeMilliseconds()),
+                });
+            }
+        }
+
+        return inserted;
+    }
+
+    private static T WithSource<T>(T record, string source) => record switch
+    {
+        MessageEvent m => (T)(object)(m with { Source = source, Channel = Channels.Normalize(m.Channel) }),
+        AgentActivity a => (T)(object)(a with { Source = source }),
+        CostEntry c => (T)(object)(c with { Source = source }),
+        CustomerCount c => (T)(object)(c with { Source = source }),
+        _ => record,
+    };
+}
