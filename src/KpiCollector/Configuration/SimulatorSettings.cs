@@ -18,8 +18,8 @@ public sealed class SimulatorSettings
     /// <summary>Share of bot-handled conversations the bot resolves alone (0..1). Default 0.25.</summary>
     public double BotDeflection { get; set; } = 0.25;
 
-    /// <summary>History generated at first start so the 24h and 7d windows are full at once. Default <c>7d</c>.</summary>
-    public string Backfill { get; set; } = "7d";
+    /// <summary>History generated at first start so the 24h and 7d windows (and the 1h volume baseline) are full at once. Default <c>8d</c>.</summary>
+    public string Backfill { get; set; } = "8d";
 
     /// <summary>How far behind real time the simulated data is complete (the watermark lag). Default <c>5s</c>.</summary>
     public string Lag { get; set; } = "5s";

@@ -12,7 +12,13 @@ public sealed partial class DemoModeTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await CollectorHost.StartAsync(new Dictionary<string, string> { ["KpiCollector:Simulator:Backfill"] = "2d" });
+        // Eight days (the 1h volume baseline needs a week of history) at a third of the default rate, to start fast.
+        _host = await CollectorHost.StartAsync(new Dictionary<string, string>
+        {
+            ["KpiCollector:Simulator:Backfill"] = "8d",
+            ["KpiCollector:Simulator:ArrivalsPerHour"] = "40",
+            ["KpiCollector:Simulator:Agents"] = "8",
+        });
         await _host.WaitReadyAsync();
         _metrics = await _host.GetAsync("/metrics");
     }
@@ -92,6 +98,21 @@ public sealed partial class DemoModeTests : IAsyncLifetime
         }
     }
 
+    /// <summary>docs/metrics.md and /metrics name the same metrics (bar the ones only HTTP sources serve).</summary>
+    [Fact]
+    public void Metrics_AreExactlyTheDocumentedOnes()
+    {
+        var doc = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "metrics.md"));
+        var documented = MetricName().Matches(doc).Select(m => m.Groups[1].Value).ToHashSet();
+        var httpOnlyParagraph = doc[doc.IndexOf("Served only by sources", StringComparison.Ordinal)..];
+        httpOnlyParagraph = httpOnlyParagraph[..httpOnlyParagraph.IndexOf("\n\n", StringComparison.Ordinal)];
+        var httpOnly = MetricName().Matches(httpOnlyParagraph).Select(m => m.Groups[1].Value).ToHashSet();
+        var served = MetricsText.Parse(_metrics).Select(s => HistogramSuffix().Replace(s.Name, "")).ToHashSet();
+
+        Assert.Empty(served.Except(documented));
+        Assert.Empty(documented.Except(httpOnly).Except(served));
+    }
+
     [Fact]
     public async Task LandingPage_LinksToMetricsAndListsTheSourceWithItsState()
     {
@@ -108,6 +129,13 @@ public sealed partial class DemoModeTests : IAsyncLifetime
         Assert.Equal("ok\n", await _host.GetAsync("/healthz"));
         Assert.Contains("\"ready\":true", await _host.GetAsync("/readyz"), StringComparison.Ordinal);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("`((?:helpdesk|kpicollector)_[a-z_]+[a-z])")]
+    private static partial System.Text.RegularExpressions.Regex MetricName();
+
+    internal static string RepoRoot() =>
+        typeof(DemoModeTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
 
     [System.Text.RegularExpressions.GeneratedRegex("_(bucket|sum|count)$")]
     private static partial System.Text.RegularExpressions.Regex HistogramSuffix();
