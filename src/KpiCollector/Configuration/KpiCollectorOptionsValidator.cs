@@ -217,6 +217,12 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
             }
         }
 
+        if (platform == Platforms.Customers
+            && (!Uri.TryCreate(source.BaseUrl, UriKind.Absolute, out var feed) || (feed.Scheme != Uri.UriSchemeFile && feed.Scheme != Uri.UriSchemeHttp && feed.Scheme != Uri.UriSchemeHttps)))
+        {
+            failures.Add($"{key}:BaseUrl: required for platform 'customers': the feed's location, file:///path/customers.json or an http(s) URL.");
+        }
+
         if (!string.IsNullOrWhiteSpace(source.Cron))
         {
             if (!CronExpression.IsValidExpression(source.Cron))

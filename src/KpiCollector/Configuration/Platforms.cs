@@ -9,8 +9,11 @@ public static class Platforms
     public const string WhatsApp = "whatsapp";
     public const string Simulator = "simulator";
 
-    public static IReadOnlyList<string> All { get; } = [Zendesk, Freshdesk, Chatwoot, WhatsApp, Simulator];
+    /// <summary>A customers feed (JSON file or URL) for retention and churn.</summary>
+    public const string Customers = "customers";
 
-    /// <summary>Platforms reached over HTTP, which need a base URL and credentials.</summary>
-    public static bool IsRemote(string platform) => platform != Simulator;
+    public static IReadOnlyList<string> All { get; } = [Zendesk, Freshdesk, Chatwoot, WhatsApp, Simulator, Customers];
+
+    /// <summary>Helpdesk platforms reached over HTTP, which need a base URL and credentials.</summary>
+    public static bool IsRemote(string platform) => platform is not (Simulator or Customers);
 }

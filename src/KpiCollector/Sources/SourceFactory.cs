@@ -1,4 +1,5 @@
 using KpiCollector.Configuration;
+using KpiCollector.Sources.Customers;
 using KpiCollector.Sources.Simulator;
 using Microsoft.Extensions.Options;
 
@@ -28,9 +29,10 @@ public sealed class SourceFactory(TimeProvider time) : ISourceFactory
         source.Platform.Trim().ToLowerInvariant() switch
         {
             Platforms.Simulator => new SimulatorSource(source.Name, source.Simulator ?? options.Simulator, time),
+            Platforms.Customers => new CustomersFeedSource(source.Name, source, Credentials.Read(source), time),
             var platform => throw new OptionsValidationException(
                 KpiCollectorOptions.SectionName,
                 typeof(KpiCollectorOptions),
-                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Simulator}."]),
+                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Simulator}, {Platforms.Customers}."]),
         };
 }

@@ -27,7 +27,7 @@ public sealed class OptionsValidationTests
         });
 
         Assert.Contains(failures, f => f.StartsWith("KpiCollector:Sources:0:Platform: 'zendeskk' is not a known platform", StringComparison.Ordinal)
-            && f.Contains("zendesk, freshdesk, chatwoot, whatsapp, simulator", StringComparison.Ordinal));
+            && f.Contains("zendesk, freshdesk, chatwoot, whatsapp, simulator, customers", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -166,6 +166,63 @@ public sealed class OptionsValidationTests
         });
 
         Assert.False(options.DemoMode);
+    }
+
+    [Fact]
+    public void NoSlaConfiguration_GivesTheDefaultPoliciesAndWindows()
+    {
+        var options = Bind([]);
+
+        Assert.Equal(["first_response", "whatsapp_first_human_response", "next_response", "resolution"], options.Sla.Policies.Select(p => p.Name));
+        Assert.Equal(["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"], options.Sla.Windows);
+    }
+
+    [Fact]
+    public void InvalidSlaPolicy_NamesEachKey()
+    {
+        var failures = Fail(new()
+        {
+            ["KpiCollector:Sla:Policies:0:Name"] = "frt",
+            ["KpiCollector:Sla:Policies:0:Metric"] = "first_reply",
+            ["KpiCollector:Sla:Policies:0:Threshold"] = "0s",
+            ["KpiCollector:Sla:Policies:0:Objective"] = "95",
+            ["KpiCollector:Sla:Policies:0:Channels:0"] = "telegram",
+            ["KpiCollector:Sla:Policies:0:Calendar:TimeZone"] = "Mars/Olympus",
+        });
+
+        Assert.Contains(failures, f => f.StartsWith("KpiCollector:Sla:Policies:0:Metric: 'first_reply' is not an SLA metric; allowed values: first_response, next_response, resolution", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("KpiCollector:Sla:Policies:0:Threshold: '0s' is not a positive duration", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("KpiCollector:Sla:Policies:0:Objective: 95 is out of range", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("KpiCollector:Sla:Policies:0:Channels:0: 'telegram' is not a channel", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("KpiCollector:Sla:Policies:0:Calendar:TimeZone: 'Mars/Olympus' is not a known time zone", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MalformedBusinessHours_NameTheDay()
+    {
+        var failures = Fail(new()
+        {
+            ["KpiCollector:Sla:Policies:0:Name"] = "frt",
+            ["KpiCollector:Sla:Policies:0:Metric"] = "first_response",
+            ["KpiCollector:Sla:Policies:0:Threshold"] = "1h",
+            ["KpiCollector:Sla:Policies:0:Objective"] = "0.9",
+            ["KpiCollector:Sla:Policies:0:Calendar:TimeZone"] = "Europe/Rome",
+            ["KpiCollector:Sla:Policies:0:Calendar:Hours:Monday"] = "9-18",
+        });
+
+        Assert.Equal(["KpiCollector:Sla:Policies:0:Calendar:Hours:Monday: '9-18' is not an opening interval; use HH:mm-HH:mm (e.g. 09:00-18:00), several separated by commas."], failures);
+    }
+
+    [Fact]
+    public void CustomersFeedWithoutLocation_NamesBaseUrl()
+    {
+        var failures = Fail(new()
+        {
+            ["KpiCollector:Sources:0:Name"] = "crm",
+            ["KpiCollector:Sources:0:Platform"] = "customers",
+        });
+
+        Assert.Equal(["KpiCollector:Sources:0:BaseUrl: required for platform 'customers': the feed's location, file:///path/customers.json or an http(s) URL."], failures);
     }
 
     internal static KpiCollectorOptions Bind(Dictionary<string, string?> values)

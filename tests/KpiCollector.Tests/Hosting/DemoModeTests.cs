@@ -109,8 +109,10 @@ public sealed partial class DemoModeTests : IAsyncLifetime
         var httpOnly = MetricName().Matches(httpOnlyParagraph).Select(m => m.Groups[1].Value).ToHashSet();
         var served = MetricsText.Parse(_metrics).Select(s => HistogramSuffix().Replace(s.Name, "")).ToHashSet();
 
+        // Absent by definition when nobody is waiting, which a quiet simulated moment can be.
+        string[] conditional = ["helpdesk_oldest_unanswered_created_timestamp_seconds"];
         Assert.Empty(served.Except(documented));
-        Assert.Empty(documented.Except(httpOnly).Except(served));
+        Assert.Empty(documented.Except(httpOnly).Except(conditional).Except(served));
     }
 
     [Fact]

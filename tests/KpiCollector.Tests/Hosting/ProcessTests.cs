@@ -33,7 +33,7 @@ public sealed class ProcessTests : IDisposable
 
     [Theory]
     [InlineData("KPICOLLECTOR__WINDOWS", "1h,7x", "KpiCollector:Windows:1: '7x' is not a window")]
-    [InlineData("KPICOLLECTOR__SOURCES__0__PLATFORM", "zendeskk", "KpiCollector:Sources:0:Platform: 'zendeskk' is not a known platform; allowed values: zendesk, freshdesk, chatwoot, whatsapp, simulator")]
+    [InlineData("KPICOLLECTOR__SOURCES__0__PLATFORM", "zendeskk", "KpiCollector:Sources:0:Platform: 'zendeskk' is not a known platform; allowed values: zendesk, freshdesk, chatwoot, whatsapp, simulator, customers")]
     public void InvalidConfiguration_StopsTheStartWithExitCode2AndNamesTheKey(string variable, string value, string expected)
     {
         using var collector = CollectorProcess.Start(_dir.Path, environment: new Dictionary<string, string>
