@@ -90,13 +90,21 @@ public sealed partial class SqliteStore
         return joined;
     }
 
-    private SurveyScore? StoredCsat(string source, string conversationId, SqliteTransaction tx)
+    /// <summary>The latest CSAT answer stored for a conversation (prepared once per batch: it runs for every new conversation).</summary>
+    private SqliteCommand StoredCsatCommand(string source, SqliteTransaction tx)
     {
-        using var cmd = Connection.CreateCommand();
+        var cmd = Connection.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = "SELECT score, scale_min, scale_max FROM surveys INDEXED BY surveys_by_conversation WHERE source = $source AND conversation_id = $id AND kind = 0 AND score IS NOT NULL ORDER BY responded_at DESC LIMIT 1;";
         cmd.Parameters.AddWithValue("$source", source);
-        cmd.Parameters.AddWithValue("$id", conversationId);
+        cmd.Parameters.Add(new SqliteParameter("$id", SqliteType.Text));
+        cmd.Prepare();
+        return cmd;
+    }
+
+    private static SurveyScore? StoredCsat(SqliteCommand cmd, string conversationId)
+    {
+        cmd.Parameters["$id"].Value = conversationId;
         using var r = cmd.ExecuteReader();
         return r.Read() ? new SurveyScore(r.GetDouble(0), r.GetDouble(1), r.GetDouble(2)) : null;
     }

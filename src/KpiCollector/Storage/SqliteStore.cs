@@ -210,6 +210,7 @@ public sealed partial class SqliteStore : IDisposable
         upsert.Transaction = tx;
         upsert.CommandText = $"INSERT OR REPLACE INTO conversations ({ConversationRows.Columns}) VALUES ({Parameters(ConversationRows.Columns)});";
         ConversationRows.Declare(upsert, ConversationRows.Columns);
+        using var csat = StoredCsatCommand(source, tx);
         select.Prepare();
         upsert.Prepare();
 
@@ -227,7 +228,7 @@ public sealed partial class SqliteStore : IDisposable
             }
 
             // The CSAT answer is joined in by the store (from survey responses); a source's version never carries it.
-            current = current with { Csat = current.Csat ?? (old is not null ? old.Csat : StoredCsat(source, current.ExternalId, tx)) };
+            current = current with { Csat = current.Csat ?? (old is not null ? old.Csat : StoredCsat(csat, current.ExternalId)) };
             if (old is not null && (old.UpdatedAt > current.UpdatedAt || old == current))
             {
                 continue; // stale or identical: nothing changes

@@ -1,0 +1,41 @@
+using KpiCollector.Configuration;
+using KpiCollector.Core.Engine;
+using KpiCollector.Core.Sla;
+using KpiCollector.Pipeline;
+using KpiCollector.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KpiCollector.Benchmarks;
+
+/// <summary>The store, engine, SLA evaluator and pipeline wired as the collector wires them, on a fixed clock.</summary>
+public sealed class Host : IDisposable
+{
+    public Host(string storePath)
+    {
+        var options = new KpiCollectorOptions();
+        options.Windows = KpiWindow.Defaults.Select(w => w.Name).ToList();
+        options.Sla.Windows = KpiWindow.SlaDefaults.Select(w => w.Name).ToList();
+        options.Sla.Policies = SlaOptions.Defaults;
+        var clock = new FixedClock(Workload.Now);
+        Store = new SqliteStore(storePath, NullLogger<SqliteStore>.Instance);
+        Store.Open();
+        Engine = new KpiEngine(options.ToEngineOptions(), clock);
+        Sla = new SlaEvaluator(options.ToSlaPolicies());
+        Pipeline = new IngestPipeline(Store, Engine, Sla, new LiveObservations(clock), clock);
+    }
+
+    public SqliteStore Store { get; }
+
+    public KpiEngine Engine { get; }
+
+    public SlaEvaluator Sla { get; }
+
+    public IngestPipeline Pipeline { get; }
+
+    public void Dispose() => Store.Dispose();
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}

@@ -1,0 +1,30 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using KpiCollector.Benchmarks;
+using KpiCollector.Core.Records;
+
+// `memory`: resident memory with 1,000,000 conversations in the window (a measurement of the process, not a timing).
+if (args is ["memory"])
+{
+    var dir = Directory.CreateTempSubdirectory("kpi-bench-memory").FullName;
+    using (var host = new Host(Path.Combine(dir, "store.db")))
+    {
+        var before = Process.GetCurrentProcess().WorkingSet64;
+        host.Engine.Apply(Workload.Conversations(1_000_000).Select(c => new RecordChange<Conversation>(null, c)));
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        Console.WriteLine($"conversations: 1,000,000; series: {host.Engine.Snapshot().Series.Count}");
+        Console.WriteLine($"managed heap after full GC: {GC.GetTotalMemory(forceFullCollection: true) / 1_048_576.0:F0} MiB");
+        Console.WriteLine($"resident set (working set): {process.WorkingSet64 / 1_048_576.0:F0} MiB (process before loading: {before / 1_048_576.0:F0} MiB)");
+    }
+
+    Directory.Delete(dir, recursive: true);
+    return;
+}
+
+// Few iterations: the suite measures seconds-long operations on a 2-core machine; the goals are orders of magnitude.
+var config = DefaultConfig.Instance.AddJob(Job.Default.WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1).AsDefault());
+BenchmarkSwitcher.FromAssembly(typeof(ApplyBenchmark).Assembly).Run(args, config);
