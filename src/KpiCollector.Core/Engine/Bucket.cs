@@ -12,7 +12,7 @@ internal sealed class Bucket(long index, MeasureLayout layout)
     public readonly long[] DistSumMs = new long[layout.Dists];
 
     /// <summary>Packed (dist, bin) pairs, one entry per value; duplicates allowed.</summary>
-    public readonly List<int> SketchEntries = [];
+    public readonly List<int> SketchEntries = new(8);
 
     public static int Pack(int dist, int bin) => (dist << 16) | bin;
 
@@ -28,7 +28,7 @@ internal sealed class Bucket(long index, MeasureLayout layout)
 
         DistCount[e.Measure] += sign;
         DistSumMs[e.Measure] += sign * e.ValueMs;
-        var entry = Pack(e.Measure, QuantileSketch.BinOf(e.ValueMs));
+        var entry = Pack(e.Measure, e.Bin);
         if (sign > 0)
         {
             SketchEntries.Add(entry);

@@ -161,13 +161,14 @@ public sealed partial class KpiEngine
         Collect(() => _contributions.Of(c, _events, _rejected));
         var channel = Channels.Normalize(c.Channel);
         var createdMs = c.CreatedAt.ToUnixTimeMilliseconds();
+        var requesterId = c.RequesterId is { } requester ? RequesterId(requester) : -1;
         foreach (var key in KeysOf(c.Source, channel, c.Team))
         {
-            ApplyEvents(key, sign);
             var state = State(key);
-            if (c.RequesterId is { } requester)
+            ApplyEvents(state, sign);
+            if (requesterId >= 0)
             {
-                state.Requesters.Apply(RequesterId(requester), createdMs, sign);
+                state.Requesters.Apply(requesterId, createdMs, sign);
             }
 
             if (!c.Status.IsEnded())
@@ -205,7 +206,7 @@ public sealed partial class KpiEngine
 
         foreach (var key in KeysOf(s.Source, Channels.Normalize(s.Channel), s.Team))
         {
-            ApplyEvents(key, sign);
+            ApplyEvents(State(key), sign);
         }
     }
 
@@ -214,7 +215,7 @@ public sealed partial class KpiEngine
         Collect(() => Contributions.Of(m, _events, _rejected));
         foreach (var key in KeysOf(m.Source, Channels.Normalize(m.Channel), null))
         {
-            ApplyEvents(key, sign);
+            ApplyEvents(State(key), sign);
         }
     }
 
@@ -222,9 +223,9 @@ public sealed partial class KpiEngine
     {
         Collect(() => Contributions.Of(a, _grid.FineMs, _events, _rejected));
         _sourcesWithAgents.Add(a.Source);
-        foreach (var key in KeysOf(a.Source, Channels.All, a.Team).Where(k => k.Channel == Channels.All))
+        foreach (var key in KeysOf(a.Source, Channels.All, a.Team))
         {
-            ApplyEvents(key, sign);
+            ApplyEvents(State(key), sign);
         }
 
         if (a.To is null && a.State is AgentState.Available or AgentState.Busy)
@@ -274,12 +275,12 @@ public sealed partial class KpiEngine
         contribute();
     }
 
-    private void ApplyEvents(SeriesKey key, int sign)
+    private void ApplyEvents(SeriesState state, int sign)
     {
-        _kpis.Touch(key);
+        var handle = state.Kpis;
         foreach (var e in _events)
         {
-            _kpis.Apply(key, e, sign);
+            handle.Apply(e, sign);
         }
     }
 
@@ -333,7 +334,7 @@ public sealed partial class KpiEngine
     {
         if (!_state.TryGetValue(key, out var state))
         {
-            _state[key] = state = new SeriesState(_kpiWindows, _grid, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            _state[key] = state = new SeriesState(_kpis.Resolve(key), _kpiWindows, _grid, _time.GetUtcNow().ToUnixTimeMilliseconds());
         }
 
         return state;
@@ -388,8 +389,11 @@ public sealed partial class KpiEngine
     }
 
     /// <summary>Point-in-time state of one series, and its distinct requesters per window.</summary>
-    private sealed class SeriesState(KpiWindow[] windows, TimeGrid grid, long nowMs)
+    private sealed class SeriesState(TieredFamily<SeriesKey>.Handle kpis, KpiWindow[] windows, TimeGrid grid, long nowMs)
     {
+        /// <summary>The series' aggregators, resolved once.</summary>
+        public TieredFamily<SeriesKey>.Handle Kpis { get; } = kpis;
+
         public long[] Backlog { get; } = new long[6];
 
         public long Unanswered { get; set; }

@@ -43,6 +43,18 @@ internal sealed class TieredFamily<TKey>
         _coarse?.Apply(key, e, _grid.CoarseBucket(e.AtMs), sign);
     }
 
+    /// <summary>The key's aggregators, looked up once for a record's many events (the hot path of every apply).</summary>
+    public Handle Resolve(TKey key) => new(_grid, _fine?.Get(key), _coarse?.Get(key));
+
+    public readonly struct Handle(TimeGrid grid, SeriesAggregator<TKey>? fine, SeriesAggregator<TKey>? coarse)
+    {
+        public void Apply(in KpiEvent e, int sign)
+        {
+            fine?.Apply(e, grid.FineBucket(e.AtMs), sign);
+            coarse?.Apply(e, grid.CoarseBucket(e.AtMs), sign);
+        }
+    }
+
     public void Touch(TKey key)
     {
         _fine?.Get(key);

@@ -25,7 +25,7 @@ internal sealed class WindowTotals(KpiWindow window, int bucketSpan, MeasureLayo
 
         DistCount[e.Measure] += sign;
         DistSumMs[e.Measure] += sign * e.ValueMs;
-        (_bins[e.Measure] ??= new int[QuantileSketch.BinCount])[QuantileSketch.BinOf(e.ValueMs)] += sign;
+        (_bins[e.Measure] ??= new int[QuantileSketch.BinCount])[e.Bin] += sign;
     }
 
     public void Add(Bucket bucket, int sign)

@@ -60,7 +60,7 @@ public sealed class IngestPipeline(SqliteStore store, KpiEngine engine, SlaEvalu
     public (long Conversations, long Others) Rebuild(IReadOnlyDictionary<string, DateTimeOffset?> watermarks)
     {
         long conversations = 0, others = 0;
-        engine.Apply(store.ReadConversations().Select(c =>
+        engine.Apply(ReadAhead(store.ReadConversations()).Select(c =>
         {
             conversations++;
             var change = new RecordChange<Conversation>(null, c);
@@ -91,6 +91,35 @@ public sealed class IngestPipeline(SqliteStore store, KpiEngine engine, SlaEvalu
         }
 
         return (conversations, others);
+    }
+
+    /// <summary>
+    /// Reads on another thread while the caller consumes: at start, reading a million rows and applying them to the
+    /// engine overlap on two cores instead of taking turns.
+    /// </summary>
+    private static IEnumerable<T> ReadAhead<T>(IEnumerable<T> source, int capacity = 50_000)
+    {
+        using var queue = new System.Collections.Concurrent.BlockingCollection<T>(capacity);
+        var reader = Task.Run(() =>
+        {
+            try
+            {
+                foreach (var item in source)
+                {
+                    queue.Add(item);
+                }
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        });
+        foreach (var item in queue.GetConsumingEnumerable())
+        {
+            yield return item;
+        }
+
+        reader.GetAwaiter().GetResult(); // surfaces a read failure
     }
 
     private IEnumerable<SlaOutcome> Decide(AppliedBatch applied)
