@@ -7,8 +7,9 @@
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
-# Restore first, from the project files only, so the layer is reused while only sources change.
-COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+# Restore first, from the project files only, so the layer is reused while only sources change. The SDK is the
+# image's (pinned by its tag); global.json, which pins developer machines to a feature band, is left out on purpose.
+COPY Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/KpiCollector/KpiCollector.csproj src/KpiCollector/
 COPY src/KpiCollector.Core/KpiCollector.Core.csproj src/KpiCollector.Core/
 COPY src/KpiCollector.Simulator/KpiCollector.Simulator.csproj src/KpiCollector.Simulator/
