@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The one test command: installs what the suite needs (Debian's prometheus package for promtool, only when it is
-# missing), builds the solution and runs every test. Ends with a plain "N passed, N failed" line; exits non-zero
-# when anything failed.
+# The one test command: installs what the suite needs when it is missing (Debian's prometheus package for promtool
+# and prometheus, prometheus-alertmanager for amtool and alertmanager, docker-compose for `docker-compose config`),
+# builds the solution and runs every test. Ends with a plain "N passed, N failed" line; exits non-zero when anything
+# failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
+{ command -v amtool && command -v prometheus-alertmanager; } >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> Installing Debian packages: ${missing[*]}"
   sudo=""

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Text.Json;
+using KpiCollector.StackTests.Support;
+
+namespace KpiCollector.StackTests.EndToEnd;
+
+/// <summary>
+/// One stack for the class: the collector with a 30-day backfill (so every window and the 4-week volume baseline
+/// are full) and a 5x arrival surge from the start with no extra agents, Prometheus with the shipped rules, and
+/// Alertmanager with the shipped routing.
+/// </summary>
+public sealed class SurgeStackFixture : IAsyncLifetime
+{
+    internal MonitoringStack Stack { get; private set; } = null!;
+
+    public DateTime StartedAt { get; } = DateTime.UtcNow;
+
+    public async Task InitializeAsync() => Stack = await MonitoringStack.StartAsync(DemoSource.Args("30d",
+        "--KpiCollector:Simulator:Surges:0:StartAfter=0s",
+        "--KpiCollector:Simulator:Surges:0:Duration=1h",
+        "--KpiCollector:Simulator:Surges:0:Multiplier=5"));
+
+    public Task DisposeAsync()
+    {
+        Stack?.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// The dashboards and the SLA alerts against the full metric contract of kpis.md (sections 4, 5 and 7): every panel's
+/// query returns data from a real Prometheus scraping a real collector, and a surge that breaches the first-response
+/// SLA pages the on-call receiver. Both are bounded by the time since the stack started.
+/// </summary>
+public sealed class MetricContractEndToEndTests(SurgeStackFixture fixture) : IClassFixture<SurgeStackFixture>
+{
+    private static readonly IReadOnlyDictionary<string, string> Variables = new Dictionary<string, string>
+    {
+        ["source"] = DemoSource.Name,
+        ["channel"] = "all",
+        ["sla"] = ".+",
+        ["__rate_interval"] = "30s", // at 1s scrapes, enough samples for every rate() once the stack has run a little
+        ["__interval"] = "5s",
+        ["__range"] = "1h",
+        ["__range_s"] = "3600",
+    };
+
+    private MonitoringStack Stack => fixture.Stack;
+
+    private TimeSpan Since(TimeSpan budget) => budget - (DateTime.UtcNow - fixture.StartedAt);
+
+    /// <summary>(a) Every target of every panel of every shipped dashboard returns at least one series with a number.</summary>
+    [Fact]
+    public async Task EveryDashboardPanelQuery_ReturnsData()
+    {
+        var targets = Dashboards.AllTargets.ToList();
+        Assert.NotEmpty(targets);
+        var withData = new HashSet<DashboardTarget>();
+        var deadline = DateTime.UtcNow + Since(TimeSpan.FromSeconds(100));
+        do
+        {
+            foreach (var target in targets.Where(t => !withData.Contains(t)))
+            {
+                var samples = await Stack.Prometheus.QueryAsync(Dashboards.Expand(target.Expr, Variables));
+                if (samples.Any(s => !double.IsNaN(s.Value)))
+                {
+                    withData.Add(target);
+                }
+            }
+
+            if (withData.Count == targets.Count)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+        while (DateTime.UtcNow < deadline);
+
+        var missing = targets.Where(t => !withData.Contains(t)).Select(t => $"{t}: {Dashboards.Expand(t.Expr, Variables)}").ToList();
+        Assert.True(missing.Count == 0, $"{missing.Count} of {targets.Count} panel queries returned no data:\n{string.Join("\n", missing)}");
+
+        // The variables' own queries find the values the panels were queried with.
+        Assert.Contains(DemoSource.Name, await LabelValuesAsync("source", "kpicollector_source_up"));
+        Assert.Contains("all", await LabelValuesAsync("channel", $"helpdesk_tickets_created{{source=~\"{DemoSource.Name}\"}}"));
+        Assert.Contains("first_response", await LabelValuesAsync("sla", $"helpdesk_sla_objective_ratio{{source=~\"{DemoSource.Name}\"}}"));
+    }
+
+    /// <summary>(b) The surge breaches the first-response SLA; the breach alert reaches the on-call receiver.</summary>
+    [Fact]
+    public async Task ASurge_BreachesTheFirstResponseSla_AndTheBreachAlertPagesTheOnCall()
+    {
+        await Wait.UntilAsync(
+            () => Task.FromResult(Stack.Hooks.AlertsAt("oncall").Any(IsFirstResponseBreach)),
+            Since(TimeSpan.FromMinutes(4)), "HelpdeskSlaBreachingNow{source=\"demo\",sla=\"first_response\"} at the oncall receiver",
+            Stack.Diagnostics);
+
+        var page = Stack.Hooks.AlertsAt("oncall").First(IsFirstResponseBreach);
+        Assert.Equal("critical", page.Label("severity"));
+        Assert.Equal("kpicollector", page.Label("job")); // from the shipped rule, evaluated on the scraped series
+        Assert.EndsWith("#helpdeskslabreachingnow", page.Annotations["runbook_url"], StringComparison.Ordinal);
+        Assert.Contains("source demo", page.Annotations["description"], StringComparison.Ordinal);
+        Assert.DoesNotContain(Stack.Hooks.AlertsAt("ticket-queue"), a => a.Label("severity") == "critical"); // business hours: paged, not queued
+
+        // What the alert says is what the collector measured: customers past the deadline, compliance under the objective.
+        Assert.NotEmpty(await Stack.Prometheus.QueryAsync("helpdesk_sla_breaching_tickets{source=\"demo\",sla=\"first_response\"} > 0"));
+        Assert.NotEmpty(await Stack.Prometheus.QueryAsync(
+            "helpdesk_sla_compliance_ratio{source=\"demo\",sla=\"first_response\",window=\"5m\"} < ignoring(window) helpdesk_sla_objective_ratio"));
+    }
+
+    private static bool IsFirstResponseBreach(NotifiedAlert a) =>
+        a.Status == "firing" && a.Label("alertname") == "HelpdeskSlaBreachingNow"
+        && a.Label("source") == DemoSource.Name && a.Label("sla") == "first_response";
+
+    private async Task<IReadOnlyList<string>> LabelValuesAsync(string label, string match)
+    {
+        var json = await Stack.Prometheus.Http.GetStringAsync($"/api/v1/label/{label}/values?match[]={WebUtility.UrlEncode(match)}");
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.GetProperty("data").EnumerateArray().Select(v => v.GetString()!).ToList();
+    }
+}

@@ -1,0 +1,55 @@
+using KpiCollector.Hosting;
+
+namespace KpiCollector.StackTests.Support;
+
+/// <summary>The built collector (KpiCollector.dll) as a child process on a free loopback port, its store in a temp folder.</summary>
+internal sealed class CollectorProcess : IDisposable
+{
+    private readonly ChildProcess _process;
+
+    private CollectorProcess(ChildProcess process, int port)
+    {
+        _process = process;
+        Port = port;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public int Port { get; }
+
+    public HttpClient Http { get; }
+
+    public string Output => _process.Tail();
+
+    public static CollectorProcess Start(string workingDirectory, IEnumerable<string> args)
+    {
+        var port = Wait.FreePort();
+        var dll = typeof(KpiCollectorApp).Assembly.Location;
+        var process = ChildProcess.Start("dotnet",
+        [
+            dll,
+            $"--urls=http://127.0.0.1:{port}",
+            $"--KpiCollector:Store:Path={Path.Combine(workingDirectory, "kpicollector.db")}",
+            .. args,
+        ], workingDirectory);
+        return new CollectorProcess(process, port);
+    }
+
+    public Task WaitReadyAsync(TimeSpan timeout) => Wait.UntilAsync(async () =>
+    {
+        _process.AssertRunning();
+        try
+        {
+            return (await Http.GetAsync("/readyz")).IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }, timeout, "the collector to be ready", () => _process.Tail());
+
+    public void Dispose()
+    {
+        _process.Dispose();
+        Http.Dispose();
+    }
+}
