@@ -10,6 +10,9 @@ public sealed partial class PrometheusExporter
     private GaugeFamily _slaOutcomes = null!;
     private GaugeFamily _slaBreaching = null!;
     private GaugeFamily _slaAtRisk = null!;
+    private GaugeFamily _slaObjective = null!;
+    private GaugeFamily _slaThreshold = null!;
+    private Dictionary<string, SlaPolicy> _policies = [];
 
     private void CreateSlaFamilies(IReadOnlyList<SlaPolicy> policies)
     {
@@ -20,20 +23,23 @@ public sealed partial class PrometheusExporter
         _slaBreaching = Family("helpdesk_sla_breaching_tickets", "Open conversations past their SLA deadline now (count; no window).", SeriesLabels("sla"));
         _slaAtRisk = Family("helpdesk_sla_at_risk_tickets", "Open conversations whose SLA deadline falls within the at-risk lead time (default 20% of the threshold) (count; no window).", SeriesLabels("sla"));
 
-        // The configured policies, so rules and dashboards need no hard-coded targets. Static: set once.
-        var objective = _f.CreateGauge("helpdesk_sla_objective_ratio", "The SLA policy's objective: target share of conversations met (ratio 0-1), from configuration.", "sla");
-        var threshold = _f.CreateGauge("helpdesk_sla_threshold_seconds", "The SLA policy's threshold (seconds), from configuration.", "sla");
-        foreach (var p in policies)
-        {
-            objective.WithLabels(p.Name).Set(p.Objective);
-            threshold.WithLabels(p.Name).Set(p.Threshold.TotalSeconds);
-        }
+        // The configured policies, so rules and dashboards need no hard-coded targets. Exported with the same labels as
+        // the compliance series they qualify, so that PromQL joins them one to one (ignoring only window).
+        _slaObjective = Family("helpdesk_sla_objective_ratio", "The SLA policy's objective: target share of conversations met (ratio 0-1), from configuration; one series per SLA series.", SeriesLabels("sla"));
+        _slaThreshold = Family("helpdesk_sla_threshold_seconds", "The SLA policy's threshold (seconds), from configuration; one series per SLA series.", SeriesLabels("sla"));
+        _policies = policies.ToDictionary(p => p.Name, StringComparer.Ordinal);
     }
 
     private void PublishSla(KpiSnapshot snapshot, IReadOnlyList<SlaOpenCount> open)
     {
         foreach (var s in snapshot.Sla)
         {
+            if (_policies.TryGetValue(s.Policy, out var policy))
+            {
+                _slaObjective.Set(policy.Objective, SeriesValues(s.Key, s.Policy));
+                _slaThreshold.Set(policy.Threshold.TotalSeconds, SeriesValues(s.Key, s.Policy));
+            }
+
             var labels = SeriesValues(s.Key, s.Policy, s.Window.Name);
             _slaCompliance.SetIfDefined(s.ComplianceRatio, labels);
             _slaBreachesWindow.Set(s.Breached, labels);

@@ -5,9 +5,10 @@ using KpiCollector.StackTests.Support;
 namespace KpiCollector.StackTests.EndToEnd;
 
 /// <summary>
-/// One stack for the class: the collector with a 30-day backfill (so every window and the 4-week volume baseline
-/// are full) and a 5x arrival surge from the start with no extra agents, Prometheus with the shipped rules, and
-/// Alertmanager with the shipped routing.
+/// One stack for the class: the collector with an 8-day backfill (every KPI window has data and the volume baseline
+/// has a week of history) and a 20x arrival surge from the start with no extra agents, Prometheus with the shipped
+/// rules, and Alertmanager with the shipped routing. Test-only SLA policy: a first response by a human within 30 s
+/// (the shipped default is 10 min), so that the surge breaches it within minutes instead of hours.
 /// </summary>
 public sealed class SurgeStackFixture : IAsyncLifetime
 {
@@ -15,10 +16,19 @@ public sealed class SurgeStackFixture : IAsyncLifetime
 
     public DateTime StartedAt { get; } = DateTime.UtcNow;
 
-    public async Task InitializeAsync() => Stack = await MonitoringStack.StartAsync(DemoSource.Args("30d",
+    public async Task InitializeAsync() => Stack = await MonitoringStack.StartAsync(DemoSource.Args("8d",
         "--KpiCollector:Simulator:Surges:0:StartAfter=0s",
         "--KpiCollector:Simulator:Surges:0:Duration=1h",
-        "--KpiCollector:Simulator:Surges:0:Multiplier=5"));
+        "--KpiCollector:Simulator:Surges:0:Multiplier=20",
+        "--KpiCollector:Sla:Policies:0:Name=first_response",
+        "--KpiCollector:Sla:Policies:0:Metric=first_response",
+        "--KpiCollector:Sla:Policies:0:Threshold=30s",
+        "--KpiCollector:Sla:Policies:0:Objective=0.9",
+        "--KpiCollector:Sla:Policies:0:HumanOnly=true",
+        "--KpiCollector:Sla:Policies:1:Name=resolution",
+        "--KpiCollector:Sla:Policies:1:Metric=resolution",
+        "--KpiCollector:Sla:Policies:1:Threshold=24h",
+        "--KpiCollector:Sla:Policies:1:Objective=0.9"));
 
     public Task DisposeAsync()
     {
