@@ -70,12 +70,12 @@ public sealed partial class PrometheusExporter
         _utilization = Family("helpdesk_agent_utilization_ratio", "Agent utilization: time-weighted busy capacity / available capacity over the window (ratio 0-1; channel all only), from agent activity.", w);
         _quality = Family("helpdesk_quality_score_ratio", "Internal quality score: mean over resolved conversations of the weighted share of criteria met (first response and resolution within SLA, FCR, satisfied when surveyed) (ratio 0-1), at resolved_at.", w);
         _baseline = Family("helpdesk_tickets_created_baseline", "Mean conversations created in the same weekday and hour over the previous 4 weeks (count; window 1h only), for spike alerts.", w);
-        _agentsOnline = Family("helpdesk_agents_online", "Agents available or busy now (count; no window), from agent activity.", "source", "platform");
-        _requiredAgents = Family("helpdesk_required_agents", "Erlang C estimate of the agents needed to meet the first-response target from the last hour's arrivals and the 24h average handle time (count; no window).", "source", "platform");
-        _cost = Family("helpdesk_cost", "Support cost in the window by currency and category (platform fees, staff time at the configured rate, prorated fixed costs).", "source", "platform", "currency", "category", "window");
-        _costPerConversation = Family("helpdesk_cost_per_conversation", "Support cost in the window / conversations created in the window, by currency.", "source", "platform", "currency", "window");
-        _retention = Family("helpdesk_customer_retention_ratio", "Customer retention rate (E - N) / S over the customers-feed periods inside the window (ratio).", "source", "platform", "window");
-        _churn = Family("helpdesk_customer_churn_ratio", "Customer churn L / S over the customers-feed periods inside the window (ratio 0-1).", "source", "platform", "window");
+        _agentsOnline = Family("helpdesk_agents_online", "Agents available or busy now (count; no window; channel all: per source), from agent activity.", "source", "platform", "channel");
+        _requiredAgents = Family("helpdesk_required_agents", "Erlang C estimate of the agents needed to meet the first-response target from the last hour's arrivals and the 24h average handle time (count; no window; channel all: per source).", "source", "platform", "channel");
+        _cost = Family("helpdesk_cost", "Support cost in the window by currency and category (platform fees, staff time at the configured rate, prorated fixed costs; channel all: per source).", "source", "platform", "channel", "currency", "category", "window");
+        _costPerConversation = Family("helpdesk_cost_per_conversation", "Support cost in the window / conversations created in the window, by currency (channel all: per source).", "source", "platform", "channel", "currency", "window");
+        _retention = Family("helpdesk_customer_retention_ratio", "Customer retention rate (E - N) / S over the customers-feed periods inside the window (ratio; channel all: per source).", "source", "platform", "channel", "window");
+        _churn = Family("helpdesk_customer_churn_ratio", "Customer churn L / S over the customers-feed periods inside the window (ratio 0-1; channel all: per source).", "source", "platform", "channel", "window");
     }
 
     private void PublishKpis(KpiSnapshot snapshot)
@@ -165,24 +165,24 @@ public sealed partial class PrometheusExporter
             var platform = PlatformOf(source.Source);
             if (source.ReportsAgents)
             {
-                _agentsOnline.Set(source.AgentsOnline, source.Source, platform);
+                _agentsOnline.Set(source.AgentsOnline, source.Source, platform, Channels.All);
             }
 
             if (source.RequiredAgents is { } required)
             {
-                _requiredAgents.Set(required, source.Source, platform);
+                _requiredAgents.Set(required, source.Source, platform, Channels.All);
             }
 
             foreach (var c in source.Customers)
             {
-                _retention.Set(c.RetentionRatio, source.Source, platform, c.Window.Name);
-                _churn.Set(c.ChurnRatio, source.Source, platform, c.Window.Name);
+                _retention.Set(c.RetentionRatio, source.Source, platform, Channels.All, c.Window.Name);
+                _churn.Set(c.ChurnRatio, source.Source, platform, Channels.All, c.Window.Name);
             }
         }
 
         foreach (var c in snapshot.Costs)
         {
-            _cost.Set((double)c.Amount, c.Source, PlatformOf(c.Source), c.Currency, c.Category, c.Window.Name);
+            _cost.Set((double)c.Amount, c.Source, PlatformOf(c.Source), Channels.All, c.Currency, c.Category, c.Window.Name);
         }
 
         foreach (var group in snapshot.Costs.GroupBy(c => (c.Source, c.Currency, Window: c.Window.Name)))
@@ -190,7 +190,7 @@ public sealed partial class PrometheusExporter
             var conversations = created.GetValueOrDefault(group.Key.Source)?.GetValueOrDefault(group.Key.Window) ?? 0;
             if (Kpis.CostPerConversation(group.Sum(c => c.Amount), conversations) is { } perConversation)
             {
-                _costPerConversation.Set((double)perConversation, group.Key.Source, PlatformOf(group.Key.Source), group.Key.Currency, group.Key.Window);
+                _costPerConversation.Set((double)perConversation, group.Key.Source, PlatformOf(group.Key.Source), Channels.All, group.Key.Currency, group.Key.Window);
             }
         }
     }
