@@ -42,7 +42,7 @@ public sealed class SurgeStackFixture : IAsyncLifetime
 /// query returns data from a real Prometheus scraping a real collector, and a surge that breaches the first-response
 /// SLA pages the on-call receiver. Both are bounded by the time since the stack started.
 /// </summary>
-public sealed class MetricContractEndToEndTests(SurgeStackFixture fixture) : IClassFixture<SurgeStackFixture>
+public sealed class MetricContractEndToEndTests(SurgeStackFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<SurgeStackFixture>
 {
     private static readonly IReadOnlyDictionary<string, string> Variables = new Dictionary<string, string>
     {
@@ -120,6 +120,8 @@ public sealed class MetricContractEndToEndTests(SurgeStackFixture fixture) : ICl
             Stack.Diagnostics);
 
         var page = Stack.Hooks.AlertsAt("oncall").First(IsFirstResponseBreach);
+        output.WriteLine("Alert payload received by the oncall receiver:");
+        output.WriteLine(Stack.Hooks.Received.First(n => n.Receiver == "oncall" && n.Alerts.Any(IsFirstResponseBreach)).Raw);
         Assert.Equal("critical", page.Label("severity"));
         Assert.Equal("kpicollector", page.Label("job")); // from the shipped rule, evaluated on the scraped series
         Assert.EndsWith("#helpdeskslabreachingnow", page.Annotations["runbook_url"], StringComparison.Ordinal);

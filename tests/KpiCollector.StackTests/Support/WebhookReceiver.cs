@@ -13,6 +13,9 @@ internal sealed record NotifiedAlert(string Status, IReadOnlyDictionary<string, 
 /// <summary>One webhook call of Alertmanager: the receiver named in the payload, and the alerts of the group.</summary>
 internal sealed record Notification(string Path, string Receiver, string Status, IReadOnlyList<NotifiedAlert> Alerts, DateTimeOffset ReceivedAt)
 {
+    /// <summary>The webhook body as Alertmanager sent it.</summary>
+    public string Raw { get; init; } = "";
+
     public override string ToString() => $"{ReceivedAt:HH:mm:ss.fff} {Receiver} ({Path}) {Status}: {string.Join("; ", Alerts)}";
 }
 
@@ -85,7 +88,7 @@ internal sealed class WebhookReceiver : IDisposable
                     .Select(a => new NotifiedAlert(a.GetProperty("status").GetString()!, Strings(a.GetProperty("labels")), Strings(a.GetProperty("annotations"))))
                     .ToList();
                 var notification = new Notification(context.Request.Url!.AbsolutePath, root.GetProperty("receiver").GetString()!,
-                    root.GetProperty("status").GetString()!, alerts, DateTimeOffset.UtcNow);
+                    root.GetProperty("status").GetString()!, alerts, DateTimeOffset.UtcNow) { Raw = root.GetRawText() };
                 lock (_received)
                 {
                     _received.Add(notification);
