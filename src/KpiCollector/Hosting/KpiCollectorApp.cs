@@ -50,7 +50,7 @@ public static class KpiCollectorApp
             sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value.ToEngineOptions(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(_ => Prometheus.Metrics.NewCustomRegistry());
-        services.AddSingleton<PrometheusExporter>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<PrometheusExporter>(sp).WithSourceMetrics(sp.GetRequiredService<CollectorRegistry>()));
         services.AddSingleton<KpiRefresher>();
         services.AddSingleton<SourcePoller>();
 
