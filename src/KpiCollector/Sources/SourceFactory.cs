@@ -1,5 +1,6 @@
 using KpiCollector.Configuration;
 using KpiCollector.Sources.Simulator;
+using KpiCollector.Sources.Zendesk;
 using Microsoft.Extensions.Options;
 
 namespace KpiCollector.Sources;
@@ -10,7 +11,7 @@ public interface ISourceFactory
     IReadOnlyList<ISource> Create(KpiCollectorOptions options);
 }
 
-public sealed class SourceFactory(TimeProvider time) : ISourceFactory
+public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers) : ISourceFactory
 {
     public const string DemoSourceName = "demo";
 
@@ -28,9 +29,10 @@ public sealed class SourceFactory(TimeProvider time) : ISourceFactory
         source.Platform.Trim().ToLowerInvariant() switch
         {
             Platforms.Simulator => new SimulatorSource(source.Name, source.Simulator ?? options.Simulator, time),
+            Platforms.Zendesk => new ZendeskSource(source, index, time, loggers.CreateLogger<ZendeskSource>()),
             var platform => throw new OptionsValidationException(
                 KpiCollectorOptions.SectionName,
                 typeof(KpiCollectorOptions),
-                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Simulator}."]),
+                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Simulator}."]),
         };
 }
