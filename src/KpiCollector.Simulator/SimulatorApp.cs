@@ -1,5 +1,6 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces;
+using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Zendesk;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -54,6 +55,13 @@ public static class SimulatorApp
             return new ZendeskFace(helpdesk, options.Zendesk, time, sp.GetRequiredService<ILogger<ZendeskFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<ZendeskFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, FreshdeskFace.Lag);
+            return new FreshdeskFace(helpdesk, options.Freshdesk, time, sp.GetRequiredService<ILogger<FreshdeskFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<FreshdeskFace>());
         configureServices?.Invoke(services);
 
         var app = builder.Build();

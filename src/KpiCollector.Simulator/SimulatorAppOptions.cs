@@ -1,4 +1,5 @@
 using KpiCollector.Core.Time;
+using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Zendesk;
 
 namespace KpiCollector.Simulator;
@@ -25,6 +26,8 @@ public sealed class SimulatorAppOptions
     public string Backfill { get; set; } = "7d";
 
     public ZendeskFaceOptions Zendesk { get; set; } = new();
+
+    public FreshdeskFaceOptions Freshdesk { get; set; } = new();
 
     /// <summary>Every problem with the options, each naming its key.</summary>
     public IReadOnlyList<string> Validate()
@@ -58,6 +61,16 @@ public sealed class SimulatorAppOptions
         if (string.IsNullOrWhiteSpace(Zendesk.Email) || string.IsNullOrWhiteSpace(Zendesk.ApiToken))
         {
             failures.Add($"{SectionName}:Zendesk:Email and {SectionName}:Zendesk:ApiToken: the simulated Zendesk account needs both.");
+        }
+
+        if (Zendesk.RequestsPerMinute < 1 || Freshdesk.RequestsPerMinute < 1)
+        {
+            failures.Add($"{SectionName}:Zendesk:RequestsPerMinute and {SectionName}:Freshdesk:RequestsPerMinute: must be at least 1.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Freshdesk.ApiKey))
+        {
+            failures.Add($"{SectionName}:Freshdesk:ApiKey: the simulated Freshdesk account needs an API key.");
         }
 
         return failures;

@@ -117,6 +117,15 @@ public sealed class SimulatedHelpdesk
         }
     }
 
+    /// <summary>The latest version of every conversation, in no particular order (a list endpoint sorts it its own way).</summary>
+    public IReadOnlyList<Conversation> Latest()
+    {
+        lock (_gate)
+        {
+            return [.. _latest.Values];
+        }
+    }
+
     /// <summary>Every survey response given up to the horizon, in time order.</summary>
     public IReadOnlyList<SurveyResponse> Surveys()
     {

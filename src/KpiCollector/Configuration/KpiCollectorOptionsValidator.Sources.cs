@@ -36,6 +36,11 @@ public sealed partial class KpiCollectorOptionsValidator
             failures.Add($"{key}:Backfill: '{source.Backfill}' is too short for zendesk, whose incremental export rejects a start time less than 5 minutes old; use 5m or more.");
         }
 
+        if (platform == Platforms.Freshdesk)
+        {
+            ValidateFreshdesk(key, source.Freshdesk, failures);
+        }
+
         if (platform == Platforms.Zendesk)
         {
             ValidateZendesk(key, source, failures);
@@ -75,5 +80,42 @@ public sealed partial class KpiCollectorOptionsValidator
         }
 
         ValidateDuration($"{key}:Zendesk:CsatOverlap", zendesk.CsatOverlap, failures);
+    }
+
+    private static void ValidateFreshdesk(string key, FreshdeskSettings freshdesk, List<string> failures)
+    {
+        if (freshdesk.TicketsRequestsPerMinute is < 1 or > 10_000)
+        {
+            failures.Add($"{key}:Freshdesk:TicketsRequestsPerMinute: {freshdesk.TicketsRequestsPerMinute} is out of range; allowed: 1 to 10000 (Freshdesk allows Growth 20, Pro 100, Enterprise 200).");
+        }
+
+        if (freshdesk.PerPage is < 1 or > 100)
+        {
+            failures.Add($"{key}:Freshdesk:PerPage: {freshdesk.PerPage} is out of range; allowed: 1 to 100.");
+        }
+
+        foreach (var (code, channel) in freshdesk.SourceChannels)
+        {
+            if (!int.TryParse(code, out _))
+            {
+                failures.Add($"{key}:Freshdesk:SourceChannels:{code}: '{code}' is not a Freshdesk source code; use the number, e.g. 13.");
+            }
+            else if (!Core.Records.Channels.Known.Contains(channel?.Trim().ToLowerInvariant()))
+            {
+                failures.Add($"{key}:Freshdesk:SourceChannels:{code}: '{channel}' is not a channel; allowed values: {string.Join(", ", Core.Records.Channels.Known)}.");
+            }
+        }
+
+        foreach (var (code, status) in freshdesk.Statuses)
+        {
+            if (!int.TryParse(code, out _))
+            {
+                failures.Add($"{key}:Freshdesk:Statuses:{code}: '{code}' is not a Freshdesk status code; use the number, e.g. 6.");
+            }
+            else if (!Core.Records.ConversationStatuses.LabelValues.Contains(status?.Trim().ToLowerInvariant()))
+            {
+                failures.Add($"{key}:Freshdesk:Statuses:{code}: '{status}' is not a status; allowed values: {string.Join(", ", Core.Records.ConversationStatuses.LabelValues)}.");
+            }
+        }
     }
 }

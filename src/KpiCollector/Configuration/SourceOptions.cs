@@ -56,4 +56,7 @@ public sealed class SourceOptions
 
     /// <summary>Zendesk-only settings: <c>KpiCollector:Sources:N:Zendesk</c>.</summary>
     public ZendeskSettings Zendesk { get; set; } = new();
+
+    /// <summary>Freshdesk-only settings: <c>KpiCollector:Sources:N:Freshdesk</c>.</summary>
+    public FreshdeskSettings Freshdesk { get; set; } = new();
 }

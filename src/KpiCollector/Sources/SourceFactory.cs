@@ -1,4 +1,5 @@
 using KpiCollector.Configuration;
+using KpiCollector.Sources.Freshdesk;
 using KpiCollector.Sources.Simulator;
 using KpiCollector.Sources.Zendesk;
 using Microsoft.Extensions.Options;
@@ -30,9 +31,10 @@ public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers) : I
         {
             Platforms.Simulator => new SimulatorSource(source.Name, source.Simulator ?? options.Simulator, time),
             Platforms.Zendesk => new ZendeskSource(source, index, time, loggers.CreateLogger<ZendeskSource>()),
+            Platforms.Freshdesk => new FreshdeskSource(source, index, time, loggers.CreateLogger<FreshdeskSource>()),
             var platform => throw new OptionsValidationException(
                 KpiCollectorOptions.SectionName,
                 typeof(KpiCollectorOptions),
-                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Simulator}."]),
+                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Simulator}."]),
         };
 }

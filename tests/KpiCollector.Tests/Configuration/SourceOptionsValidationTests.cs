@@ -14,6 +14,14 @@ public sealed class SourceOptionsValidationTests
         ["KpiCollector:Sources:0:Email"] = "ops@acme.com",
     };
 
+    private static readonly Dictionary<string, string?> Freshdesk = new()
+    {
+        ["KpiCollector:Sources:0:Name"] = "fd",
+        ["KpiCollector:Sources:0:Platform"] = "freshdesk",
+        ["KpiCollector:Sources:0:BaseUrl"] = "https://acme.freshdesk.com",
+        ["KpiCollector:Sources:0:ApiToken"] = "key-value",
+    };
+
     [Fact]
     public void ZendeskDefaults_AreValid()
     {
@@ -73,6 +81,32 @@ public sealed class SourceOptionsValidationTests
         });
 
         Assert.Contains("KpiCollector:Sources:0:AuthMode: 'oauth' is not used by platform 'freshdesk', which authenticates one way only; leave it empty.", failures);
+    }
+
+    [Theory]
+    [InlineData("Freshdesk:TicketsRequestsPerMinute", "0", "KpiCollector:Sources:0:Freshdesk:TicketsRequestsPerMinute: 0 is out of range; allowed: 1 to 10000")]
+    [InlineData("Freshdesk:PerPage", "101", "KpiCollector:Sources:0:Freshdesk:PerPage: 101 is out of range; allowed: 1 to 100.")]
+    [InlineData("Freshdesk:SourceChannels:13", "telepathy", "KpiCollector:Sources:0:Freshdesk:SourceChannels:13: 'telepathy' is not a channel; allowed values: whatsapp, email, chat, phone, web, social, sms, api, other.")]
+    [InlineData("Freshdesk:SourceChannels:sms", "sms", "KpiCollector:Sources:0:Freshdesk:SourceChannels:sms: 'sms' is not a Freshdesk source code")]
+    [InlineData("Freshdesk:Statuses:6", "waiting", "KpiCollector:Sources:0:Freshdesk:Statuses:6: 'waiting' is not a status; allowed values: new, open, pending, on_hold, solved, closed.")]
+    public void InvalidFreshdeskKey_IsNamedWithWhatItAccepts(string key, string value, string expected)
+    {
+        var failures = Fail(new(Freshdesk) { [$"KpiCollector:Sources:0:{key}"] = value });
+
+        Assert.Contains(failures, f => f.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void FreshdeskDefaultsAndOverrides_AreValid()
+    {
+        var source = OptionsValidationTests.Bind(new(Freshdesk)
+        {
+            ["KpiCollector:Sources:0:Freshdesk:SourceChannels:101"] = "sms",
+            ["KpiCollector:Sources:0:Freshdesk:Statuses:7"] = "on_hold",
+        }).Sources.Single();
+
+        Assert.Equal((20, 100, true), (source.Freshdesk.TicketsRequestsPerMinute, source.Freshdesk.PerPage, source.Freshdesk.Csat));
+        Assert.Equal("sms", source.Freshdesk.SourceChannels["101"]);
     }
 
     [Fact]

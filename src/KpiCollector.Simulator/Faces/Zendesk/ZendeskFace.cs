@@ -42,7 +42,7 @@ public sealed class ZendeskFace : IFace
     public ZendeskFace(SimulatedHelpdesk helpdesk, ZendeskFaceOptions options, TimeProvider time, ILogger<ZendeskFace> logger)
     {
         _helpdesk = helpdesk;
-        _budget = new MinuteBudget(400, time);
+        _budget = new MinuteBudget(options.RequestsPerMinute, time);
         _basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.Email}/token:{options.ApiToken}"));
         _bearer = "Bearer " + options.ApiToken;
         _logger = logger;

@@ -9,4 +9,7 @@ public sealed class ZendeskFaceOptions
     public string Email { get; set; } = "admin@simulator.test";
 
     public string ApiToken { get; set; } = "simulator-zendesk-token";
+
+    /// <summary>The account budget its rate-limit headers advertise (Growth/Professional: 400 a minute).</summary>
+    public int RequestsPerMinute { get; set; } = 400;
 }

@@ -7,12 +7,13 @@ namespace KpiCollector.Sources.Http;
 /// <param name="Remaining">The budget left: requests (Zendesk, Freshdesk) or, for WhatsApp, percent of the budget.</param>
 /// <param name="PauseFor">How long to send nothing: the budget is exhausted until it resets, or Meta asks to wait.</param>
 /// <param name="RetryAfter">The <c>Retry-After</c> header, as a delay.</param>
-public readonly record struct RateLimitInfo(double? Remaining, TimeSpan? PauseFor, TimeSpan? RetryAfter);
+/// <param name="CreditsUsed">What the request cost (Freshdesk's <c>X-RateLimit-Used-CurrentRequest</c>; embeds cost extra); 1 when not said.</param>
+public readonly record struct RateLimitInfo(double? Remaining, TimeSpan? PauseFor, TimeSpan? RetryAfter, int CreditsUsed = 1);
 
 /// <summary>
 /// Reads the rate-limit headers of the platforms (platform-apis.md 1.8, 2.6, 3.1): <c>Retry-After</c> (seconds or an
 /// HTTP date); Zendesk's <c>X-Rate-Limit-Remaining</c> and <c>ratelimit-remaining</c>/<c>ratelimit-reset</c>;
-/// Freshdesk's <c>X-RateLimit-Remaining</c>; Meta's <c>x-business-use-case-usage</c> JSON. Lenient: a header it cannot
+/// Freshdesk's <c>X-RateLimit-Remaining</c> and <c>X-RateLimit-Used-CurrentRequest</c>; Meta's <c>x-business-use-case-usage</c> JSON. Lenient: a header it cannot
 /// read is ignored, never a failure.
 /// </summary>
 public static class RateLimitHeaders
@@ -26,6 +27,7 @@ public static class RateLimitHeaders
         TimeSpan? reset = null;
         TimeSpan? retryAfter = null;
         TimeSpan? regain = null;
+        var credits = 1;
         foreach (var (name, value) in headers)
         {
             if (value is null)
@@ -41,6 +43,9 @@ public static class RateLimitHeaders
                 case "x-rate-limit-remaining" or "x-ratelimit-remaining" or "ratelimit-remaining":
                     remaining = ParseNumber(value) ?? remaining;
                     break;
+                case "x-ratelimit-used-currentrequest":
+                    credits = ParseNumber(value) is { } used and >= 1 and <= 1000 ? (int)used : credits;
+                    break;
                 case "ratelimit-reset":
                     reset = ParseNumber(value) is { } seconds and >= 0 ? TimeSpan.FromSeconds(seconds) : reset;
                     break;
@@ -55,7 +60,7 @@ public static class RateLimitHeaders
         TimeSpan? pause = regain is { } wait && wait > TimeSpan.Zero ? wait
             : remaining is <= 0 ? reset ?? DefaultReset
             : null;
-        return new RateLimitInfo(remaining, pause, retryAfter);
+        return new RateLimitInfo(remaining, pause, retryAfter, credits);
     }
 
     /// <summary><c>Retry-After: 7</c> or <c>Retry-After: Wed, 21 Oct 2026 07:28:00 GMT</c>.</summary>

@@ -67,7 +67,14 @@ public sealed class SourceHttpClient : IDisposable
     /// </summary>
     /// <exception cref="SourceException">The request failed for good; <see cref="SourceException.Reason"/> says why.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<RestResponse> SendAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken)
+    public async Task<RestResponse> SendAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
+        (await SendCoreAsync(request, endpoint, allowNotFound: false, cancellationToken))!;
+
+    /// <summary>Like <see cref="SendAsync"/>, but a 404 (a record deleted meanwhile) is null instead of a failure.</summary>
+    public Task<RestResponse?> SendOrNotFoundAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
+        SendCoreAsync(request, endpoint, allowNotFound: true, cancellationToken);
+
+    private async Task<RestResponse?> SendCoreAsync(RestRequest request, RequestBudget? endpoint, bool allowNotFound, CancellationToken cancellationToken)
     {
         var what = $"{request.Method.ToString().ToUpperInvariant()} {request.Resource}";
         for (var retry = 0; ; retry++)
@@ -81,6 +88,12 @@ public sealed class SourceHttpClient : IDisposable
             cancellationToken.ThrowIfCancellationRequested(); // shutdown: cancellation, whatever RestSharp made of it
 
             var now = _time.GetUtcNow();
+            if (allowNotFound && response.StatusCode == HttpStatusCode.NotFound)
+            {
+                _status.RecordRequest("404");
+                return null;
+            }
+
             var failure = Classify(response, what, endpoint, now);
             Log.Response(_logger, _settings.Source, what, failure?.Code ?? ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (failure is null)
@@ -128,6 +141,13 @@ public sealed class SourceHttpClient : IDisposable
         if (limits.Remaining is { } remaining)
         {
             _status.RecordRateLimitRemaining(remaining);
+        }
+
+        // Freshdesk charges embeds as extra credits and says so; they count against the budgets like requests.
+        for (var extra = 1; extra < limits.CreditsUsed; extra++)
+        {
+            Account.RecordSent(now);
+            endpoint?.RecordSent(now);
         }
 
         if (limits.PauseFor is { } pause && status != 429)
