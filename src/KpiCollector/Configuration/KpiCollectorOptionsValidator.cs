@@ -215,6 +215,8 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
             {
                 failures.Add($"{key}:ApiTokenFile: the file '{source.ApiTokenFile}' does not exist.");
             }
+
+            ValidateRemote(key, platform, source, failures);
         }
 
         if (platform == Platforms.Customers

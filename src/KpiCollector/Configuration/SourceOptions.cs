@@ -32,4 +32,31 @@ public sealed class SourceOptions
 
     /// <summary>Per-source traffic model for platform <c>simulator</c>; defaults to <c>KpiCollector:Simulator</c>.</summary>
     public SimulatorSettings? Simulator { get; set; }
+
+    /// <summary>How long one HTTP request may take before it counts as timed out (and is retried). Default <c>30s</c>.</summary>
+    public string Timeout { get; set; } = "30s";
+
+    /// <summary>
+    /// The account's API budget in requests per minute (the plan's limit; requests are paced to stay within it).
+    /// Default: the platform's smallest plan (<see cref="PlatformDefaults"/>).
+    /// </summary>
+    public int? RequestsPerMinute { get; set; }
+
+    /// <summary>Retries of a request after a 5xx, a timeout, a network error or a 429, before the poll fails. Default 4.</summary>
+    public int MaxRetries { get; set; } = 4;
+
+    /// <summary>How far back the first poll reads, so the KPI windows start full. Default <c>30d</c>.</summary>
+    public string Backfill { get; set; } = "30d";
+
+    /// <summary>
+    /// How the credential is sent. Zendesk: <c>token</c> (default; an API token with <see cref="Email"/>) or
+    /// <c>oauth</c> (an OAuth access token). Other platforms have one way and leave it empty.
+    /// </summary>
+    public string? AuthMode { get; set; }
+
+    /// <summary>Zendesk-only settings: <c>KpiCollector:Sources:N:Zendesk</c>.</summary>
+    public ZendeskSettings Zendesk { get; set; } = new();
+
+    /// <summary>Freshdesk-only settings: <c>KpiCollector:Sources:N:Freshdesk</c>.</summary>
+    public FreshdeskSettings Freshdesk { get; set; } = new();
 }

@@ -62,7 +62,7 @@ public static class KpiCollectorApp
         services.AddSingleton<LiveObservations>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton(_ => Prometheus.Metrics.NewCustomRegistry());
-        services.AddSingleton<PrometheusExporter>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<PrometheusExporter>(sp).WithSourceMetrics(sp.GetRequiredService<CollectorRegistry>()));
         services.AddSingleton<KpiRefresher>();
         services.AddSingleton<SourcePoller>();
 

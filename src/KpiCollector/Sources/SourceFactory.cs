@@ -1,6 +1,8 @@
 using KpiCollector.Configuration;
 using KpiCollector.Sources.Customers;
+using KpiCollector.Sources.Freshdesk;
 using KpiCollector.Sources.Simulator;
+using KpiCollector.Sources.Zendesk;
 using Microsoft.Extensions.Options;
 
 namespace KpiCollector.Sources;
@@ -11,7 +13,7 @@ public interface ISourceFactory
     IReadOnlyList<ISource> Create(KpiCollectorOptions options);
 }
 
-public sealed class SourceFactory(TimeProvider time) : ISourceFactory
+public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers) : ISourceFactory
 {
     public const string DemoSourceName = "demo";
 
@@ -30,9 +32,11 @@ public sealed class SourceFactory(TimeProvider time) : ISourceFactory
         {
             Platforms.Simulator => new SimulatorSource(source.Name, source.Simulator ?? options.Simulator, time),
             Platforms.Customers => new CustomersFeedSource(source.Name, source, Credentials.Read(source), time),
+            Platforms.Zendesk => new ZendeskSource(source, index, time, loggers.CreateLogger<ZendeskSource>()),
+            Platforms.Freshdesk => new FreshdeskSource(source, index, time, loggers.CreateLogger<FreshdeskSource>()),
             var platform => throw new OptionsValidationException(
                 KpiCollectorOptions.SectionName,
                 typeof(KpiCollectorOptions),
-                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Simulator}, {Platforms.Customers}."]),
+                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Simulator}, {Platforms.Customers}."]),
         };
 }

@@ -28,6 +28,7 @@ public sealed class SourcePoller(
         var started = Stopwatch.GetTimestamp();
         var pages = 0;
         var changed = 0;
+        var published = false;
         try
         {
             var cursor = store.GetCheckpoint(source.Name)?.Cursor;
@@ -38,6 +39,13 @@ public sealed class SourcePoller(
                 status.RecordWatermark(batch.Watermark);
                 pages++;
                 changed += applied.Count;
+            }
+
+            if (changed > 0)
+            {
+                // Before the success is visible: once /readyz says every source was polled, /metrics shows that poll.
+                refresher.Refresh();
+                published = true;
             }
 
             status.RecordSuccess(time.GetUtcNow(), Stopwatch.GetElapsedTime(started));
@@ -65,7 +73,7 @@ public sealed class SourcePoller(
             Log.PollCrashed(logger, source.Name, pages, ex);
         }
 
-        if (changed > 0)
+        if (changed > 0 && !published)
         {
             refresher.Refresh(); // new data shows on /metrics now rather than at the next refresh tick
         }

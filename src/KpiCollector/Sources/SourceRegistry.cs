@@ -1,13 +1,14 @@
 namespace KpiCollector.Sources;
 
 /// <summary>The configured sources and their status, built once at start.</summary>
-public sealed class SourceRegistry
+/// <remarks>Disposed with the host, after the scheduler stopped: disposes the sources that hold resources (HTTP clients).</remarks>
+public sealed class SourceRegistry : IDisposable
 {
     private readonly Dictionary<string, (ISource Source, SourceStatus Status)> _byName;
 
     public SourceRegistry(IEnumerable<ISource> sources, bool demoMode)
     {
-        _byName = sources.ToDictionary(s => s.Name, s => (s, new SourceStatus(s.Name, s.Platform)), StringComparer.Ordinal);
+        _byName = sources.ToDictionary(s => s.Name, s => (s, (s as ISourceWithStatus)?.Status ?? new SourceStatus(s.Name, s.Platform)), StringComparer.Ordinal);
         DemoMode = demoMode;
     }
 
@@ -23,4 +24,12 @@ public sealed class SourceRegistry
     public SourceStatus StatusOf(string name) => _byName[name].Status;
 
     public SourceStatus? TryStatusOf(string name) => _byName.TryGetValue(name, out var entry) ? entry.Status : null;
+
+    public void Dispose()
+    {
+        foreach (var source in Sources.OfType<IDisposable>())
+        {
+            source.Dispose();
+        }
+    }
 }

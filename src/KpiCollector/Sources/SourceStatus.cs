@@ -9,6 +9,7 @@ public sealed class SourceStatus(string name, string platform)
     private readonly Lock _gate = new();
     private readonly Dictionary<string, long> _errors = ErrorReasons.All.ToDictionary(r => r, _ => 0L);
     private readonly Dictionary<string, long> _ingested = new() { ["conversation"] = 0, ["survey"] = 0, ["other"] = 0 };
+    private readonly Dictionary<string, long> _requests = new(StringComparer.Ordinal);
 
     public string Name { get; } = name;
 
@@ -34,6 +35,12 @@ public sealed class SourceStatus(string name, string platform)
 
     public bool PolledOnce => Up is not null;
 
+    /// <summary>The last request budget the platform reported as remaining (its rate-limit headers); null until one did.</summary>
+    public double? RateLimitRemaining { get; private set; }
+
+    /// <summary>The platform's own version where it reports one (Chatwoot); null otherwise.</summary>
+    public string? PlatformVersion { get; private set; }
+
     public IReadOnlyDictionary<string, long> ErrorsByReason
     {
         get { lock (_gate) { return new Dictionary<string, long>(_errors); } }
@@ -43,6 +50,27 @@ public sealed class SourceStatus(string name, string platform)
     {
         get { lock (_gate) { return new Dictionary<string, long>(_ingested); } }
     }
+
+    /// <summary>
+    /// HTTP requests sent to the platform, by status code (<c>200</c>, <c>429</c>, ...) or, when no response came,
+    /// <c>timeout</c> or <c>network</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> RequestsByCode
+    {
+        get { lock (_gate) { return new Dictionary<string, long>(_requests); } }
+    }
+
+    public void RecordRequest(string code)
+    {
+        lock (_gate)
+        {
+            _requests[code] = _requests.GetValueOrDefault(code) + 1;
+        }
+    }
+
+    public void RecordRateLimitRemaining(double remaining) => RateLimitRemaining = remaining;
+
+    public void RecordPlatformVersion(string version) => PlatformVersion = version;
 
     public void RecordIngested(int conversations, int surveys, int others = 0)
     {

@@ -162,6 +162,7 @@ public sealed class OptionsValidationTests
             ["KpiCollector:Sources:0:Platform"] = "Zendesk",
             ["KpiCollector:Sources:0:BaseUrl"] = "https://acme.zendesk.com",
             ["KpiCollector:Sources:0:ApiToken"] = "token",
+            ["KpiCollector:Sources:0:Email"] = "ops@acme.com",
             ["KpiCollector:Sources:0:Cron"] = "0 */5 * * * ?",
         });
 

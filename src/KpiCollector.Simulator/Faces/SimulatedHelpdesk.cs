@@ -1,0 +1,167 @@
+using KpiCollector.Core.Records;
+
+namespace KpiCollector.Simulator.Faces;
+
+/// <summary>
+/// One face's view of the simulated helpdesk: a <see cref="TrafficSimulation"/> kept up to a horizon behind the clock,
+/// with every version it produced in a change log, the latest version of each conversation, and the survey responses.
+/// Faces read it the way their platform's API reads its database.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each face has its own instance with its own horizon lag (Zendesk leaves out the last minute). The simulation is
+/// deterministic, so two faces with the same seed and epoch see the same traffic.
+/// </para>
+/// <para>
+/// Every log entry carries a sequence number (the position cursors point at) and the instant the simulation had
+/// reached when it produced the version (a monotonic "generated" timestamp, like Zendesk's
+/// <c>generated_timestamp</c>, at or after the version's <c>updated_at</c>). Superseded versions are compacted away;
+/// sequence numbers stay valid. Thread-safe: requests are served concurrently.
+/// </para>
+/// </remarks>
+public sealed class SimulatedHelpdesk
+{
+    private static readonly TimeSpan CatchUpStep = TimeSpan.FromHours(1);
+    private readonly Lock _gate = new();
+    private readonly TrafficSimulation _simulation;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _lag;
+    private readonly List<Entry> _log = [];
+    private readonly Dictionary<string, long> _latestSequence = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Conversation> _latest = new(StringComparer.Ordinal);
+    private readonly List<SurveyResponse> _surveys = [];
+    private long _nextSequence = 1;
+
+    public SimulatedHelpdesk(SimulatorOptions model, DateTimeOffset epoch, TimeProvider time, TimeSpan lag)
+    {
+        _simulation = new TrafficSimulation(model, "simulator", epoch);
+        _time = time;
+        _lag = lag;
+    }
+
+    public DateTimeOffset Epoch => _simulation.Epoch;
+
+    /// <summary>How far the simulation has run: the data is complete up to here.</summary>
+    public DateTimeOffset Horizon
+    {
+        get { lock (_gate) { return _simulation.Now; } }
+    }
+
+    /// <summary>One version of a conversation in the change log.</summary>
+    public readonly record struct Entry(long Sequence, DateTimeOffset Generated, Conversation Conversation);
+
+    /// <summary>Runs the simulation up to the clock minus the lag (in hourly steps, so a backfill's versions spread over time).</summary>
+    public void CatchUp()
+    {
+        lock (_gate)
+        {
+            var target = _time.GetUtcNow() - _lag;
+            while (_simulation.Now < target)
+            {
+                var until = _simulation.Now + CatchUpStep < target ? _simulation.Now + CatchUpStep : target;
+                var delta = _simulation.AdvanceTo(until);
+                foreach (var c in delta.Conversations)
+                {
+                    var sequence = _nextSequence++;
+                    _log.Add(new Entry(sequence, until, c));
+                    _latestSequence[c.ExternalId] = sequence;
+                    _latest[c.ExternalId] = c;
+                }
+
+                _surveys.AddRange(delta.Surveys);
+            }
+
+            Compact();
+        }
+    }
+
+    /// <summary>The first sequence whose generated timestamp is at or after <paramref name="at"/> (one past the end when none).</summary>
+    public long SequenceAt(DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            var i = _log.FindIndex(e => e.Generated >= at);
+            return i < 0 ? _nextSequence : _log[i].Sequence;
+        }
+    }
+
+    /// <summary>
+    /// Up to <paramref name="max"/> conversations whose latest version lies at or after <paramref name="from"/>, in log
+    /// order; the sequence to continue from; and whether that is the end of the log.
+    /// </summary>
+    public (List<Entry> Entries, long Next, bool End) ReadChanges(long from, int max)
+    {
+        lock (_gate)
+        {
+            var entries = new List<Entry>();
+            var i = FirstIndexAtOrAfter(from);
+            for (; i < _log.Count && entries.Count < max; i++)
+            {
+                var e = _log[i];
+                if (_latestSequence[e.Conversation.ExternalId] == e.Sequence)
+                {
+                    entries.Add(e);
+                }
+            }
+
+            var next = i < _log.Count ? _log[i].Sequence : _nextSequence;
+            return (entries, next, i >= _log.Count);
+        }
+    }
+
+    public Conversation? Get(string externalId)
+    {
+        lock (_gate)
+        {
+            return _latest.GetValueOrDefault(externalId);
+        }
+    }
+
+    /// <summary>The latest version of every conversation, in no particular order (a list endpoint sorts it its own way).</summary>
+    public IReadOnlyList<Conversation> Latest()
+    {
+        lock (_gate)
+        {
+            return [.. _latest.Values];
+        }
+    }
+
+    /// <summary>Every survey response given up to the horizon, in time order.</summary>
+    public IReadOnlyList<SurveyResponse> Surveys()
+    {
+        lock (_gate)
+        {
+            return [.. _surveys];
+        }
+    }
+
+    private int FirstIndexAtOrAfter(long sequence)
+    {
+        int lo = 0, hi = _log.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (_log[mid].Sequence < sequence)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    /// <summary>Drops superseded versions once they outnumber the live ones; sequence numbers keep their meaning.</summary>
+    private void Compact()
+    {
+        if (_log.Count < 10_000 || _log.Count < 2 * _latestSequence.Count)
+        {
+            return;
+        }
+
+        _log.RemoveAll(e => _latestSequence[e.Conversation.ExternalId] != e.Sequence);
+    }
+}

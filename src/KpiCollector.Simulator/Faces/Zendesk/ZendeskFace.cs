@@ -1,0 +1,320 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using KpiCollector.Core.Records;
+
+namespace KpiCollector.Simulator.Faces.Zendesk;
+
+/// <summary>
+/// A simulated Zendesk Support account under <c>/zendesk</c>, written from Zendesk's documented JSON
+/// (platform-apis.md 1.2-1.8), independently of the connector: the cursor-based incremental ticket export with the
+/// <c>metric_sets</c> sideload, legacy satisfaction ratings, <c>tickets/show_many</c> and custom statuses.
+/// </summary>
+/// <remarks>
+/// Like Zendesk, the export leaves out the last minute (the simulation runs one minute behind the clock), returns
+/// each changed ticket once in its latest version, and orders by a generated timestamp that <c>start_time</c> is
+/// compared with. Timestamps are whole seconds and durations whole minutes, as Zendesk writes them. Bots are invisible
+/// to Zendesk's metrics: the reply time is the first human (agent) reply.
+/// </remarks>
+public sealed class ZendeskFace : IFace
+{
+    public static readonly TimeSpan ExportLag = TimeSpan.FromMinutes(1);
+    private const int MaxPerPage = 1000;
+    private const int MaxRatingsPageSize = 100;
+    private const long RatingIdOffset = 5_000_000;
+
+    private static readonly FaceErrors Errors = new(
+        new JsonObject { ["error"] = "Couldn't authenticate you" },
+        new JsonObject { ["error"] = "APIRateLimitExceeded", ["description"] = "Number of allowed incremental export API requests per minute exceeded" },
+        new JsonObject { ["error"] = "InternalServerError", ["description"] = "Something went wrong" });
+
+    private static readonly (long Id, string Category, string Label)[] CustomStatuses =
+    [
+        (1, "new", "New"), (2, "open", "Open"), (3, "pending", "Pending"), (4, "hold", "On-hold"), (5, "solved", "Solved"),
+    ];
+
+    private readonly SimulatedHelpdesk _helpdesk;
+    private readonly MinuteBudget _budget;
+    private readonly string _basic;
+    private readonly string _bearer;
+    private readonly ILogger _logger;
+
+    public ZendeskFace(SimulatedHelpdesk helpdesk, ZendeskFaceOptions options, TimeProvider time, ILogger<ZendeskFace> logger)
+    {
+        _helpdesk = helpdesk;
+        _budget = new MinuteBudget(options.RequestsPerMinute, time);
+        _basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.Email}/token:{options.ApiToken}"));
+        _bearer = "Bearer " + options.ApiToken;
+        _logger = logger;
+    }
+
+    public string Name => "zendesk";
+
+    public FaultPlan Faults { get; } = new();
+
+    public void CatchUp() => _helpdesk.CatchUp();
+
+    public void Map(IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/zendesk/api/v2");
+        Get(api, "/incremental/tickets/cursor.json", Export);
+        Get(api, "/satisfaction_ratings.json", Ratings);
+        Get(api, "/satisfaction_ratings", Ratings);
+        Get(api, "/tickets/show_many.json", ShowMany);
+        Get(api, "/custom_statuses.json", _ => new FaceReply(new JsonObject
+        {
+            ["custom_statuses"] = new JsonArray([.. CustomStatuses.Select(s => (JsonNode)new JsonObject
+            {
+                ["id"] = s.Id, ["status_category"] = s.Category, ["agent_label"] = s.Label, ["end_user_label"] = s.Label, ["active"] = true, ["default"] = true,
+            })]),
+        }));
+    }
+
+    private void Get(RouteGroupBuilder api, string path, Func<HttpRequest, FaceReply> handler) =>
+        api.MapGet(path, (Delegate)((HttpContext context) => FaceServer.ServeAsync(context, this, Errors, Authorized, r => WithRateLimit(handler(r)), _logger)));
+
+    private bool Authorized(HttpRequest request) =>
+        request.Headers.Authorization.ToString() is var header && (header == _basic || header == _bearer);
+
+    private FaceReply WithRateLimit(FaceReply reply) => reply with
+    {
+        Headers = new Dictionary<string, string>(reply.Headers ?? new Dictionary<string, string>())
+        {
+            ["X-Rate-Limit"] = _budget.Limit.ToString(CultureInfo.InvariantCulture),
+            ["X-Rate-Limit-Remaining"] = _budget.Spend().ToString(CultureInfo.InvariantCulture),
+            ["ratelimit-reset"] = _budget.SecondsToReset().ToString(CultureInfo.InvariantCulture),
+        },
+    };
+
+    /// <summary><c>GET /api/v2/incremental/tickets/cursor.json?start_time=|cursor=&amp;include=metric_sets&amp;per_page=</c>.</summary>
+    private FaceReply Export(HttpRequest request)
+    {
+        var perPage = Math.Clamp(IntParam(request, "per_page") ?? MaxPerPage, 1, MaxPerPage);
+        long from;
+        if (request.Query["cursor"].ToString() is { Length: > 0 } cursor)
+        {
+            if (DecodeCursor(cursor) is not { } position)
+            {
+                return new FaceReply(new JsonObject { ["error"] = "InvalidPaginationParameter", ["description"] = "cursor is invalid" }, StatusCodes.Status400BadRequest);
+            }
+
+            from = position;
+        }
+        else if (long.TryParse(request.Query["start_time"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var startTime))
+        {
+            from = _helpdesk.SequenceAt(DateTimeOffset.FromUnixTimeSeconds(startTime));
+        }
+        else
+        {
+            return new FaceReply(new JsonObject { ["error"] = "InvalidValue", ["description"] = "start_time or cursor is required" }, StatusCodes.Status400BadRequest);
+        }
+
+        var (entries, next, end) = _helpdesk.ReadChanges(from, perPage);
+        var after = EncodeCursor(next);
+        var page = new JsonObject
+        {
+            ["tickets"] = new JsonArray([.. entries.Select(e => (JsonNode)Ticket(e.Conversation, e.Generated))]),
+            ["after_url"] = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?cursor={Uri.EscapeDataString(after)}",
+            ["after_cursor"] = after,
+            ["before_url"] = null,
+            ["before_cursor"] = null,
+            ["end_of_stream"] = end,
+        };
+        if (request.Query["include"].ToString().Split(',').Contains("metric_sets"))
+        {
+            page["metric_sets"] = new JsonArray([.. entries.Select(e => (JsonNode)MetricSet(e.Conversation))]);
+        }
+
+        return new FaceReply(page);
+    }
+
+    /// <summary><c>GET /api/v2/satisfaction_ratings?score=received&amp;start_time=&amp;page[size]=&amp;page[after]=</c>: CSAT answers as good (4-5) or bad (1-3).</summary>
+    private FaceReply Ratings(HttpRequest request)
+    {
+        var size = Math.Clamp(IntParam(request, "page[size]") ?? MaxRatingsPageSize, 1, MaxRatingsPageSize);
+        var start = long.TryParse(request.Query["start_time"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? DateTimeOffset.FromUnixTimeSeconds(s) : DateTimeOffset.MinValue;
+        var end = long.TryParse(request.Query["end_time"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var e) ? DateTimeOffset.FromUnixTimeSeconds(e) : DateTimeOffset.MaxValue;
+        var score = request.Query["score"].ToString();
+        var ratings = _helpdesk.Surveys()
+            .Where(r => r.Kind == SurveyKind.Csat && r.Score is not null && r.RespondedAt >= start && r.RespondedAt <= end)
+            .Select(r => (Response: r, Good: r.Score >= 4))
+            .Where(r => score switch { "good" => r.Good, "bad" => !r.Good, "" or "received" => true, _ => false })
+            .ToList();
+        var offset = request.Query["page[after]"].ToString() is { Length: > 0 } after ? DecodeCursor(after) ?? 0 : 0;
+        var page = ratings.Skip((int)offset).Take(size).ToList();
+        var more = offset + page.Count < ratings.Count;
+        var next = more ? EncodeCursor(offset + page.Count) : null;
+        return new FaceReply(new JsonObject
+        {
+            ["satisfaction_ratings"] = new JsonArray([.. page.Select(r => (JsonNode)Rating(r.Response, r.Good))]),
+            ["meta"] = new JsonObject { ["has_more"] = more, ["after_cursor"] = next, ["before_cursor"] = null },
+            ["links"] = new JsonObject
+            {
+                ["next"] = next is null ? null : $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?page[after]={Uri.EscapeDataString(next)}",
+                ["prev"] = null,
+            },
+        });
+    }
+
+    /// <summary><c>GET /api/v2/tickets/show_many.json?ids=1,2,3</c>.</summary>
+    private FaceReply ShowMany(HttpRequest request)
+    {
+        var tickets = new JsonArray();
+        foreach (var id in request.Query["ids"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(100))
+        {
+            if (long.TryParse(id, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && _helpdesk.Get($"sim-{number:D6}") is { } c)
+            {
+                tickets.Add(Ticket(c, c.UpdatedAt));
+            }
+        }
+
+        return new FaceReply(new JsonObject { ["tickets"] = tickets });
+    }
+
+    private static JsonObject Ticket(Conversation c, DateTimeOffset generated)
+    {
+        var id = FaceResponses.Number(c.ExternalId);
+        var status = Status(c.Status);
+        return new JsonObject
+        {
+            ["id"] = id,
+            ["url"] = $"https://simulator.zendesk.com/api/v2/tickets/{id}.json",
+            ["external_id"] = null,
+            ["type"] = c.TicketType,
+            ["subject"] = $"Simulated {c.Channel} conversation",
+            ["priority"] = c.Priority,
+            ["status"] = status,
+            ["custom_status_id"] = CustomStatuses.First(s => s.Category == (status == "closed" ? "solved" : status)).Id,
+            ["requester_id"] = FaceResponses.Number(c.RequesterId),
+            ["submitter_id"] = FaceResponses.Number(c.RequesterId),
+            ["assignee_id"] = FaceResponses.Number(c.AssigneeId),
+            ["organization_id"] = null,
+            ["group_id"] = GroupId(c.Team),
+            ["via"] = new JsonObject { ["channel"] = ViaType(c.Channel), ["source"] = new JsonObject { ["from"] = new JsonObject(), ["to"] = new JsonObject(), ["rel"] = null } },
+            ["satisfaction_rating"] = new JsonObject { ["score"] = "unoffered" },
+            ["tags"] = new JsonArray(c.Team ?? "untriaged"),
+            ["custom_fields"] = new JsonArray(),
+            ["created_at"] = FaceResponses.Iso(c.CreatedAt),
+            ["updated_at"] = FaceResponses.Iso(c.UpdatedAt),
+            ["generated_timestamp"] = generated.ToUnixTimeSeconds(),
+        };
+    }
+
+    /// <summary>Ticket metrics: durations in whole calendar minutes (business = calendar here), seconds for messaging replies.</summary>
+    private static JsonObject MetricSet(Conversation c)
+    {
+        var id = FaceResponses.Number(c.ExternalId);
+        var reply = c.FirstHumanResponseAt - c.CreatedAt;
+        var metrics = new JsonObject
+        {
+            ["url"] = $"https://simulator.zendesk.com/api/v2/ticket_metrics/{id}.json",
+            ["id"] = id + 7_000_000,
+            ["ticket_id"] = id,
+            ["group_stations"] = c.Team is null ? 0 : 1,
+            ["assignee_stations"] = c.AssigneeId is null ? 0 : 1,
+            ["reopens"] = c.Reopens ?? 0,
+            ["replies"] = c.AgentPublicReplies ?? 0,
+            ["assignee_updated_at"] = Iso(c.FirstHumanResponseAt),
+            ["requester_updated_at"] = FaceResponses.Iso(c.CreatedAt),
+            ["status_updated_at"] = FaceResponses.Iso(c.UpdatedAt),
+            ["initially_assigned_at"] = Iso(c.FirstHumanResponseAt),
+            ["assigned_at"] = Iso(c.FirstHumanResponseAt),
+            ["solved_at"] = Iso(c.ResolvedAt),
+            ["latest_comment_added_at"] = FaceResponses.Iso(c.UpdatedAt),
+            ["reply_time_in_minutes"] = Minutes(reply),
+            ["first_resolution_time_in_minutes"] = Minutes(c.FirstResolvedAt - c.CreatedAt),
+            ["full_resolution_time_in_minutes"] = Minutes(c.ResolvedAt - c.CreatedAt),
+            ["agent_wait_time_in_minutes"] = Minutes(c.WaitingOnCustomer),
+            ["requester_wait_time_in_minutes"] = Minutes(reply),
+            ["on_hold_time_in_minutes"] = Minutes(TimeSpan.Zero),
+            ["created_at"] = FaceResponses.Iso(c.CreatedAt),
+            ["updated_at"] = FaceResponses.Iso(c.UpdatedAt),
+        };
+        if (c.Channel is Channels.WhatsApp or Channels.Chat or Channels.Social or Channels.Sms)
+        {
+            metrics["reply_time_in_seconds"] = new JsonObject { ["calendar"] = reply is { } r ? (long)Math.Round(r.TotalSeconds) : null };
+        }
+
+        return metrics;
+    }
+
+    private static JsonObject Rating(SurveyResponse r, bool good)
+    {
+        var ticket = FaceResponses.Number(r.ConversationId);
+        return new JsonObject
+        {
+            ["url"] = $"https://simulator.zendesk.com/api/v2/satisfaction_ratings/{RatingIdOffset + ticket}.json",
+            ["id"] = RatingIdOffset + ticket,
+            ["assignee_id"] = FaceResponses.Number(r.AgentId),
+            ["group_id"] = GroupId(r.Team),
+            ["requester_id"] = null,
+            ["ticket_id"] = ticket,
+            ["score"] = good ? "good" : "bad",
+            ["comment"] = good ? "Thanks, quick and helpful" : "Took too long",
+            ["reason"] = good ? null : "Issue took too long to resolve",
+            ["created_at"] = FaceResponses.Iso(r.RespondedAt),
+            ["updated_at"] = FaceResponses.Iso(r.RespondedAt),
+        };
+    }
+
+    private static JsonObject Minutes(TimeSpan? duration)
+    {
+        long? minutes = duration is { } d ? (long)Math.Round(d.TotalMinutes) : null;
+        return new JsonObject { ["calendar"] = minutes, ["business"] = minutes };
+    }
+
+    private static string? Iso(DateTimeOffset? at) => at is { } a ? FaceResponses.Iso(a) : null;
+
+    private static string Status(ConversationStatus status) => status switch
+    {
+        ConversationStatus.New => "new",
+        ConversationStatus.Open => "open",
+        ConversationStatus.Pending => "pending",
+        ConversationStatus.OnHold => "hold",
+        ConversationStatus.Solved => "solved",
+        _ => "closed",
+    };
+
+    /// <summary>Zendesk's via types for the simulated channels.</summary>
+    private static string ViaType(string channel) => channel switch
+    {
+        Channels.WhatsApp => "whatsapp",
+        Channels.Chat => "native_messaging",
+        Channels.Email => "email",
+        Channels.Web => "web",
+        Channels.Phone => "voice",
+        Channels.Social => "instagram_dm",
+        Channels.Sms => "sms",
+        Channels.Api => "api",
+        _ => "rule",
+    };
+
+    private static long? GroupId(string? team) => team switch
+    {
+        null => null,
+        "billing" => 360001,
+        "tech" => 360002,
+        "sales" => 360003,
+        _ => 360009,
+    };
+
+    private static int? IntParam(HttpRequest request, string name) =>
+        int.TryParse(request.Query[name], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    private static string EncodeCursor(long position) =>
+        Convert.ToBase64String(Encoding.ASCII.GetBytes($"zdsim:{position.ToString(CultureInfo.InvariantCulture)}"));
+
+    private static long? DecodeCursor(string cursor)
+    {
+        try
+        {
+            var text = Encoding.ASCII.GetString(Convert.FromBase64String(cursor));
+            return text.StartsWith("zdsim:", StringComparison.Ordinal)
+                && long.TryParse(text.AsSpan(6), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && p >= 0 ? p : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

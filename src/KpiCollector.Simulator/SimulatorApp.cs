@@ -1,0 +1,142 @@
+using KpiCollector.Core.Time;
+using KpiCollector.Simulator.Faces;
+using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.Zendesk;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace KpiCollector.Simulator;
+
+/// <summary>
+/// The simulator as an HTTP server: the platform API faces over the deterministic traffic model, plus a fault
+/// control endpoint. Listens on <see cref="DefaultUrls"/> unless told otherwise.
+/// </summary>
+public static class SimulatorApp
+{
+    /// <summary>Port 9471: next to the collector's 9470, clear of Prometheus 9090, Alertmanager 9093 and Grafana 3000.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:9471";
+
+    /// <param name="args">Command-line arguments; any key as <c>--Simulator:Seed=7</c>, and <c>--urls</c>.</param>
+    /// <param name="configureServices">Lets tests replace services (the clock) before the build.</param>
+    /// <exception cref="InvalidOperationException">The <c>Simulator</c> options are invalid; the message names every bad key.</exception>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrls);
+        }
+
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning); // no appsettings.json here: a request log line per API call is noise
+
+        var options = builder.Configuration.GetSection(SimulatorAppOptions.SectionName).Get<SimulatorAppOptions>() ?? new SimulatorAppOptions();
+        if (options.Validate() is { Count: > 0 } failures)
+        {
+            throw new InvalidOperationException("Invalid simulator configuration:\n" + string.Join("\n", failures.Select(f => "  - " + f)));
+        }
+
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var epoch = time.GetUtcNow() - Durations.Parse(options.Backfill);
+            return new SimulatedEpoch(epoch);
+        });
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, ZendeskFace.ExportLag);
+            return new ZendeskFace(helpdesk, options.Zendesk, time, sp.GetRequiredService<ILogger<ZendeskFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<ZendeskFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, FreshdeskFace.Lag);
+            return new FreshdeskFace(helpdesk, options.Freshdesk, time, sp.GetRequiredService<ILogger<FreshdeskFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<FreshdeskFace>());
+        configureServices?.Invoke(services);
+
+        var app = builder.Build();
+        var faces = app.Services.GetServices<IFace>().ToList();
+        foreach (var face in faces)
+        {
+            face.Map(app);
+        }
+
+        app.MapFaultControl(faces);
+        app.MapGet("/", () => Results.Text(
+            "KpiCollector simulator: simulated helpdesk platform APIs.\n"
+            + string.Concat(faces.Select(f => $"  /{f.Name}/api/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
+            + "  /_sim/faults/{face}  GET: state; POST ?kind=&count=&retryAfter=&delay=&status=: arm; DELETE: clear\n"
+            + "  /healthz\n"));
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KpiCollector.Simulator");
+            Log.Started(logger, app.Services.GetRequiredService<SimulatedEpoch>().At, options.Seed, string.Join(", ", faces.Select(f => f.Name)));
+            _ = Task.Run(() => faces.ForEach(f => f.CatchUp())); // warm up, so the first request is not the slow one
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// <c>/_sim/faults/{face}</c>: GET the queue and counters; POST <c>?kind=rate_limit|server_error|slow|malformed|expired_token</c>
+    /// with <c>count</c> (default 1, -1 until cleared), <c>retryAfter</c> and <c>delay</c> (seconds), <c>status</c> (5xx);
+    /// DELETE clears it.
+    /// </summary>
+    private static void MapFaultControl(this WebApplication app, List<IFace> faces)
+    {
+        var byName = faces.ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KpiCollector.Simulator.Faults");
+        app.MapGet("/_sim/faults", () => Results.Json(faces.ToDictionary(f => f.Name, f => f.Faults.Describe())));
+        app.MapGet("/_sim/faults/{face}", (string face) =>
+            byName.TryGetValue(face, out var f) ? Results.Json(f.Faults.Describe()) : UnknownFace(face, byName));
+        app.MapDelete("/_sim/faults/{face}", (string face) =>
+        {
+            if (!byName.TryGetValue(face, out var f))
+            {
+                return UnknownFace(face, byName);
+            }
+
+            f.Faults.Clear();
+            Log.FaultsCleared(logger, f.Name);
+            return Results.Json(f.Faults.Describe());
+        });
+        app.MapPost("/_sim/faults/{face}", (string face, string? kind, int? count, double? retryAfter, double? delay, int? status) =>
+        {
+            if (!byName.TryGetValue(face, out var f))
+            {
+                return UnknownFace(face, byName);
+            }
+
+            if (!FaultKinds.TryParse(kind, out var k))
+            {
+                return Results.BadRequest(new { error = $"kind '{kind}' is unknown; allowed: {string.Join(", ", FaultKinds.Names)}" });
+            }
+
+            if (count is 0 or < -1 || status is not (null or (>= 500 and <= 599)) || retryAfter < 0 || delay < 0)
+            {
+                return Results.BadRequest(new { error = "count must be -1 (until cleared) or at least 1; status 500-599; retryAfter and delay in seconds, not negative" });
+            }
+
+            var fault = new Fault(k, count ?? 1, status ?? 500, TimeSpan.FromSeconds(retryAfter ?? 2), TimeSpan.FromSeconds(delay ?? 40));
+            f.Faults.Arm(fault);
+            Log.FaultArmed(logger, f.Name, FaultKinds.Name(k), fault.Remaining);
+            return Results.Json(f.Faults.Describe());
+        });
+    }
+
+    private static IResult UnknownFace(string face, Dictionary<string, IFace> faces) =>
+        Results.NotFound(new { error = $"no face '{face}'; faces: {string.Join(", ", faces.Keys)}" });
+
+    /// <summary>When the simulated traffic starts, shared by every face so they all tell the same story.</summary>
+    private sealed record SimulatedEpoch(DateTimeOffset At);
+}

@@ -1,0 +1,87 @@
+using KpiCollector.Core.Time;
+using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.Zendesk;
+
+namespace KpiCollector.Simulator;
+
+/// <summary>
+/// The runnable simulator's configuration: the <c>Simulator</c> section (command line <c>--Simulator:Seed=7</c>, or
+/// environment <c>SIMULATOR__SEED=7</c>). The traffic model's knobs mean what they mean for the collector's demo mode.
+/// </summary>
+public sealed class SimulatorAppOptions
+{
+    public const string SectionName = "Simulator";
+
+    public int Seed { get; set; } = 42;
+
+    public double ArrivalsPerHour { get; set; } = 120;
+
+    public int Agents { get; set; } = 24;
+
+    public int ChatConcurrency { get; set; } = 3;
+
+    public double BotDeflection { get; set; } = 0.25;
+
+    /// <summary>How much history exists when the simulator starts (the faces serve traffic from then on). Default <c>7d</c>.</summary>
+    public string Backfill { get; set; } = "7d";
+
+    public ZendeskFaceOptions Zendesk { get; set; } = new();
+
+    public FreshdeskFaceOptions Freshdesk { get; set; } = new();
+
+    /// <summary>Every problem with the options, each naming its key.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var failures = new List<string>();
+        if (!(ArrivalsPerHour > 0 && ArrivalsPerHour <= 100_000))
+        {
+            failures.Add($"{SectionName}:ArrivalsPerHour: {ArrivalsPerHour} is out of range; allowed: more than 0, at most 100000.");
+        }
+
+        if (Agents is < 1 or > 10_000)
+        {
+            failures.Add($"{SectionName}:Agents: {Agents} is out of range; allowed: 1 to 10000.");
+        }
+
+        if (ChatConcurrency is < 1 or > 20)
+        {
+            failures.Add($"{SectionName}:ChatConcurrency: {ChatConcurrency} is out of range; allowed: 1 to 20.");
+        }
+
+        if (BotDeflection is < 0 or > 1)
+        {
+            failures.Add($"{SectionName}:BotDeflection: {BotDeflection} is out of range; allowed: 0 to 1.");
+        }
+
+        if (!Durations.TryParse(Backfill, out _))
+        {
+            failures.Add($"{SectionName}:Backfill: '{Backfill}' is not a positive duration; use {Durations.Syntax}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Zendesk.Email) || string.IsNullOrWhiteSpace(Zendesk.ApiToken))
+        {
+            failures.Add($"{SectionName}:Zendesk:Email and {SectionName}:Zendesk:ApiToken: the simulated Zendesk account needs both.");
+        }
+
+        if (Zendesk.RequestsPerMinute < 1 || Freshdesk.RequestsPerMinute < 1)
+        {
+            failures.Add($"{SectionName}:Zendesk:RequestsPerMinute and {SectionName}:Freshdesk:RequestsPerMinute: must be at least 1.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Freshdesk.ApiKey))
+        {
+            failures.Add($"{SectionName}:Freshdesk:ApiKey: the simulated Freshdesk account needs an API key.");
+        }
+
+        return failures;
+    }
+
+    public SimulatorOptions ToModel() => new()
+    {
+        Seed = Seed,
+        ArrivalsPerHour = ArrivalsPerHour,
+        Agents = Agents,
+        ChatConcurrency = ChatConcurrency,
+        BotDeflection = BotDeflection,
+    };
+}

@@ -1,0 +1,13 @@
+namespace KpiCollector.Configuration;
+
+/// <summary>The values of <c>KpiCollector:Sources:N:AuthMode</c> for Zendesk (platform-apis.md 1.1).</summary>
+public static class ZendeskAuth
+{
+    /// <summary>An API token: <c>Authorization: Basic base64("{email}/token:{token}")</c>.</summary>
+    public const string Token = "token";
+
+    /// <summary>An OAuth access token: <c>Authorization: Bearer {token}</c>.</summary>
+    public const string OAuth = "oauth";
+
+    public static IReadOnlyList<string> Modes { get; } = [Token, OAuth];
+}

@@ -1,0 +1,16 @@
+namespace KpiCollector.Sources.Zendesk;
+
+internal static partial class Log
+{
+    [LoggerMessage(LogLevel.Information, "{Source}: first poll; exporting tickets changed since {Start:u} ({Key}:Backfill)")]
+    public static partial void FirstPoll(ILogger logger, string source, DateTimeOffset start, string key);
+
+    [LoggerMessage(LogLevel.Warning, "{Source}: ticket status '{Status}' is unknown (custom status {CustomStatusId}); counted as open")]
+    public static partial void UnknownStatus(ILogger logger, string source, string status, long? customStatusId);
+
+    [LoggerMessage(LogLevel.Debug, "{Source}: export page of {Tickets} tickets, end of stream: {EndOfStream}")]
+    public static partial void ExportPage(ILogger logger, string source, int tickets, bool endOfStream);
+
+    [LoggerMessage(LogLevel.Debug, "{Source}: satisfaction ratings page of {Ratings} ratings, more: {HasMore}")]
+    public static partial void RatingsPage(ILogger logger, string source, int ratings, bool hasMore);
+}

@@ -1,0 +1,136 @@
+using System.Text.Json;
+
+namespace KpiCollector.Sources.Zendesk;
+
+// The connector's view of Zendesk's JSON (platform-apis.md 1.2-1.5), snake_case via SourceJson.Options. Only what the
+// mapping reads is declared; everything else the API sends is ignored. `required` marks what a page is unusable
+// without: a missing one is a parse failure that names the field.
+
+/// <summary>A page of <c>GET /api/v2/incremental/tickets/cursor.json?include=metric_sets</c>.</summary>
+internal sealed record TicketExportPage
+{
+    public required List<ZendeskTicket> Tickets { get; init; }
+
+    /// <summary>The <c>metric_sets</c> sideload, joined to tickets by <c>ticket_id</c>.</summary>
+    public List<ZendeskMetricSet>? MetricSets { get; init; }
+
+    public string? AfterCursor { get; init; }
+
+    public required bool EndOfStream { get; init; }
+}
+
+internal sealed record ZendeskTicket
+{
+    public required long Id { get; init; }
+
+    /// <summary><c>new, open, pending, hold, solved, closed</c>, and <c>deleted</c> in exports.</summary>
+    public string? Status { get; init; }
+
+    public long? CustomStatusId { get; init; }
+
+    public string? Type { get; init; }
+
+    public string? Priority { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    public long? RequesterId { get; init; }
+
+    public long? AssigneeId { get; init; }
+
+    public long? GroupId { get; init; }
+
+    public ZendeskVia? Via { get; init; }
+}
+
+internal sealed record ZendeskVia
+{
+    /// <summary>A via type string (<c>"whatsapp"</c>) or, in some payloads, an integer via id.</summary>
+    public JsonElement Channel { get; init; }
+}
+
+/// <summary>Ticket metrics (platform-apis.md 1.3). Any of them may be null while the metric is still running.</summary>
+internal sealed record ZendeskMetricSet
+{
+    public required long TicketId { get; init; }
+
+    public ZendeskDuration? ReplyTimeInMinutes { get; init; }
+
+    /// <summary>Messaging tickets only, calendar time only.</summary>
+    public ZendeskDuration? ReplyTimeInSeconds { get; init; }
+
+    public ZendeskDuration? FirstResolutionTimeInMinutes { get; init; }
+
+    public ZendeskDuration? FullResolutionTimeInMinutes { get; init; }
+
+    public ZendeskDuration? AgentWaitTimeInMinutes { get; init; }
+
+    public int? Reopens { get; init; }
+
+    /// <summary>Public agent replies.</summary>
+    public int? Replies { get; init; }
+
+    public DateTimeOffset? SolvedAt { get; init; }
+}
+
+internal sealed record ZendeskDuration
+{
+    public double? Calendar { get; init; }
+
+    public double? Business { get; init; }
+}
+
+/// <summary>A page of <c>GET /api/v2/satisfaction_ratings</c> (cursor pagination).</summary>
+internal sealed record RatingsPage
+{
+    public required List<ZendeskRating> SatisfactionRatings { get; init; }
+
+    public ZendeskPageMeta? Meta { get; init; }
+}
+
+internal sealed record ZendeskPageMeta
+{
+    public bool HasMore { get; init; }
+
+    public string? AfterCursor { get; init; }
+}
+
+internal sealed record ZendeskRating
+{
+    public required long Id { get; init; }
+
+    public long? TicketId { get; init; }
+
+    /// <summary><c>offered, unoffered, good, bad</c>.</summary>
+    public required string Score { get; init; }
+
+    public long? AssigneeId { get; init; }
+
+    public long? GroupId { get; init; }
+
+    public DateTimeOffset? CreatedAt { get; init; }
+
+    public DateTimeOffset? UpdatedAt { get; init; }
+}
+
+/// <summary><c>GET /api/v2/tickets/show_many.json?ids=...</c>.</summary>
+internal sealed record TicketsResponse
+{
+    public required List<ZendeskTicket> Tickets { get; init; }
+}
+
+/// <summary><c>GET /api/v2/custom_statuses.json</c>.</summary>
+internal sealed record CustomStatusesResponse
+{
+    public required List<ZendeskCustomStatus> CustomStatuses { get; init; }
+}
+
+internal sealed record ZendeskCustomStatus
+{
+    public required long Id { get; init; }
+
+    /// <summary><c>new, open, pending, hold, solved</c>.</summary>
+    public required string StatusCategory { get; init; }
+}

@@ -1,0 +1,290 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using KpiCollector.Configuration;
+using KpiCollector.Core.Records;
+using KpiCollector.Core.Time;
+using KpiCollector.Sources.Http;
+using RestSharp;
+
+namespace KpiCollector.Sources.Zendesk;
+
+/// <summary>
+/// A Zendesk Support account (platform-apis.md section 1). Each poll reads the cursor-based incremental ticket export
+/// with the <c>metric_sets</c> sideload from the saved <c>after_cursor</c> until <c>end_of_stream</c>, one batch per
+/// page, then the legacy satisfaction ratings received since the last poll.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Cost per poll at steady state: one export request (10 a minute allowed, paced by its own budget) and one ratings
+/// request, plus one per further page, plus at most one <c>show_many</c> per ratings page for tickets whose channel
+/// this process has not seen yet. The export always answers, even with no change, so a poll is never free.
+/// </para>
+/// <para>
+/// Watermark: the export leaves out the last minute, so after a page with <c>end_of_stream</c> the data is complete up
+/// to one minute before that request was sent; pages before the end keep the previous watermark.
+/// </para>
+/// </remarks>
+public sealed class ZendeskSource : ISourceWithStatus, IDisposable
+{
+    /// <summary>Zendesk leaves items changed in the last minute out of every export response.</summary>
+    public static readonly TimeSpan ExportLag = TimeSpan.FromMinutes(1);
+
+    private const int ShowManyLimit = 100;
+    private const int ChannelCacheLimit = 200_000;
+
+    private readonly SourceHttpClient _http;
+    private readonly RequestBudget _export;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _key;
+    private readonly TimeSpan _backfill;
+    private readonly ZendeskSettings _zendesk;
+    private readonly TimeSpan _csatOverlap;
+    private readonly Dictionary<long, string> _channelByTicket = [];
+    private readonly HashSet<string> _unknownStatuses = new(StringComparer.Ordinal);
+    private Dictionary<long, ConversationStatus>? _customStatuses;
+
+    public ZendeskSource(SourceOptions options, int index, TimeProvider time, ILogger<ZendeskSource> logger, Random? jitter = null)
+    {
+        Name = options.Name;
+        _time = time;
+        _logger = logger;
+        _key = $"{KpiCollectorOptions.SectionName}:Sources:{index}";
+        _backfill = Durations.Parse(options.Backfill);
+        _zendesk = options.Zendesk;
+        _csatOverlap = Durations.Parse(_zendesk.CsatOverlap);
+        Status = new SourceStatus(Name, Platform);
+
+        var (secret, hint) = CredentialSource.Read(options, index);
+        var oauth = string.Equals(options.AuthMode?.Trim(), ZendeskAuth.OAuth, StringComparison.OrdinalIgnoreCase);
+        var settings = new HttpSourceSettings
+        {
+            Source = Name,
+            ConfigurationKey = _key,
+            BaseUrl = new Uri(options.BaseUrl!),
+            Credential = oauth
+                ? SourceCredential.Bearer(secret, $"{hint}, sent as an OAuth bearer token ({_key}:AuthMode {ZendeskAuth.OAuth})")
+                : SourceCredential.Basic($"{options.Email}/token", secret, $"{hint}, an API token sent with {_key}:Email"),
+            PermissionsHint = "Incremental exports and satisfaction ratings are admin-only: the token must act for a Zendesk administrator"
+                + (oauth ? " and carry the read scope." : $" ({_key}:Email)."),
+            Timeout = Durations.Parse(options.Timeout),
+            RequestsPerMinute = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.Zendesk),
+            MaxRetries = options.MaxRetries,
+        };
+        _http = new SourceHttpClient(settings, Status, time, logger, jitter);
+        _export = new RequestBudget("incremental export", _zendesk.ExportRequestsPerMinute, $"{_key}:Zendesk:ExportRequestsPerMinute");
+
+        var pollsPerMinute = PollSchedule.PollsPerMinute(options, time.GetUtcNow());
+        PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, 1, _export);
+        PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, RequestsPerPoll, _http.Account);
+    }
+
+    public string Name { get; }
+
+    public string Platform => Platforms.Zendesk;
+
+    public SourceStatus Status { get; }
+
+    /// <summary>The fewest requests a poll makes: one export page, and one ratings page when CSAT is read.</summary>
+    public int RequestsPerPoll => ReadsRatings ? 2 : 1;
+
+    private bool ReadsRatings => string.Equals(_zendesk.Csat?.Trim(), ZendeskSettings.CsatLegacy, StringComparison.OrdinalIgnoreCase);
+
+    public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ZendeskCursor state;
+        if (cursor is null)
+        {
+            state = ZendeskCursor.First(_time.GetUtcNow() - _backfill);
+            Log.FirstPoll(_logger, Name, DateTimeOffset.FromUnixTimeSeconds(state.StartTime), _key);
+        }
+        else
+        {
+            state = ZendeskCursor.Parse(cursor);
+        }
+
+        while (true)
+        {
+            var requestedAt = _time.GetUtcNow();
+            var page = await ExportPageAsync(state, cancellationToken);
+            var conversations = await ConversationsAsync(page, cancellationToken);
+            Log.ExportPage(_logger, Name, page.Tickets.Count, page.EndOfStream);
+            var watermark = page.EndOfStream ? requestedAt - ExportLag : state.WatermarkAt;
+            if (watermark < state.WatermarkAt)
+            {
+                watermark = state.WatermarkAt; // never backwards, even if the clock is
+            }
+
+            state = state with { After = page.AfterCursor ?? state.After, Watermark = watermark?.ToUnixTimeMilliseconds() };
+            yield return new SourceBatch { Conversations = conversations, Cursor = state.Format(), Watermark = state.WatermarkAt };
+            if (page.EndOfStream)
+            {
+                break;
+            }
+        }
+
+        if (!ReadsRatings)
+        {
+            yield break;
+        }
+
+        string? pageCursor = null;
+        var newest = state.RatingsSince;
+        var since = Math.Max(0, state.RatingsSince - (long)_csatOverlap.TotalSeconds);
+        while (true)
+        {
+            var page = await RatingsPageAsync(since, pageCursor, cancellationToken);
+            var surveys = await SurveysAsync(page.SatisfactionRatings, cancellationToken);
+            var more = page.Meta is { HasMore: true, AfterCursor: not null };
+            Log.RatingsPage(_logger, Name, page.SatisfactionRatings.Count, more);
+            foreach (var r in page.SatisfactionRatings)
+            {
+                newest = Math.Max(newest, (r.CreatedAt ?? r.UpdatedAt)?.ToUnixTimeSeconds() ?? newest);
+            }
+
+            // The position within this read is not saved: a restart reads the ratings again from RatingsSince, and
+            // the store ignores what it already holds.
+            if (!more)
+            {
+                state = state with { RatingsSince = newest };
+            }
+
+            yield return new SourceBatch { Surveys = surveys, Cursor = state.Format(), Watermark = state.WatermarkAt };
+            if (!more)
+            {
+                break;
+            }
+
+            pageCursor = page.Meta!.AfterCursor;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<TicketExportPage> ExportPageAsync(ZendeskCursor state, CancellationToken cancellationToken)
+    {
+        var request = new RestRequest("api/v2/incremental/tickets/cursor.json");
+        if (state.After is { } after)
+        {
+            request.AddQueryParameter("cursor", after);
+        }
+        else
+        {
+            request.AddQueryParameter("start_time", state.StartTime.ToString(CultureInfo.InvariantCulture));
+        }
+
+        request.AddQueryParameter("include", "metric_sets");
+        request.AddQueryParameter("per_page", _zendesk.PerPage.ToString(CultureInfo.InvariantCulture));
+        var response = await _http.SendAsync(request, _export, cancellationToken);
+        var page = SourceJson.Parse<TicketExportPage>(response, "incremental ticket export");
+        if (!page.EndOfStream && (page.AfterCursor is null || page.AfterCursor == state.After))
+        {
+            throw SourceJson.Malformed("incremental ticket export", "$.after_cursor", "end_of_stream is false but after_cursor does not move on");
+        }
+
+        return page;
+    }
+
+    private async Task<List<Conversation>> ConversationsAsync(TicketExportPage page, CancellationToken cancellationToken)
+    {
+        var metrics = new Dictionary<long, ZendeskMetricSet>();
+        foreach (var m in page.MetricSets ?? [])
+        {
+            metrics[m.TicketId] = m;
+        }
+
+        var conversations = new List<Conversation>(page.Tickets.Count);
+        foreach (var ticket in page.Tickets)
+        {
+            var status = ZendeskMapping.Status(ticket.Status) ?? await CustomStatusAsync(ticket, cancellationToken);
+            var conversation = ZendeskMapping.Conversation(Name, ticket, metrics.GetValueOrDefault(ticket.Id), status);
+            Remember(ticket.Id, conversation.Channel);
+            conversations.Add(conversation);
+        }
+
+        return conversations;
+    }
+
+    /// <summary>The status category of a ticket whose <c>status</c> is not one of the standard ones, from its custom status.</summary>
+    private async Task<ConversationStatus> CustomStatusAsync(ZendeskTicket ticket, CancellationToken cancellationToken)
+    {
+        if (ticket.CustomStatusId is { } id)
+        {
+            if (_customStatuses is null)
+            {
+                var response = await _http.SendAsync(new RestRequest("api/v2/custom_statuses.json"), null, cancellationToken);
+                _customStatuses = SourceJson.Parse<CustomStatusesResponse>(response, "custom statuses").CustomStatuses
+                    .Where(c => ZendeskMapping.Status(c.StatusCategory) is not null)
+                    .ToDictionary(c => c.Id, c => ZendeskMapping.Status(c.StatusCategory)!.Value);
+            }
+
+            if (_customStatuses.TryGetValue(id, out var category))
+            {
+                return category;
+            }
+        }
+
+        if (_unknownStatuses.Add(ticket.Status ?? ""))
+        {
+            Log.UnknownStatus(_logger, Name, ticket.Status ?? "", ticket.CustomStatusId);
+        }
+
+        return ConversationStatus.Open;
+    }
+
+    private async Task<RatingsPage> RatingsPageAsync(long since, string? pageCursor, CancellationToken cancellationToken)
+    {
+        var request = new RestRequest("api/v2/satisfaction_ratings.json");
+        request.AddQueryParameter("score", "received");
+        request.AddQueryParameter("start_time", since.ToString(CultureInfo.InvariantCulture));
+        request.AddQueryParameter("page[size]", "100");
+        if (pageCursor is not null)
+        {
+            request.AddQueryParameter("page[after]", pageCursor);
+        }
+
+        var response = await _http.SendAsync(request, null, cancellationToken);
+        return SourceJson.Parse<RatingsPage>(response, "satisfaction ratings");
+    }
+
+    private async Task<List<SurveyResponse>> SurveysAsync(List<ZendeskRating> ratings, CancellationToken cancellationToken)
+    {
+        var unknown = ratings.Select(r => r.TicketId).OfType<long>().Where(id => !_channelByTicket.ContainsKey(id)).Distinct().ToList();
+        foreach (var chunk in unknown.Chunk(ShowManyLimit))
+        {
+            var request = new RestRequest("api/v2/tickets/show_many.json");
+            request.AddQueryParameter("ids", string.Join(',', chunk.Select(id => id.ToString(CultureInfo.InvariantCulture))));
+            var response = await _http.SendAsync(request, null, cancellationToken);
+            foreach (var t in SourceJson.Parse<TicketsResponse>(response, "tickets show_many").Tickets)
+            {
+                Remember(t.Id, t.Via is { } via ? ZendeskChannels.Normalize(via.Channel) : Channels.Other);
+            }
+        }
+
+        var surveys = new List<SurveyResponse>(ratings.Count);
+        for (var i = 0; i < ratings.Count; i++)
+        {
+            var r = ratings[i];
+            var respondedAt = r.UpdatedAt ?? r.CreatedAt
+                ?? throw SourceJson.Malformed("satisfaction ratings", $"$.satisfaction_ratings[{i}]", "a rating has neither updated_at nor created_at");
+            var channel = r.TicketId is { } ticket ? _channelByTicket.GetValueOrDefault(ticket, Channels.Other) : Channels.Other;
+            if (ZendeskMapping.Survey(Name, r, channel, respondedAt) is { } survey)
+            {
+                surveys.Add(survey);
+            }
+        }
+
+        return surveys;
+    }
+
+    /// <summary>Ticket channels seen by this process, for ratings (which carry no channel); bounded, a miss costs a show_many.</summary>
+    private void Remember(long ticket, string channel)
+    {
+        if (_channelByTicket.Count >= ChannelCacheLimit)
+        {
+            _channelByTicket.Clear();
+        }
+
+        _channelByTicket[ticket] = channel;
+    }
+}
