@@ -30,6 +30,43 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Equal(3, reopened.ReadConversations().Count());
     }
 
+    /// <summary>A file written by the first release (schema 1) is upgraded in place and keeps its data.</summary>
+    [Fact]
+    public void Open_UpgradesASchemaOneFile_KeepingItsRecords()
+    {
+        var path = _dir.File("v1.db");
+        using (var v1 = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            v1.Open();
+            using var cmd = v1.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE conversations (source TEXT NOT NULL, external_id TEXT NOT NULL, channel TEXT NOT NULL, status INTEGER NOT NULL,
+                    priority TEXT, ticket_type TEXT, team TEXT, requester_id TEXT, assignee_id TEXT, created_at INTEGER NOT NULL,
+                    first_response_at INTEGER, first_responder_kind INTEGER, first_human_response_at INTEGER, first_resolved_at INTEGER,
+                    resolved_at INTEGER, closed_at INTEGER, agent_public_replies INTEGER, reopens INTEGER, handle_ms INTEGER,
+                    waiting_on_customer_ms INTEGER, updated_at INTEGER NOT NULL, PRIMARY KEY (source, external_id)) WITHOUT ROWID;
+                CREATE TABLE surveys (source TEXT NOT NULL, external_id TEXT NOT NULL, conversation_id TEXT, kind INTEGER NOT NULL,
+                    score REAL NOT NULL, scale_min REAL NOT NULL, scale_max REAL NOT NULL, responded_at INTEGER NOT NULL,
+                    channel TEXT NOT NULL, agent_id TEXT, team TEXT, PRIMARY KEY (source, external_id)) WITHOUT ROWID;
+                CREATE TABLE source_state (source TEXT PRIMARY KEY NOT NULL, cursor TEXT NOT NULL, watermark INTEGER, saved_at INTEGER NOT NULL);
+                INSERT INTO conversations (source, external_id, channel, status, created_at, updated_at) VALUES ('src', 'c1', 'email', 1, 1000, 2000);
+                INSERT INTO surveys VALUES ('src', 's1', 'c1', 0, 5, 1, 5, 3000, 'email', NULL, NULL);
+                INSERT INTO source_state VALUES ('src', 'cursor-v1', NULL, 0);
+                PRAGMA user_version = 1;
+                """;
+            cmd.ExecuteNonQuery();
+        }
+
+        using var store = Open(path);
+
+        Assert.Equal("cursor-v1", store.GetCheckpoint("src")!.Cursor);
+        Assert.Equal("c1", store.ReadConversations().Single().ExternalId);
+        Assert.Equal(5, store.ReadSurveys().Single().Score);
+        var offer = Csat("s2", 1, T0) with { Score = null }; // schema 2 stores unanswered offers
+        store.Apply("src", new SourceBatch { Surveys = [offer], Cursor = "cursor-v2" }, T0);
+        Assert.Null(store.ReadSurveys().Single(s => s.ExternalId == "s2").Score);
+    }
+
     [Fact]
     public void Open_UnwritablePath_NamesTheConfigurationKey()
     {
