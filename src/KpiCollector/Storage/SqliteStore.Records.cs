@@ -90,23 +90,57 @@ public sealed partial class SqliteStore
         return joined;
     }
 
-    /// <summary>The latest CSAT answer stored for a conversation (prepared once per batch: it runs for every new conversation).</summary>
-    private SqliteCommand StoredCsatCommand(string source, SqliteTransaction tx)
+    /// <summary>Stored versions of the given conversations, read in chunks of <see cref="ChunkSize"/> ids.</summary>
+    private Dictionary<string, Conversation> LoadConversations(string source, IEnumerable<string> ids, SqliteTransaction tx)
+    {
+        var stored = new Dictionary<string, Conversation>(StringComparer.Ordinal);
+        foreach (var chunk in ids.Distinct(StringComparer.Ordinal).Chunk(ChunkSize))
+        {
+            using var cmd = InQuery($"SELECT {ConversationRows.Columns} FROM conversations WHERE source = $source AND external_id IN", "", source, chunk, tx);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                var c = ConversationRows.Read(r);
+                stored[c.ExternalId] = c;
+            }
+        }
+
+        return stored;
+    }
+
+    /// <summary>The latest stored CSAT answer of each given conversation (for conversations new to the store).</summary>
+    private Dictionary<string, SurveyScore> LoadCsatAnswers(string source, IEnumerable<string> conversationIds, SqliteTransaction tx)
+    {
+        var answers = new Dictionary<string, SurveyScore>(StringComparer.Ordinal);
+        foreach (var chunk in conversationIds.Distinct(StringComparer.Ordinal).Chunk(ChunkSize))
+        {
+            using var cmd = InQuery(
+                "SELECT conversation_id, score, scale_min, scale_max FROM surveys INDEXED BY surveys_by_conversation WHERE source = $source AND conversation_id IN",
+                "AND kind = 0 AND score IS NOT NULL ORDER BY responded_at", source, chunk, tx);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                answers[r.GetString(0)] = new SurveyScore(r.GetDouble(1), r.GetDouble(2), r.GetDouble(3)); // latest last
+            }
+        }
+
+        return answers;
+    }
+
+    private const int ChunkSize = 500;
+
+    private SqliteCommand InQuery(string head, string tail, string source, string[] ids, SqliteTransaction tx)
     {
         var cmd = Connection.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "SELECT score, scale_min, scale_max FROM surveys INDEXED BY surveys_by_conversation WHERE source = $source AND conversation_id = $id AND kind = 0 AND score IS NOT NULL ORDER BY responded_at DESC LIMIT 1;";
+        cmd.CommandText = $"{head} ({string.Join(", ", ids.Select((_, i) => "$id" + i))}) {tail};";
         cmd.Parameters.AddWithValue("$source", source);
-        cmd.Parameters.Add(new SqliteParameter("$id", SqliteType.Text));
-        cmd.Prepare();
-        return cmd;
-    }
+        for (var i = 0; i < ids.Length; i++)
+        {
+            cmd.Parameters.AddWithValue("$id" + i, ids[i]);
+        }
 
-    private static SurveyScore? StoredCsat(SqliteCommand cmd, string conversationId)
-    {
-        cmd.Parameters["$id"].Value = conversationId;
-        using var r = cmd.ExecuteReader();
-        return r.Read() ? new SurveyScore(r.GetDouble(0), r.GetDouble(1), r.GetDouble(2)) : null;
+        return cmd;
     }
 
     private Conversation? ReadConversation(string source, string id, SqliteTransaction tx)

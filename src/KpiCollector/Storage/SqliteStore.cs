@@ -201,39 +201,28 @@ public sealed partial class SqliteStore : IDisposable
             return changes;
         }
 
-        using var select = Connection.CreateCommand();
-        select.Transaction = tx;
-        select.CommandText = $"SELECT {ConversationRows.Columns} FROM conversations WHERE source = $source AND external_id = $external_id;";
-        select.Parameters.Add(new SqliteParameter("$source", source));
-        var selectId = select.Parameters.Add(new SqliteParameter("$external_id", SqliteType.Text));
+        // The stored versions and CSAT answers of the whole page, read in a few queries rather than one per record.
+        var stored = LoadConversations(source, records.Select(r => r.ExternalId), tx);
+        var answers = LoadCsatAnswers(source, records.Select(r => r.ExternalId).Where(id => !stored.ContainsKey(id)), tx);
         using var upsert = Connection.CreateCommand();
         upsert.Transaction = tx;
         upsert.CommandText = $"INSERT OR REPLACE INTO conversations ({ConversationRows.Columns}) VALUES ({Parameters(ConversationRows.Columns)});";
         ConversationRows.Declare(upsert, ConversationRows.Columns);
-        using var csat = StoredCsatCommand(source, tx);
-        select.Prepare();
         upsert.Prepare();
 
         foreach (var record in records)
         {
             var current = ConversationRows.Normalize(record with { Source = source });
-            selectId.Value = current.ExternalId;
-            Conversation? old = null;
-            using (var r = select.ExecuteReader())
-            {
-                if (r.Read())
-                {
-                    old = ConversationRows.Read(r);
-                }
-            }
+            stored.TryGetValue(current.ExternalId, out var old);
 
             // The CSAT answer is joined in by the store (from survey responses); a source's version never carries it.
-            current = current with { Csat = current.Csat ?? (old is not null ? old.Csat : StoredCsat(csat, current.ExternalId)) };
+            current = current with { Csat = current.Csat ?? (old is not null ? old.Csat : answers.GetValueOrDefault(current.ExternalId)) };
             if (old is not null && (old.UpdatedAt > current.UpdatedAt || old == current))
             {
                 continue; // stale or identical: nothing changes
             }
 
+            stored[current.ExternalId] = current; // a later version of the same record in this page replaces this one
             ConversationRows.Bind(upsert.Parameters, current);
             upsert.ExecuteNonQuery();
             changes.Add(new RecordChange<Conversation>(old, current));
