@@ -1,4 +1,5 @@
 using KpiCollector.Configuration;
+using KpiCollector.Sources.Chatwoot;
 using KpiCollector.Sources.Freshdesk;
 using KpiCollector.Sources.Simulator;
 using KpiCollector.Sources.Zendesk;
@@ -32,9 +33,10 @@ public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers) : I
             Platforms.Simulator => new SimulatorSource(source.Name, source.Simulator ?? options.Simulator, time),
             Platforms.Zendesk => new ZendeskSource(source, index, time, loggers.CreateLogger<ZendeskSource>()),
             Platforms.Freshdesk => new FreshdeskSource(source, index, time, loggers.CreateLogger<FreshdeskSource>()),
+            Platforms.Chatwoot => new ChatwootSource(source, index, time, loggers.CreateLogger<ChatwootSource>()),
             var platform => throw new OptionsValidationException(
                 KpiCollectorOptions.SectionName,
                 typeof(KpiCollectorOptions),
-                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Simulator}."]),
+                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Chatwoot}, {Platforms.Simulator}."]),
         };
 }
