@@ -1,5 +1,6 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces;
+using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Zendesk;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -62,6 +63,13 @@ public static class SimulatorApp
             return new FreshdeskFace(helpdesk, options.Freshdesk, time, sp.GetRequiredService<ILogger<FreshdeskFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<FreshdeskFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, ChatwootFace.Lag);
+            return new ChatwootFace(helpdesk, options.Chatwoot, time, sp.GetRequiredService<ILogger<ChatwootFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<ChatwootFace>());
         configureServices?.Invoke(services);
 
         var app = builder.Build();

@@ -1,4 +1,5 @@
 using KpiCollector.Core.Time;
+using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Zendesk;
 
@@ -28,6 +29,8 @@ public sealed class SimulatorAppOptions
     public ZendeskFaceOptions Zendesk { get; set; } = new();
 
     public FreshdeskFaceOptions Freshdesk { get; set; } = new();
+
+    public ChatwootFaceOptions Chatwoot { get; set; } = new();
 
     /// <summary>Every problem with the options, each naming its key.</summary>
     public IReadOnlyList<string> Validate()
@@ -71,6 +74,11 @@ public sealed class SimulatorAppOptions
         if (string.IsNullOrWhiteSpace(Freshdesk.ApiKey))
         {
             failures.Add($"{SectionName}:Freshdesk:ApiKey: the simulated Freshdesk account needs an API key.");
+        }
+
+        if (Chatwoot.AccountId < 1 || string.IsNullOrWhiteSpace(Chatwoot.ApiToken))
+        {
+            failures.Add($"{SectionName}:Chatwoot:AccountId and {SectionName}:Chatwoot:ApiToken: the simulated Chatwoot account needs an id of 1 or more and a token.");
         }
 
         return failures;

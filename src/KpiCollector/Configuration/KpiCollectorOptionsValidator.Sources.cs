@@ -41,6 +41,11 @@ public sealed partial class KpiCollectorOptionsValidator
             ValidateFreshdesk(key, source.Freshdesk, failures);
         }
 
+        if (platform == Platforms.Chatwoot && source.Chatwoot.AccountId < 1)
+        {
+            failures.Add($"{key}:Chatwoot:AccountId: required for platform 'chatwoot': the account's number, as in https://chatwoot.example.com/app/accounts/3/dashboard (here 3).");
+        }
+
         if (platform == Platforms.Zendesk)
         {
             ValidateZendesk(key, source, failures);

@@ -59,4 +59,7 @@ public sealed class SourceOptions
 
     /// <summary>Freshdesk-only settings: <c>KpiCollector:Sources:N:Freshdesk</c>.</summary>
     public FreshdeskSettings Freshdesk { get; set; } = new();
+
+    /// <summary>Chatwoot-only settings: <c>KpiCollector:Sources:N:Chatwoot</c>.</summary>
+    public ChatwootSettings Chatwoot { get; set; } = new();
 }

@@ -1,5 +1,6 @@
 using KpiCollector.Configuration;
 using KpiCollector.Sources.Customers;
+using KpiCollector.Sources.Chatwoot;
 using KpiCollector.Sources.Freshdesk;
 using KpiCollector.Sources.Simulator;
 using KpiCollector.Sources.Zendesk;
@@ -34,9 +35,10 @@ public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers) : I
             Platforms.Customers => new CustomersFeedSource(source.Name, source, Credentials.Read(source), time),
             Platforms.Zendesk => new ZendeskSource(source, index, time, loggers.CreateLogger<ZendeskSource>()),
             Platforms.Freshdesk => new FreshdeskSource(source, index, time, loggers.CreateLogger<FreshdeskSource>()),
+            Platforms.Chatwoot => new ChatwootSource(source, index, time, loggers.CreateLogger<ChatwootSource>()),
             var platform => throw new OptionsValidationException(
                 KpiCollectorOptions.SectionName,
                 typeof(KpiCollectorOptions),
-                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Simulator}, {Platforms.Customers}."]),
+                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Chatwoot}, {Platforms.Simulator}, {Platforms.Customers}."]),
         };
 }

@@ -110,6 +110,22 @@ public sealed class SourceOptionsValidationTests
     }
 
     [Fact]
+    public void ChatwootWithoutAccountId_NamesTheKey()
+    {
+        var source = new Dictionary<string, string?>
+        {
+            ["KpiCollector:Sources:0:Name"] = "cw",
+            ["KpiCollector:Sources:0:Platform"] = "chatwoot",
+            ["KpiCollector:Sources:0:BaseUrl"] = "https://chat.acme.com",
+            ["KpiCollector:Sources:0:ApiToken"] = "token-value",
+        };
+
+        var failure = Assert.Single(Fail(source));
+        Assert.StartsWith("KpiCollector:Sources:0:Chatwoot:AccountId: required for platform 'chatwoot'", failure, StringComparison.Ordinal);
+        Assert.Equal(3, OptionsValidationTests.Bind(new(source) { ["KpiCollector:Sources:0:Chatwoot:AccountId"] = "3" }).Sources[0].Chatwoot.AccountId);
+    }
+
+    [Fact]
     public void NoFailureEchoesTheCredential()
     {
         var failures = Fail(new(Zendesk) { ["KpiCollector:Sources:0:Timeout"] = "x", ["KpiCollector:Sources:0:Email"] = null });

@@ -1,0 +1,283 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using KpiCollector.Core.Records;
+
+namespace KpiCollector.Simulator.Faces.Chatwoot;
+
+/// <summary>
+/// A simulated Chatwoot install under <c>/chatwoot</c>, written from Chatwoot's jbuilder views and finders
+/// (platform-apis.md 4.1-4.6), independently of the connector: <c>GET /api</c> (the version), inboxes, conversations
+/// (25 a page, <c>status</c>, <c>sort_by</c>, <c>updated_within</c> unpaginated), one conversation, its messages
+/// (<c>after</c>: oldest first, 100; <c>before</c>: the 20 before) and CSAT survey responses.
+/// </summary>
+/// <remarks>
+/// Timestamps are epoch seconds (<c>updated_at</c> a float), and <c>first_reply_created_at</c> and <c>waiting_since</c>
+/// are 0 when unset, as Chatwoot's <c>to_i</c> of nil gives. The simulation has no messages, so each conversation's
+/// are derived from it: the customer's first message, the bot's reply, the agents' public replies, and an activity
+/// message at resolution. Inboxes: WhatsApp (Cloud API), email, the website widget (chat and web), Twilio SMS,
+/// Facebook, and an API inbox that carries phone conversations (Chatwoot has no voice inbox here).
+/// </remarks>
+public sealed class ChatwootFace : IFace
+{
+    public static readonly TimeSpan Lag = TimeSpan.FromSeconds(5);
+    private const int ConversationsPerPage = 25;
+    private const int CsatPerPage = 25;
+
+    private static readonly FaceErrors Errors = new(
+        new JsonObject { ["error"] = "You need to sign in or sign up before continuing." },
+        new JsonObject { ["error"] = "Throttled" },
+        new JsonObject { ["status"] = 500, ["error"] = "Internal Server Error" });
+
+    private static readonly (long Id, string Name, string Type, string? Medium, string[] Channels)[] Inboxes =
+    [
+        (1, "WhatsApp Support", "Channel::Whatsapp", null, [Channels.WhatsApp]),
+        (2, "Support Email", "Channel::Email", null, [Channels.Email]),
+        (3, "Website", "Channel::WebWidget", null, [Channels.Chat, Channels.Web]),
+        (4, "SMS", "Channel::TwilioSms", "sms", [Channels.Sms]),
+        (5, "Facebook", "Channel::FacebookPage", null, [Channels.Social]),
+        (6, "Phone (API)", "Channel::Api", null, [Channels.Phone, Channels.Api, Channels.Other]),
+    ];
+
+    private readonly SimulatedHelpdesk _helpdesk;
+    private readonly ChatwootFaceOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public ChatwootFace(SimulatedHelpdesk helpdesk, ChatwootFaceOptions options, TimeProvider time, ILogger<ChatwootFace> logger)
+    {
+        _helpdesk = helpdesk;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    public string Name => "chatwoot";
+
+    public FaultPlan Faults { get; } = new();
+
+    public void CatchUp() => _helpdesk.CatchUp();
+
+    public void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/chatwoot/api", () => FaceResponses.Json(new JsonObject
+        {
+            ["version"] = _options.Version,
+            ["timestamp"] = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+        }));
+        var api = app.MapGroup("/chatwoot/api/v1/accounts/{account}");
+        Get(api, "/inboxes", _ => new FaceReply(new JsonObject { ["payload"] = new JsonArray([.. Inboxes.Select(i => (JsonNode)Inbox(i))]) }));
+        Get(api, "/conversations", List);
+        Get(api, "/conversations/{id}", r => Find(r) is { } c ? new FaceReply(Conversation(c)) : NotFound());
+        Get(api, "/conversations/{id}/messages", Messages);
+        Get(api, "/csat_survey_responses", Csat);
+    }
+
+    private void Get(RouteGroupBuilder api, string path, Func<HttpRequest, FaceReply> handler) =>
+        api.MapGet(path, (Delegate)((HttpContext context) => FaceServer.ServeAsync(
+            context, this, Errors, r => r.Headers["api_access_token"].ToString() == _options.ApiToken,
+            r => r.RouteValues["account"]?.ToString() == _options.AccountId.ToString(CultureInfo.InvariantCulture) ? handler(r) : NotFound(), _logger)));
+
+    /// <summary><c>status</c> (open by default, or all), <c>sort_by</c>, <c>page</c>; <c>updated_within</c> returns everything updated in that many seconds, unpaginated.</summary>
+    private FaceReply List(HttpRequest request)
+    {
+        IEnumerable<Conversation> conversations = _helpdesk.Latest();
+        var paginate = true;
+        if (long.TryParse(request.Query["updated_within"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var within))
+        {
+            var from = _time.GetUtcNow().AddSeconds(-within);
+            conversations = conversations.Where(c => c.UpdatedAt >= from);
+            paginate = false;
+        }
+
+        var status = request.Query["status"].ToString() is { Length: > 0 } s ? s : "open";
+        if (status != "all")
+        {
+            conversations = conversations.Where(c => Status(c) == status);
+        }
+
+        var sorted = (request.Query["sort_by"].ToString() switch
+        {
+            "created_at_asc" => conversations.OrderBy(c => c.CreatedAt),
+            "created_at_desc" => conversations.OrderByDescending(c => c.CreatedAt),
+            "last_activity_at_asc" => conversations.OrderBy(c => c.UpdatedAt),
+            _ => conversations.OrderByDescending(c => c.UpdatedAt),
+        }).ThenByDescending(c => c.ExternalId, StringComparer.Ordinal).ToList();
+        var page = Math.Max(1, int.TryParse(request.Query["page"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) ? p : 1);
+        var shown = paginate ? sorted.Skip((page - 1) * ConversationsPerPage).Take(ConversationsPerPage) : sorted;
+        return new FaceReply(new JsonObject
+        {
+            ["data"] = new JsonObject
+            {
+                ["meta"] = new JsonObject
+                {
+                    ["mine_count"] = 0,
+                    ["assigned_count"] = sorted.Count(c => c.AssigneeId is not null),
+                    ["unassigned_count"] = sorted.Count(c => c.AssigneeId is null),
+                    ["all_count"] = sorted.Count,
+                },
+                ["payload"] = new JsonArray([.. shown.Select(c => (JsonNode)Conversation(c))]),
+            },
+        });
+    }
+
+    /// <summary><c>after=ID</c>: up to 100 messages with a larger id, oldest first; <c>before=ID</c>: the 20 before; neither: the latest 20.</summary>
+    private FaceReply Messages(HttpRequest request)
+    {
+        if (Find(request) is not { } c)
+        {
+            return NotFound();
+        }
+
+        var messages = MessagesOf(c);
+        IEnumerable<JsonObject> page = long.TryParse(request.Query["after"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var after)
+            ? messages.Where(m => m["id"]!.GetValue<long>() > after).Take(100)
+            : long.TryParse(request.Query["before"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var before)
+                ? messages.Where(m => m["id"]!.GetValue<long>() < before).TakeLast(20)
+                : messages.TakeLast(20);
+        return new FaceReply(new JsonObject
+        {
+            ["meta"] = new JsonObject { ["labels"] = Labels(c), ["additional_attributes"] = new JsonObject(), ["contact_id"] = FaceResponses.Number(c.RequesterId) },
+            ["payload"] = new JsonArray([.. page]),
+        });
+    }
+
+    /// <summary><c>since</c>/<c>until</c> (epoch seconds) on <c>created_at</c>, 25 a page, a bare array.</summary>
+    private FaceReply Csat(HttpRequest request)
+    {
+        var since = long.TryParse(request.Query["since"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
+        var until = long.TryParse(request.Query["until"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var u) ? u : long.MaxValue;
+        var page = Math.Max(1, int.TryParse(request.Query["page"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) ? p : 1);
+        var responses = _helpdesk.Surveys()
+            .Where(r => r.Kind == SurveyKind.Csat && r.Score is not null && r.RespondedAt.ToUnixTimeSeconds() >= since && r.RespondedAt.ToUnixTimeSeconds() <= until)
+            .Skip((page - 1) * CsatPerPage).Take(CsatPerPage);
+        return new FaceReply(new JsonArray([.. responses.Select(r => (JsonNode)new JsonObject
+        {
+            ["id"] = 900_000 + FaceResponses.Number(r.ConversationId),
+            ["rating"] = (int)r.Score!.Value,
+            ["feedback_message"] = r.Score >= 4 ? "Thanks!" : "Slow answer",
+            ["contact"] = new JsonObject { ["id"] = null, ["name"] = "Customer" },
+            ["conversation_id"] = FaceResponses.Number(r.ConversationId),
+            ["assigned_agent"] = r.AgentId is null ? null : new JsonObject { ["id"] = FaceResponses.Number(r.AgentId), ["name"] = r.AgentId },
+            ["message_id"] = null,
+            ["created_at"] = r.RespondedAt.ToUnixTimeSeconds(),
+            ["csat_review_notes"] = null,
+        })]));
+    }
+
+    private Conversation? Find(HttpRequest request) =>
+        long.TryParse(request.RouteValues["id"]?.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var id) ? _helpdesk.Get($"sim-{id:D6}") : null;
+
+    private static FaceReply NotFound() => new(new JsonObject { ["error"] = "Resource could not be found" }, StatusCodes.Status404NotFound);
+
+    private JsonObject Conversation(Conversation c)
+    {
+        var inbox = InboxOf(c.Channel);
+        var status = Status(c);
+        var waiting = status is "open" or "pending" && c.Status != ConversationStatus.Pending ? c.UpdatedAt.ToUnixTimeSeconds() : 0;
+        return new JsonObject
+        {
+            ["id"] = FaceResponses.Number(c.ExternalId),
+            ["account_id"] = _options.AccountId,
+            ["inbox_id"] = inbox.Id,
+            ["status"] = status,
+            ["priority"] = c.Priority switch { "normal" => "medium", var p => p },
+            ["created_at"] = c.CreatedAt.ToUnixTimeSeconds(),
+            ["updated_at"] = c.UpdatedAt.ToUnixTimeMilliseconds() / 1000.0,
+            ["timestamp"] = c.UpdatedAt.ToUnixTimeSeconds(),
+            ["first_reply_created_at"] = c.FirstHumanResponseAt?.ToUnixTimeSeconds() ?? 0,
+            ["waiting_since"] = waiting,
+            ["can_reply"] = true,
+            ["labels"] = Labels(c),
+            ["unread_count"] = 0,
+            ["sla_policy_id"] = null,
+            ["team_id"] = TeamId(c.Team),
+            ["meta"] = new JsonObject
+            {
+                ["channel"] = inbox.Type,
+                ["sender"] = new JsonObject { ["id"] = FaceResponses.Number(c.RequesterId), ["name"] = c.RequesterId },
+                ["assignee"] = c.AssigneeId is null ? null : new JsonObject { ["id"] = FaceResponses.Number(c.AssigneeId), ["name"] = c.AssigneeId },
+                ["team"] = c.Team is null ? null : new JsonObject { ["id"] = TeamId(c.Team), ["name"] = c.Team },
+                ["assignee_type"] = "User",
+            },
+        };
+    }
+
+    /// <summary>
+    /// The messages the conversation implies, oldest first: the customer's, the bot's reply, every public agent reply
+    /// (the first at the first human reply, the rest spread until resolution or the last update), and the resolve.
+    /// </summary>
+    private static List<JsonObject> MessagesOf(Conversation c)
+    {
+        var number = FaceResponses.Number(c.ExternalId)!.Value;
+        var inbox = InboxOf(c.Channel).Id;
+        var events = new List<(DateTimeOffset At, int Type, string? Sender, string Content)> { (c.CreatedAt, 0, "contact", "Hello, I need help") };
+        if (c.FirstResponderKind == ResponderKind.Bot && c.FirstResponseAt is { } botAt)
+        {
+            events.Add((botAt, 1, "agent_bot", "Hi! I'm the assistant. Let me look into it."));
+        }
+
+        if (c.FirstHumanResponseAt is { } human && c.AgentPublicReplies is > 0 and var replies)
+        {
+            var end = c.ResolvedAt ?? c.UpdatedAt;
+            var step = replies > 1 && end > human ? (end - human) / replies : TimeSpan.Zero;
+            for (var i = 0; i < replies; i++)
+            {
+                events.Add((human + step * i, 1, "user", i == 0 ? "Hello, I'm on it." : "Following up."));
+            }
+        }
+
+        // Chatwoot has no closed: a conversation closed as stale (never answered) was resolved when it was closed.
+        if (c.Status is ConversationStatus.Solved or ConversationStatus.Closed && (c.ResolvedAt ?? c.ClosedAt) is { } resolved)
+        {
+            events.Add((resolved, 2, null, "Conversation was marked resolved by Agent"));
+        }
+
+        return events.OrderBy(e => e.At).Select((e, i) => new JsonObject
+        {
+            ["id"] = number * 1000 + i + 1,
+            ["content"] = e.Content,
+            ["inbox_id"] = inbox,
+            ["conversation_id"] = number,
+            ["message_type"] = e.Type,
+            ["created_at"] = e.At.ToUnixTimeSeconds(),
+            ["private"] = false,
+            ["source_id"] = null,
+            ["sender"] = e.Sender switch
+            {
+                "contact" => new JsonObject { ["id"] = FaceResponses.Number(c.RequesterId), ["name"] = c.RequesterId, ["type"] = "contact" },
+                "agent_bot" => new JsonObject { ["id"] = 1, ["name"] = "Assistant", ["type"] = "agent_bot" },
+                "user" => new JsonObject { ["id"] = FaceResponses.Number(c.AssigneeId) ?? 0, ["name"] = c.AssigneeId, ["type"] = "user" },
+                _ => null,
+            },
+        }).ToList();
+    }
+
+    /// <summary>Chatwoot's statuses: <c>pending</c> before anyone took it, <c>snoozed</c> on hold, <c>resolved</c> when solved or closed.</summary>
+    private static string Status(Conversation c) => c.Status switch
+    {
+        ConversationStatus.New => "pending",
+        ConversationStatus.OnHold => "snoozed",
+        ConversationStatus.Solved or ConversationStatus.Closed => "resolved",
+        _ => "open",
+    };
+
+    private static JsonObject Inbox((long Id, string Name, string Type, string? Medium, string[] Channels) i) => new()
+    {
+        ["id"] = i.Id,
+        ["name"] = i.Name,
+        ["channel_type"] = i.Type,
+        ["medium"] = i.Medium,
+        ["provider"] = i.Type == "Channel::Whatsapp" ? "whatsapp_cloud" : null,
+        ["working_hours_enabled"] = false,
+    };
+
+    private static (long Id, string Type) InboxOf(string channel)
+    {
+        var inbox = Inboxes.FirstOrDefault(i => i.Channels.Contains(channel));
+        return inbox.Type is null ? (6, "Channel::Api") : (inbox.Id, inbox.Type);
+    }
+
+    private static JsonArray Labels(Conversation c) => c.TicketType is { } t ? new JsonArray(t) : [];
+
+    private static long? TeamId(string? team) => team switch { null => null, "billing" => 1, "tech" => 2, "sales" => 3, _ => 9 };
+}

@@ -1,0 +1,12 @@
+namespace KpiCollector.Simulator.Faces.Chatwoot;
+
+/// <summary>The simulated Chatwoot install (<c>Simulator:Chatwoot</c>): its account, the access token it accepts, its version. Simulator defaults, not secrets.</summary>
+public sealed class ChatwootFaceOptions
+{
+    public int AccountId { get; set; } = 1;
+
+    public string ApiToken { get; set; } = "simulator-chatwoot-token";
+
+    /// <summary>What <c>GET /api</c> reports.</summary>
+    public string Version { get; set; } = "4.13.0";
+}

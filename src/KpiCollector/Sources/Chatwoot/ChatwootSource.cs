@@ -1,0 +1,362 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using KpiCollector.Configuration;
+using KpiCollector.Core.Records;
+using KpiCollector.Core.Time;
+using KpiCollector.Sources.Http;
+using RestSharp;
+
+namespace KpiCollector.Sources.Chatwoot;
+
+/// <summary>
+/// A Chatwoot account (platform-apis.md section 4). The first poll backfills conversations, newest activity first, 25
+/// a page; each later poll reads every conversation updated since the last one in a single request
+/// (<c>updated_within</c>, unpaginated); each changed conversation's messages give the first response, bot or human,
+/// and the agent reply count; then the CSAT survey responses. The install's version goes to <c>kpicollector_source_info</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Chatwoot returns <c>first_reply_created_at</c> and <c>waiting_since</c> as 0, not null, when unset
+/// (platform-apis.md pitfall 8): 0 is "unset" here. Status: <c>pending</c> (a bot still has it) is new;
+/// <c>open</c> with nobody waiting after a human reply is pending (waiting on the customer); otherwise open;
+/// <c>snoozed</c> is on hold; <c>resolved</c> is solved. The conversation has no resolved time: the last activity
+/// message (the resolve is normally the last action) stands for it, else the update time.
+/// </para>
+/// <para>
+/// Cost per poll at steady state: 1 conversations request, 1 messages request per changed conversation (more for
+/// threads over 100 messages), 1 CSAT request; once per process <c>GET /api</c> and the inboxes.
+/// </para>
+/// </remarks>
+public sealed class ChatwootSource : ISourceWithStatus, IDisposable
+{
+    /// <summary>Conversations are read live; a small margin covers clock skew and whole-second timestamps.</summary>
+    public static readonly TimeSpan ReadLag = TimeSpan.FromSeconds(10);
+
+    private const int ConversationsPerPage = 25;
+    private const int MessagesPerPage = 100;
+    private const int MaxMessagePages = 10;
+    private const int CsatPerPage = 25;
+    private const int ChannelCacheLimit = 200_000;
+    private static readonly TimeSpan UpdatedWithinOverlap = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan CsatOverlap = TimeSpan.FromHours(1);
+
+    private readonly SourceHttpClient _http;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _key;
+    private readonly string _account;
+    private readonly TimeSpan _backfill;
+    private readonly ChatwootSettings _settings;
+    private readonly Dictionary<long, string> _channelByConversation = [];
+    private Dictionary<long, string>? _inboxChannels;
+    private bool _versionRead;
+
+    public ChatwootSource(SourceOptions options, int index, TimeProvider time, ILogger<ChatwootSource> logger, Random? jitter = null)
+    {
+        Name = options.Name;
+        _time = time;
+        _logger = logger;
+        _key = $"{KpiCollectorOptions.SectionName}:Sources:{index}";
+        _backfill = Durations.Parse(options.Backfill);
+        _settings = options.Chatwoot;
+        _account = $"api/v1/accounts/{_settings.AccountId.ToString(CultureInfo.InvariantCulture)}";
+        Status = new SourceStatus(Name, Platform);
+
+        var (secret, hint) = CredentialSource.Read(options, index);
+        var settings = new HttpSourceSettings
+        {
+            Source = Name,
+            ConfigurationKey = _key,
+            BaseUrl = new Uri(options.BaseUrl!),
+            Credential = SourceCredential.Header("api_access_token", secret, $"{hint}, a Chatwoot access token for account {_key}:Chatwoot:AccountId"),
+            PermissionsHint = "The token is on the user's Profile Settings page; the user must be an administrator of the account (conversations of every inbox, CSAT reports).",
+            Timeout = Durations.Parse(options.Timeout),
+            RequestsPerMinute = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.Chatwoot),
+            MaxRetries = options.MaxRetries,
+        };
+        _http = new SourceHttpClient(settings, Status, time, logger, jitter);
+        PollSchedule.WarnIfOverBudget(logger, options, PollSchedule.PollsPerMinute(options, time.GetUtcNow()), _settings.Csat ? 2 : 1, _http.Account);
+    }
+
+    public string Name { get; }
+
+    public string Platform => Platforms.Chatwoot;
+
+    public SourceStatus Status { get; }
+
+    public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ChatwootCursor state;
+        if (cursor is null)
+        {
+            var now = _time.GetUtcNow();
+            state = ChatwootCursor.First(now, now - _backfill);
+            Log.FirstPoll(_logger, Name, now - _backfill, _key);
+        }
+        else
+        {
+            state = ChatwootCursor.Parse(cursor);
+        }
+
+        await ReadVersionOnceAsync(cancellationToken);
+        _inboxChannels ??= await InboxesAsync(cancellationToken);
+
+        while (state.BackfillPage is { } page)
+        {
+            var conversations = await ListAsync(new Dictionary<string, string> { ["status"] = "all", ["sort_by"] = "last_activity_at_desc", ["page"] = Number(page) }, cancellationToken);
+            var active = conversations.Where(c => (c.Timestamp ?? (long)c.UpdatedAt) >= state.BackfillFrom).ToList();
+            Log.Conversations(_logger, Name, active.Count, $"in backfill page {page}");
+            var done = conversations.Count < ConversationsPerPage || active.Count < conversations.Count;
+            var records = await MapAllAsync(active, cancellationToken);
+            state = state with { BackfillPage = done ? null : page + 1 };
+            yield return new SourceBatch { Conversations = records, Cursor = state.Format(), Watermark = state.WatermarkAt };
+        }
+
+        var requestedAt = _time.GetUtcNow();
+        var window = (long)Math.Ceiling((requestedAt - DateTimeOffset.FromUnixTimeSeconds(state.Since) + UpdatedWithinOverlap).TotalSeconds);
+        var updated = await ListAsync(new Dictionary<string, string> { ["status"] = "all", ["updated_within"] = Number(window) }, cancellationToken);
+        Log.Conversations(_logger, Name, updated.Count, $"updated in the last {window} s");
+        var changed = await MapAllAsync(updated, cancellationToken);
+        var watermark = (requestedAt - ReadLag).ToUnixTimeMilliseconds();
+        state = state with { Since = requestedAt.ToUnixTimeSeconds(), Watermark = Math.Max(state.Watermark ?? long.MinValue, watermark) };
+        yield return new SourceBatch { Conversations = changed, Cursor = state.Format(), Watermark = state.WatermarkAt };
+
+        if (!_settings.Csat)
+        {
+            yield break;
+        }
+
+        var newest = state.RatingsSince;
+        var since = Math.Max(0, state.RatingsSince - (long)CsatOverlap.TotalSeconds);
+        for (var page = 1; ; page++)
+        {
+            var request = new RestRequest($"{_account}/csat_survey_responses");
+            request.AddQueryParameter("since", Number(since));
+            request.AddQueryParameter("page", Number(page));
+            var responses = SourceJson.Parse<List<ChatwootCsat>>(await _http.SendAsync(request, null, cancellationToken), "CSAT survey responses");
+            var surveys = await SurveysAsync(responses, cancellationToken);
+            newest = responses.Select(r => r.CreatedAt).Append(newest).Max();
+            var more = responses.Count >= CsatPerPage;
+            if (!more)
+            {
+                state = state with { RatingsSince = newest };
+            }
+
+            yield return new SourceBatch { Surveys = surveys, Cursor = state.Format(), Watermark = state.WatermarkAt };
+            if (!more)
+            {
+                break;
+            }
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task ReadVersionOnceAsync(CancellationToken cancellationToken)
+    {
+        if (_versionRead)
+        {
+            return;
+        }
+
+        _versionRead = true;
+        try
+        {
+            var version = SourceJson.Parse<ChatwootVersion>(await _http.SendAsync(new RestRequest("api"), null, cancellationToken), "version").Version;
+            if (!string.IsNullOrWhiteSpace(version))
+            {
+                Status.RecordPlatformVersion(version.Trim());
+                Log.Version(_logger, Name, version.Trim());
+            }
+        }
+        catch (SourceException ex) when (ex.Reason != ErrorReasons.Auth)
+        {
+            Log.NoVersion(_logger, Name, ex.Message); // the version is a label, not data: polling goes on
+        }
+    }
+
+    private async Task<Dictionary<long, string>> InboxesAsync(CancellationToken cancellationToken)
+    {
+        var inboxes = SourceJson.Parse<InboxesResponse>(await _http.SendAsync(new RestRequest($"{_account}/inboxes"), null, cancellationToken), "inboxes").Payload;
+        var channels = inboxes.ToDictionary(i => i.Id, i => ChatwootChannels.Normalize(i.ChannelType, i.Medium));
+        var whatsApp = channels.Where(kv => kv.Value == Channels.WhatsApp).Select(kv => Number(kv.Key)).ToList();
+        Log.Inboxes(_logger, Name, channels.Count, whatsApp.Count == 0 ? "none" : string.Join(", ", whatsApp));
+        return channels;
+    }
+
+    private async Task<List<ChatwootConversation>> ListAsync(Dictionary<string, string> query, CancellationToken cancellationToken)
+    {
+        var request = new RestRequest($"{_account}/conversations");
+        foreach (var (name, value) in query)
+        {
+            request.AddQueryParameter(name, value);
+        }
+
+        return SourceJson.Parse<ConversationsResponse>(await _http.SendAsync(request, null, cancellationToken), "conversations").Data.Payload;
+    }
+
+    private async Task<List<Conversation>> MapAllAsync(List<ChatwootConversation> conversations, CancellationToken cancellationToken)
+    {
+        if (conversations.Any(c => c.InboxId is { } inbox && !_inboxChannels!.ContainsKey(inbox)))
+        {
+            _inboxChannels = await InboxesAsync(cancellationToken); // an inbox created since they were read
+        }
+
+        var records = new List<Conversation>(conversations.Count);
+        foreach (var c in conversations)
+        {
+            records.Add(await MapAsync(c, cancellationToken));
+        }
+
+        return records;
+    }
+
+    private async Task<Conversation> MapAsync(ChatwootConversation c, CancellationToken cancellationToken)
+    {
+        var record = Basic(c);
+        if (!_settings.ReadMessages)
+        {
+            return record;
+        }
+
+        var (messages, complete) = await MessagesAsync(c.Id, cancellationToken);
+        var replies = messages.Where(m => m.MessageType == 1 && !m.Private).ToList();
+        var firstHuman = record.FirstHumanResponseAt ?? At(replies.FirstOrDefault(IsHuman)?.CreatedAt);
+        var firstBot = At(replies.FirstOrDefault(IsBot)?.CreatedAt);
+        var botFirst = firstBot is { } bot && (firstHuman is null || bot < firstHuman);
+        var resolved = record.Status == ConversationStatus.Solved
+            ? At(messages.LastOrDefault(m => m.MessageType == 2)?.CreatedAt) ?? record.ResolvedAt
+            : null;
+        return record with
+        {
+            FirstResponseAt = botFirst ? firstBot : firstHuman,
+            FirstResponderKind = botFirst ? ResponderKind.Bot : firstHuman is null ? null : ResponderKind.Human,
+            FirstHumanResponseAt = firstHuman,
+            AgentPublicReplies = complete ? replies.Count(IsHuman) : null,
+            ResolvedAt = resolved,
+            FirstResolvedAt = resolved,
+        };
+    }
+
+    /// <summary>What the conversation object alone says.</summary>
+    private Conversation Basic(ChatwootConversation c)
+    {
+        var human = At(c.FirstReplyCreatedAt);
+        var status = c.Status.Trim().ToLowerInvariant() switch
+        {
+            "pending" => ConversationStatus.New,
+            "snoozed" => ConversationStatus.OnHold,
+            "resolved" => ConversationStatus.Solved,
+            "open" when c.WaitingSince == 0 && human is not null => ConversationStatus.Pending,
+            _ => ConversationStatus.Open,
+        };
+        var updated = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(c.UpdatedAt * 1000));
+        var channel = c.InboxId is { } inbox && _inboxChannels!.TryGetValue(inbox, out var byInbox) ? byInbox : ChatwootChannels.Normalize(c.Meta?.Channel);
+        Remember(c.Id, channel);
+        return new Conversation
+        {
+            Source = Name,
+            ExternalId = Number(c.Id),
+            Channel = channel,
+            Status = status,
+            Priority = c.Priority,
+            TicketType = c.Labels?.Order(StringComparer.Ordinal).FirstOrDefault(),
+            Team = Id(c.TeamId ?? c.Meta?.Team?.Id),
+            RequesterId = Id(c.Meta?.Sender?.Id),
+            AssigneeId = Id(c.Meta?.Assignee?.Id),
+            CreatedAt = DateTimeOffset.FromUnixTimeSeconds(c.CreatedAt),
+            FirstResponseAt = human,
+            FirstResponderKind = human is null ? null : ResponderKind.Human,
+            FirstHumanResponseAt = human,
+            ResolvedAt = status == ConversationStatus.Solved ? updated : null,
+            FirstResolvedAt = status == ConversationStatus.Solved ? updated : null,
+            UpdatedAt = updated,
+        };
+    }
+
+    /// <summary>The messages from the first on (<c>after=</c>, oldest first), up to 1,000; whether that was all of them.</summary>
+    private async Task<(List<ChatwootMessage> Messages, bool Complete)> MessagesAsync(long conversation, CancellationToken cancellationToken)
+    {
+        var messages = new List<ChatwootMessage>();
+        long after = 0;
+        for (var page = 0; page < MaxMessagePages; page++)
+        {
+            var request = new RestRequest($"{_account}/conversations/{Number(conversation)}/messages");
+            request.AddQueryParameter("after", Number(after));
+            var response = await _http.SendOrNotFoundAsync(request, null, cancellationToken);
+            if (response is null)
+            {
+                return (messages, false); // deleted meanwhile
+            }
+
+            var batch = SourceJson.Parse<MessagesResponse>(response, "messages").Payload;
+            messages.AddRange(batch);
+            if (batch.Count < MessagesPerPage)
+            {
+                return (messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).ToList(), true);
+            }
+
+            after = batch.Max(m => m.Id);
+        }
+
+        return (messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).ToList(), false);
+    }
+
+    /// <summary>CSAT answers on 1..5, with the conversation's channel (one request for a conversation this process has not seen).</summary>
+    private async Task<List<SurveyResponse>> SurveysAsync(List<ChatwootCsat> responses, CancellationToken cancellationToken)
+    {
+        var surveys = new List<SurveyResponse>(responses.Count);
+        foreach (var r in responses)
+        {
+            var channel = Channels.Other;
+            if (r.ConversationId is { } id)
+            {
+                if (!_channelByConversation.TryGetValue(id, out var known))
+                {
+                    var response = await _http.SendOrNotFoundAsync(new RestRequest($"{_account}/conversations/{Number(id)}"), null, cancellationToken);
+                    known = response is null ? Channels.Other : Basic(SourceJson.Parse<ChatwootConversation>(response, "conversation")).Channel;
+                    Remember(id, known);
+                }
+
+                channel = known;
+            }
+
+            surveys.Add(new SurveyResponse
+            {
+                Source = Name,
+                ExternalId = Number(r.Id),
+                ConversationId = Id(r.ConversationId),
+                Kind = SurveyKind.Csat,
+                Score = r.Rating,
+                ScaleMin = 1,
+                ScaleMax = 5,
+                RespondedAt = DateTimeOffset.FromUnixTimeSeconds(r.CreatedAt),
+                Channel = channel,
+                AgentId = Id(r.AssignedAgent?.Id),
+            });
+        }
+
+        return surveys;
+    }
+
+    private void Remember(long conversation, string channel)
+    {
+        if (_channelByConversation.Count >= ChannelCacheLimit)
+        {
+            _channelByConversation.Clear();
+        }
+
+        _channelByConversation[conversation] = channel;
+    }
+
+    private static bool IsHuman(ChatwootMessage m) => string.Equals(m.Sender?.Type, "user", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsBot(ChatwootMessage m) => string.Equals(m.Sender?.Type, "agent_bot", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Epoch seconds, 0 meaning unset (Chatwoot's <c>to_i</c> of nil).</summary>
+    private static DateTimeOffset? At(long? epoch) => epoch is { } s and > 0 ? DateTimeOffset.FromUnixTimeSeconds(s) : null;
+
+    private static string Number(long n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private static string? Id(long? id) => id is { } v ? Number(v) : null;
+}

@@ -1,0 +1,37 @@
+using KpiCollector.Tests.Support;
+
+namespace KpiCollector.Tests.Hosting;
+
+/// <summary>The collector polling the simulator's Chatwoot face through the real connector: KPIs and the version label.</summary>
+[Collection(InProcessHostCollection.Name)]
+public sealed class ChatwootEndToEndTests
+{
+    [Fact]
+    public async Task TheChatwootKpis_AndTheInstallsVersion_ReachMetrics()
+    {
+        await using var simulator = await SimulatorHost.StartAsync(null, "Simulator:Backfill=1d", "Simulator:Chatwoot:Version=4.13.1");
+        await using var collector = await CollectorHost.StartAsync(new Dictionary<string, string>
+        {
+            ["KpiCollector:Sources:0:Name"] = "cw",
+            ["KpiCollector:Sources:0:Platform"] = "chatwoot",
+            ["KpiCollector:Sources:0:BaseUrl"] = simulator.BaseUrl("chatwoot"),
+            ["KpiCollector:Sources:0:ApiToken"] = "simulator-chatwoot-token",
+            ["KpiCollector:Sources:0:Chatwoot:AccountId"] = "1",
+            ["KpiCollector:Sources:0:Backfill"] = "1d",
+        });
+        await collector.WaitReadyAsync(TimeSpan.FromSeconds(120));
+
+        var text = await collector.GetAsync("/metrics");
+        var m = MetricsText.Parse(text);
+        (string, string)[] cw = [("source", "cw"), ("platform", "chatwoot"), ("channel", "whatsapp"), ("window", "24h")];
+        Assert.Equal(1, m.Value("kpicollector_source_up", ("source", "cw")));
+        Assert.True(m.Value("helpdesk_tickets_created", cw) > 10);
+        Assert.True(m.Value("helpdesk_first_response_seconds", [.. cw, ("stat", "p50"), ("responder", "bot")]) > 0); // bot replies come from the messages
+        Assert.True(m.Value("helpdesk_first_response_seconds", [.. cw, ("stat", "p50"), ("responder", "human")]) > 0);
+        Assert.InRange(m.Value("helpdesk_csat_ratio", [.. cw])!.Value, 0.05, 1.0);
+        var info = Assert.Single(m.Find("kpicollector_source_info", ("source", "cw")));
+        Assert.Equal(("chatwoot", "4.13.1", 1.0), (info.Labels["platform"], info.Labels["version"], info.Value));
+        var (exitCode, output) = Promtool.CheckMetrics(text);
+        Assert.True(exitCode == 0, output);
+    }
+}
