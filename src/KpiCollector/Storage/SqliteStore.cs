@@ -152,7 +152,7 @@ public sealed partial class SqliteStore : IDisposable
 
     /// <summary>Every stored conversation, streamed (used to rebuild the engine at start).</summary>
     public IEnumerable<Conversation> ReadConversations() =>
-        ReadAll($"SELECT {ConversationRows.Columns} FROM conversations;", ConversationRows.Read);
+        ReadAll($"SELECT {ConversationRows.Columns} FROM conversations ORDER BY created_at;", ConversationRows.Read);
 
     public IEnumerable<SurveyResponse> ReadSurveys() =>
         ReadAll($"SELECT {ConversationRows.SurveyColumns} FROM surveys;", ConversationRows.ReadSurvey);
