@@ -11,8 +11,6 @@ internal sealed class BucketedFamily<TKey>(MeasureLayout layout, (KpiWindow Wind
 
     public IEnumerable<SeriesAggregator<TKey>> Series => _series.Values;
 
-    public int Count => _series.Count;
-
     public SeriesAggregator<TKey> Get(TKey key)
     {
         if (!_series.TryGetValue(key, out var aggregator))

@@ -5,8 +5,6 @@ public static class Kpis
 {
     public static double? Ratio(long part, long whole) => whole <= 0 ? null : (double)part / whole;
 
-    public static double? MeanSeconds(long sumMilliseconds, long count) => count <= 0 ? null : sumMilliseconds / 1000.0 / count;
-
     /// <summary>100 × (promoters − detractors) ÷ responses.</summary>
     public static double? Nps(long promoters, long detractors, long responses) =>
         responses <= 0 ? null : 100.0 * (promoters - detractors) / responses;

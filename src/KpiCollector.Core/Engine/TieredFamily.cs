@@ -55,12 +55,6 @@ internal sealed class TieredFamily<TKey>
         }
     }
 
-    public void Touch(TKey key)
-    {
-        _fine?.Get(key);
-        _coarse?.Get(key);
-    }
-
     public void AdvanceTo(long nowMs)
     {
         _fine?.AdvanceTo(_grid.FineBucket(nowMs));

@@ -47,8 +47,6 @@ public sealed record SlaPolicy
 
     public DateTimeOffset DeadlineFor(DateTimeOffset start) => Calendar?.Add(start, Threshold) ?? start + Threshold;
 
-    public TimeSpan Elapsed(DateTimeOffset start, DateTimeOffset stop) => Calendar?.Between(start, stop) ?? stop - start;
-
     public bool Covers(string channel, string? priority, string? team) =>
         (Channels.Count == 0 || Channels.Contains(channel))
         && (Priorities.Count == 0 || (priority is not null && Priorities.Contains(priority)))
