@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using KpiCollector.Hosting;
 
 namespace KpiCollector.Tests.Support;
@@ -9,58 +6,26 @@ namespace KpiCollector.Tests.Support;
 /// <summary>The built collector (KpiCollector.dll) run as a real child process, on a free loopback port.</summary>
 internal sealed class CollectorProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly DotnetChildProcess _child;
 
-    private CollectorProcess(Process process, int port)
+    private CollectorProcess(DotnetChildProcess child)
     {
-        _process = process;
-        Port = port;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _child = child;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{child.Port}"), Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    public int Port { get; }
+    public int Port => _child.Port;
 
     public HttpClient Http { get; }
 
-    public string Output
-    {
-        get { lock (_output) { return _output.ToString(); } }
-    }
+    public string Output => _child.Output;
 
-    public static CollectorProcess Start(string workingDirectory, IEnumerable<string>? args = null, IDictionary<string, string>? environment = null)
-    {
-        var port = FreePort();
-        var dll = typeof(KpiCollectorApp).Assembly.Location;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        start.ArgumentList.Add($"--urls=http://127.0.0.1:{port}");
-        foreach (var arg in args ?? [])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-
-        return new CollectorProcess(Process.Start(start)!, port);
-    }
+    public static CollectorProcess Start(string workingDirectory, IEnumerable<string>? args = null, IDictionary<string, string>? environment = null) =>
+        new(DotnetChildProcess.Start(typeof(KpiCollectorApp).Assembly.Location, args ?? [], workingDirectory, environment));
 
     public async Task WaitReadyAsync(TimeSpan timeout) => await CollectorHost.WaitUntilAsync(async () =>
     {
-        Assert.False(_process.HasExited, $"the collector exited early with code {(_process.HasExited ? _process.ExitCode : 0)}:\n{Output}");
+        Assert.False(_child.Process.HasExited, $"the collector exited early with code {(_child.Process.HasExited ? _child.Process.ExitCode : 0)}:\n{Output}");
         try
         {
             return (await Http.GetAsync("/readyz")).IsSuccessStatusCode;
@@ -74,7 +39,7 @@ internal sealed class CollectorProcess : IDisposable
     /// <summary>Sends SIGTERM, as `docker stop` and systemd do, and waits for the exit code.</summary>
     public int Terminate(TimeSpan timeout)
     {
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", ["-TERM", _child.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             kill.WaitForExit();
             Assert.Equal(0, kill.ExitCode);
@@ -86,44 +51,20 @@ internal sealed class CollectorProcess : IDisposable
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void Kill()
     {
-        _process.Kill();
-        _process.WaitForExit();
+        _child.Process.Kill();
+        _child.Process.WaitForExit();
     }
 
     public int WaitForExit(TimeSpan timeout)
     {
-        Assert.True(_process.WaitForExit(timeout), $"the collector did not exit within {timeout.TotalSeconds:F0} s:\n{Output}");
-        _process.WaitForExit(); // drains the output readers
-        return _process.ExitCode;
+        Assert.True(_child.Process.WaitForExit(timeout), $"the collector did not exit within {timeout.TotalSeconds:F0} s:\n{Output}");
+        _child.Process.WaitForExit(); // drains the output readers
+        return _child.Process.ExitCode;
     }
 
     public void Dispose()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
+        _child.Dispose();
         Http.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
