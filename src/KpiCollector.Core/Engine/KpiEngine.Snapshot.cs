@@ -16,7 +16,7 @@ public sealed partial class KpiEngine
             var nowMs = now.ToUnixTimeMilliseconds();
             var series = _kpis.Keys.Select(key => SeriesOf(key, nowMs)).ToList();
             series.Sort((a, b) => Compare(a.Key, b.Key));
-            return new KpiSnapshot(now, series, SlaOf(), CostsOf(), SourcesOf(), new Dictionary<(string, string), long>(_rejections));
+            return new KpiSnapshot(now, series, SlaOf(), CostsOf(), SourcesOf(), new Dictionary<(string, string), long>(_rejections)) { WhatsApp = WhatsAppOf() };
         }
     }
 

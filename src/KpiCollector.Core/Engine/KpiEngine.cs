@@ -78,6 +78,7 @@ public sealed partial class KpiEngine
         _types = new TieredFamily<(SeriesKey, string)>(MeasureLayout.SingleCounter, _kpiWindows, _grid, now);
         _costs = new TieredFamily<(string, string, string)>(MeasureLayout.SingleCounter, _kpiWindows, _grid, now);
         _sla = new TieredFamily<(SeriesKey, string)>(new MeasureLayout(2, 0), [.. options.SlaWindows], _grid, now);
+        CreateWhatsAppFamilies(now);
     }
 
     public EngineOptions Options { get; }
@@ -217,6 +218,8 @@ public sealed partial class KpiEngine
         {
             ApplyEvents(State(key), sign);
         }
+
+        CountDelivery(m, sign);
     }
 
     private void ApplyAgent(AgentActivity a, int sign)
@@ -253,19 +256,9 @@ public sealed partial class KpiEngine
             return;
         }
 
-        // Spread evenly over the interval, in micro-units, the rounding remainder on the last part.
+        // Spread evenly over the interval, in micro-units.
         var key = (cost.Source, cost.Currency.ToUpperInvariant(), cost.Category);
-        var total = (long)Math.Round(cost.Amount * 1_000_000m);
-        var from = cost.From.ToUnixTimeMilliseconds();
-        var to = Math.Max(cost.To.ToUnixTimeMilliseconds(), from + 1);
-        var parts = Contributions.Split(from, to, _grid.FineMs).ToList();
-        long assigned = 0;
-        for (var i = 0; i < parts.Count; i++)
-        {
-            var amount = i == parts.Count - 1 ? total - assigned : total * parts[i].Ms / (to - from);
-            assigned += amount;
-            _costs.Apply(key, new KpiEvent(parts[i].At, false, 0, amount), sign);
-        }
+        Spread((long)Math.Round(cost.Amount * 1_000_000m), cost.From, cost.To, (at, amount) => _costs.Apply(key, new KpiEvent(at, false, 0, amount), sign));
     }
 
     private void Collect(Action contribute)
@@ -358,6 +351,7 @@ public sealed partial class KpiEngine
         _types.AdvanceTo(ms);
         _costs.AdvanceTo(ms);
         _sla.AdvanceTo(ms);
+        AdvanceWhatsApp(ms);
         foreach (var state in _state.Values)
         {
             state.Requesters.AdvanceTo(ms);
@@ -373,6 +367,7 @@ public sealed partial class KpiEngine
         MessageEvent m => m.Source,
         AgentActivity a => a.Source,
         CostEntry e => e.Source,
+        MessagingUsage u => u.Source,
         _ => "",
     };
 

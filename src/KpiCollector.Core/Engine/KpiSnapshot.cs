@@ -9,7 +9,11 @@ public sealed record KpiSnapshot(
     IReadOnlyList<SlaWindowSnapshot> Sla,
     IReadOnlyList<CostSnapshot> Costs,
     IReadOnlyList<SourceSnapshot> Sources,
-    IReadOnlyDictionary<(string Source, string Reason), long> Rejections);
+    IReadOnlyDictionary<(string Source, string Reason), long> Rejections)
+{
+    /// <summary>The WhatsApp platform metrics of kpis.md section 6.</summary>
+    public WhatsAppSnapshot WhatsApp { get; init; } = WhatsAppSnapshot.Empty;
+}
 
 /// <summary>One series' windows and its point-in-time state.</summary>
 public sealed record SeriesSnapshot(SeriesKey Key, IReadOnlyList<WindowSnapshot> Windows, IReadOnlyList<long> BacklogByStatus, long Unanswered)
@@ -90,3 +94,19 @@ public sealed record SourceSnapshot(string Source)
 
 /// <summary>CRR and churn over the customer-feed periods inside a window.</summary>
 public sealed record CustomerWindow(KpiWindow Window, double RetentionRatio, double ChurnRatio);
+
+/// <summary>The WhatsApp platform metrics (kpis.md section 6) in every window.</summary>
+public sealed record WhatsAppSnapshot(
+    IReadOnlyList<WhatsAppCount> Messages,
+    IReadOnlyList<WhatsAppCount> Failures,
+    IReadOnlyList<WhatsAppConversations> Conversations,
+    IReadOnlyList<CostSnapshot> Cost)
+{
+    public static WhatsAppSnapshot Empty { get; } = new([], [], [], []);
+}
+
+/// <summary>Outbound messages in a window by one label value: their highest status, or the error code of failed ones.</summary>
+public sealed record WhatsAppCount(string Source, string Label, KpiWindow Window, long Count);
+
+/// <summary>Conversations the platform reports in a window, by category and direction.</summary>
+public sealed record WhatsAppConversations(string Source, string Category, string Direction, KpiWindow Window, long Count);

@@ -13,11 +13,13 @@ public sealed record SourceBatch
     public IReadOnlyList<CostEntry> Costs { get; init; } = [];
     public IReadOnlyList<CustomerCount> Customers { get; init; } = [];
 
+    public IReadOnlyList<MessagingUsage> Usage { get; init; } = [];
+
     /// <summary>Opaque to everything but the source that wrote it.</summary>
     public required string Cursor { get; init; }
 
     /// <summary>The source's data is complete up to this instant (kpis.md section 2).</summary>
     public DateTimeOffset? Watermark { get; init; }
 
-    public int RecordCount => Conversations.Count + Surveys.Count + Messages.Count + AgentActivities.Count + Costs.Count + Customers.Count;
+    public int RecordCount => Conversations.Count + Surveys.Count + Messages.Count + AgentActivities.Count + Costs.Count + Customers.Count + Usage.Count;
 }

@@ -46,6 +46,11 @@ public sealed partial class KpiCollectorOptionsValidator
             failures.Add($"{key}:Chatwoot:AccountId: required for platform 'chatwoot': the account's number, as in https://chatwoot.example.com/app/accounts/3/dashboard (here 3).");
         }
 
+        if (platform == Platforms.WhatsApp)
+        {
+            ValidateWhatsApp(key, source.WhatsApp, failures);
+        }
+
         if (platform == Platforms.Zendesk)
         {
             ValidateZendesk(key, source, failures);
@@ -121,6 +126,45 @@ public sealed partial class KpiCollectorOptionsValidator
             {
                 failures.Add($"{key}:Freshdesk:Statuses:{code}: '{status}' is not a status; allowed values: {string.Join(", ", Core.Records.ConversationStatuses.LabelValues)}.");
             }
+        }
+    }
+
+    private static void ValidateWhatsApp(string key, WhatsAppSettings whatsApp, List<string> failures)
+    {
+        if (string.IsNullOrWhiteSpace(whatsApp.WabaId) || !whatsApp.WabaId.Trim().All(char.IsAsciiDigit))
+        {
+            failures.Add($"{key}:WhatsApp:WabaId: required for platform 'whatsapp': the WhatsApp Business Account id, digits only (Business Manager > WhatsApp accounts), e.g. 102290129340398.");
+        }
+
+        if (!System.Text.RegularExpressions.Regex.IsMatch(whatsApp.ApiVersion ?? "", @"^v\d{1,3}\.\d$"))
+        {
+            failures.Add($"{key}:WhatsApp:ApiVersion: '{whatsApp.ApiVersion}' is not a Graph API version; use the form v23.0.");
+        }
+
+        ValidateDuration($"{key}:WhatsApp:AnalyticsInterval", whatsApp.AnalyticsInterval, failures);
+        ValidateDuration($"{key}:WhatsApp:ServiceWindow", whatsApp.ServiceWindow, failures);
+        ValidateDuration($"{key}:WhatsApp:InboxRetention", whatsApp.InboxRetention, failures);
+        if (!whatsApp.Analytics && !whatsApp.WebhookEnabled)
+        {
+            failures.Add($"{key}:WhatsApp:Analytics: false, and no webhook app secret ({key}:WhatsApp:AppSecret or AppSecretFile) is set: the source would receive nothing; enable one of them.");
+        }
+
+        if (whatsApp.WebhookEnabled && string.IsNullOrWhiteSpace(whatsApp.VerifyToken) && string.IsNullOrWhiteSpace(whatsApp.VerifyTokenFile))
+        {
+            failures.Add($"{key}:WhatsApp:VerifyToken: required with the app secret: the verify token entered in the app's webhook settings (environment KPICOLLECTOR__SOURCES__N__WHATSAPP__VERIFYTOKEN or {key}:WhatsApp:VerifyTokenFile).");
+        }
+
+        foreach (var (name, file) in new[] { ("AppSecretFile", whatsApp.AppSecretFile), ("VerifyTokenFile", whatsApp.VerifyTokenFile) })
+        {
+            if (!string.IsNullOrWhiteSpace(file) && !File.Exists(file))
+            {
+                failures.Add($"{key}:WhatsApp:{name}: the file '{file}' does not exist.");
+            }
+        }
+
+        if (whatsApp.MaxWebhookBytes is < 65_536 or > 64 * 1024 * 1024)
+        {
+            failures.Add($"{key}:WhatsApp:MaxWebhookBytes: {whatsApp.MaxWebhookBytes} is out of range; allowed: 65536 to 67108864 (Meta sends bodies of up to about 3 MB).");
         }
     }
 }

@@ -202,12 +202,14 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
         }
         else if (Platforms.IsRemote(platform))
         {
-            if (!Uri.TryCreate(source.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            var defaultUrl = platform == Platforms.WhatsApp && string.IsNullOrWhiteSpace(source.BaseUrl);
+            if (!defaultUrl && (!Uri.TryCreate(source.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)))
             {
                 failures.Add($"{key}:BaseUrl: required for platform '{platform}': an absolute http(s) URL such as https://acme.{platform}.com.");
             }
 
-            if (string.IsNullOrWhiteSpace(source.ApiToken) && string.IsNullOrWhiteSpace(source.ApiTokenFile))
+            var webhookOnly = platform == Platforms.WhatsApp && !source.WhatsApp.Analytics;
+            if (!webhookOnly && string.IsNullOrWhiteSpace(source.ApiToken) && string.IsNullOrWhiteSpace(source.ApiTokenFile))
             {
                 failures.Add($"{key}:ApiToken: credentials are required for platform '{platform}'; set the environment variable KPICOLLECTOR__SOURCES__{i}__APITOKEN or {key}:ApiTokenFile.");
             }

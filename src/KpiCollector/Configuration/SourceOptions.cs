@@ -62,4 +62,6 @@ public sealed class SourceOptions
 
     /// <summary>Chatwoot-only settings: <c>KpiCollector:Sources:N:Chatwoot</c>.</summary>
     public ChatwootSettings Chatwoot { get; set; } = new();
+
+    public WhatsAppSettings WhatsApp { get; set; } = new();
 }

@@ -120,5 +120,6 @@ public static class KpiCollectorApp
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
         app.MapHealthEndpoints();
         app.MapLandingPage();
+        app.MapWebhookEndpoints();
     }
 }

@@ -13,6 +13,7 @@ public sealed partial class PrometheusExporter
     private Prometheus.Counter? _requests;
     private Gauge? _rateLimitRemaining;
     private Gauge? _sourceInfo;
+    private Prometheus.Counter? _webhooks;
 
     /// <summary>Registers the per-source HTTP metrics on <paramref name="registry"/>; the host calls it once, after construction.</summary>
     public PrometheusExporter WithSourceMetrics(CollectorRegistry registry)
@@ -26,6 +27,7 @@ public sealed partial class PrometheusExporter
         _requests = f.CreateCounter("kpicollector_source_requests_total", "HTTP requests sent to the source's platform, by status code; code is timeout or network when no response came.", "source", "code");
         _rateLimitRemaining = f.CreateGauge("kpicollector_source_rate_limit_remaining", "The request budget the platform last reported as remaining in its rate-limit headers (requests; percent of the budget for WhatsApp). Absent until reported.", "source");
         _sourceInfo = f.CreateGauge("kpicollector_source_info", "The version the source's platform reports about itself (Chatwoot); always 1.", "source", "platform", "version");
+        _webhooks = f.CreateCounter("kpicollector_webhook_requests_total", "Webhook requests received by the source, by outcome: accepted, bad_signature (missing or wrong X-Hub-Signature-256), malformed (not the documented JSON), duplicate (every event received before), too_large (over MaxWebhookBytes).", "source", "outcome");
         registry.AddBeforeCollectCallback(PublishSourceRequests);
         return this;
     }
@@ -37,6 +39,15 @@ public sealed partial class PrometheusExporter
             foreach (var (code, count) in s.RequestsByCode)
             {
                 _requests!.WithLabels(s.Name, code).IncTo(count);
+            }
+
+            if (s.ReceivesWebhooks)
+            {
+                var outcomes = s.WebhooksByOutcome;
+                foreach (var outcome in Sources.WhatsApp.WebhookOutcomes.All)
+                {
+                    _webhooks!.WithLabels(s.Name, outcome).IncTo(outcomes.GetValueOrDefault(outcome));
+                }
             }
 
             if (s.RateLimitRemaining is { } remaining)

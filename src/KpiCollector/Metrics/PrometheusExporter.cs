@@ -60,6 +60,7 @@ public sealed partial class PrometheusExporter
         _teams = _options.Kpis.Teams.Count > 0;
         _f = Prometheus.Metrics.WithCustomRegistry(registry);
         CreateKpiFamilies();
+        CreateWhatsAppFamilies();
         CreateSlaFamilies(sla.Policies);
 
         _refreshDuration = _f.CreateGauge("kpicollector_kpi_refresh_duration_seconds", "Duration of the last KPI refresh (seconds).");
@@ -107,6 +108,7 @@ public sealed partial class PrometheusExporter
         lock (_publishGate)
         {
             PublishKpis(snapshot);
+            PublishWhatsApp(snapshot.WhatsApp);
             PublishSla(snapshot, open);
             foreach (var family in _families)
             {

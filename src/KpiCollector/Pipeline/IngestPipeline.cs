@@ -20,6 +20,7 @@ public sealed class IngestPipeline(SqliteStore store, KpiEngine engine, SlaEvalu
         engine.Apply(applied.Messages);
         engine.Apply(applied.AgentActivities);
         engine.Apply(applied.Costs);
+        engine.Apply(applied.Usage);
         if (applied.Customers.Count > 0)
         {
             engine.SetCustomers(source, store.ReadCustomers(source));
@@ -76,6 +77,7 @@ public sealed class IngestPipeline(SqliteStore store, KpiEngine engine, SlaEvalu
         }));
         engine.Apply(store.ReadAgentActivities().Select(a => Count(new RecordChange<AgentActivity>(null, a), ref others)));
         engine.Apply(store.ReadCosts().Select(c => Count(new RecordChange<CostEntry>(null, c), ref others)));
+        engine.Apply(store.ReadUsage().Select(u => Count(new RecordChange<MessagingUsage>(null, u), ref others)));
         foreach (var group in store.ReadCustomers().GroupBy(c => c.Source))
         {
             engine.SetCustomers(group.Key, group);

@@ -3,6 +3,8 @@ using KpiCollector.Sources.Customers;
 using KpiCollector.Sources.Chatwoot;
 using KpiCollector.Sources.Freshdesk;
 using KpiCollector.Sources.Simulator;
+using KpiCollector.Sources.WhatsApp;
+using KpiCollector.Storage;
 using KpiCollector.Sources.Zendesk;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +16,8 @@ public interface ISourceFactory
     IReadOnlyList<ISource> Create(KpiCollectorOptions options);
 }
 
-public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers) : ISourceFactory
+/// <remarks>The store is given to sources that keep an inbox (WhatsApp webhooks); without it they only poll.</remarks>
+public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers, SqliteStore? store = null) : ISourceFactory
 {
     public const string DemoSourceName = "demo";
 
@@ -36,9 +39,10 @@ public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers) : I
             Platforms.Zendesk => new ZendeskSource(source, index, time, loggers.CreateLogger<ZendeskSource>()),
             Platforms.Freshdesk => new FreshdeskSource(source, index, time, loggers.CreateLogger<FreshdeskSource>()),
             Platforms.Chatwoot => new ChatwootSource(source, index, time, loggers.CreateLogger<ChatwootSource>()),
+            Platforms.WhatsApp => new WhatsAppSource(source, index, store, time, loggers.CreateLogger<WhatsAppSource>()),
             var platform => throw new OptionsValidationException(
                 KpiCollectorOptions.SectionName,
                 typeof(KpiCollectorOptions),
-                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Chatwoot}, {Platforms.Simulator}, {Platforms.Customers}."]),
+                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Chatwoot}, {Platforms.WhatsApp}, {Platforms.Simulator}, {Platforms.Customers}."]),
         };
 }

@@ -9,6 +9,7 @@ public sealed class SourceStatus(string name, string platform)
     private readonly Lock _gate = new();
     private readonly Dictionary<string, long> _errors = ErrorReasons.All.ToDictionary(r => r, _ => 0L);
     private readonly Dictionary<string, long> _ingested = new() { ["conversation"] = 0, ["survey"] = 0, ["other"] = 0 };
+    private readonly Dictionary<string, long> _webhooks = [];
     private readonly Dictionary<string, long> _requests = new(StringComparer.Ordinal);
 
     public string Name { get; } = name;
@@ -58,6 +59,23 @@ public sealed class SourceStatus(string name, string platform)
     public IReadOnlyDictionary<string, long> RequestsByCode
     {
         get { lock (_gate) { return new Dictionary<string, long>(_requests); } }
+    }
+
+    /// <summary>The source receives webhooks (its outcome counters are exported from 0).</summary>
+    public bool ReceivesWebhooks { get; set; }
+
+    /// <summary>Webhook requests by outcome (webhook sources only).</summary>
+    public IReadOnlyDictionary<string, long> WebhooksByOutcome
+    {
+        get { lock (_gate) { return new Dictionary<string, long>(_webhooks); } }
+    }
+
+    public void RecordWebhook(string outcome)
+    {
+        lock (_gate)
+        {
+            _webhooks[outcome] = _webhooks.GetValueOrDefault(outcome) + 1;
+        }
     }
 
     public void RecordRequest(string code)

@@ -7,4 +7,5 @@ internal static class RecordKinds
     public const string AgentActivity = "agent_activity";
     public const string Cost = "cost";
     public const string Customers = "customers";
+    public const string Usage = "usage";
 }

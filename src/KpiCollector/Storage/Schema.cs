@@ -103,6 +103,17 @@ internal static class Schema
             PRIMARY KEY (policy, source, conversation_id, start)
         ) WITHOUT ROWID;
         """,
+        // 3: the webhook inbox: deliveries a webhook source has verified and acknowledged, in arrival order, as the
+        // normalized events they carried (never the raw body: no message text, no names), until its polls process them.
+        """
+        CREATE TABLE webhook_inbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            source TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            events TEXT NOT NULL
+        );
+        CREATE INDEX webhook_inbox_by_source ON webhook_inbox (source, seq);
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

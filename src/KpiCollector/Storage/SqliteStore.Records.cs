@@ -206,6 +206,7 @@ public sealed partial class SqliteStore
         AgentActivity a => (T)(object)(a with { Source = source }),
         CostEntry c => (T)(object)(c with { Source = source }),
         CustomerCount c => (T)(object)(c with { Source = source }),
+        MessagingUsage u => (T)(object)(u with { Source = source }),
         _ => record,
     };
 }

@@ -108,6 +108,7 @@ public sealed partial class SqliteStore : IDisposable
                 AgentActivities = UpsertRecords(RecordKinds.AgentActivity, source, batch.AgentActivities, a => a.ExternalId, tx),
                 Costs = UpsertRecords(RecordKinds.Cost, source, batch.Costs, c => c.ExternalId, tx),
                 Customers = UpsertRecords(RecordKinds.Customers, source, batch.Customers, c => c.PeriodStart.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), tx),
+                Usage = UpsertRecords(RecordKinds.Usage, source, batch.Usage, u => u.ExternalId, tx),
             };
             var outcomes = decide is null ? [] : InsertOutcomes(decide(applied), savedAt, tx);
             using (var cmd = Connection.CreateCommand())
@@ -128,7 +129,7 @@ public sealed partial class SqliteStore : IDisposable
             _conversationCount += conversations.Count(c => c.Old is null);
             _surveyCount += surveys.Count(c => c.Old is null);
             _recordCount += applied.Messages.Count(c => c.Old is null) + applied.AgentActivities.Count(c => c.Old is null)
-                + applied.Costs.Count(c => c.Old is null) + applied.Customers.Count(c => c.Old is null);
+                + applied.Costs.Count(c => c.Old is null) + applied.Customers.Count(c => c.Old is null) + applied.Usage.Count(c => c.Old is null);
             return applied with { NewOutcomes = outcomes };
         }
     }
@@ -162,6 +163,8 @@ public sealed partial class SqliteStore : IDisposable
     public IEnumerable<AgentActivity> ReadAgentActivities() => ReadRecords<AgentActivity>(RecordKinds.AgentActivity);
 
     public IEnumerable<CostEntry> ReadCosts() => ReadRecords<CostEntry>(RecordKinds.Cost);
+
+    public IEnumerable<MessagingUsage> ReadUsage() => ReadRecords<MessagingUsage>(RecordKinds.Usage);
 
     public IEnumerable<CustomerCount> ReadCustomers(string? source = null) =>
         ReadRecords<CustomerCount>(RecordKinds.Customers).Where(c => source is null || c.Source == source);
@@ -324,9 +327,10 @@ public sealed record AppliedBatch(IReadOnlyList<RecordChange<Conversation>> Conv
     public IReadOnlyList<RecordChange<AgentActivity>> AgentActivities { get; init; } = [];
     public IReadOnlyList<RecordChange<CostEntry>> Costs { get; init; } = [];
     public IReadOnlyList<RecordChange<CustomerCount>> Customers { get; init; } = [];
+    public IReadOnlyList<RecordChange<MessagingUsage>> Usage { get; init; } = [];
 
     /// <summary>SLA outcomes recorded by this batch for the first time.</summary>
     public IReadOnlyList<SlaOutcome> NewOutcomes { get; init; } = [];
 
-    public int Count => Conversations.Count + Surveys.Count + Messages.Count + AgentActivities.Count + Costs.Count + Customers.Count;
+    public int Count => Conversations.Count + Surveys.Count + Messages.Count + AgentActivities.Count + Costs.Count + Customers.Count + Usage.Count;
 }

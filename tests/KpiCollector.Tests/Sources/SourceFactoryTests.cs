@@ -3,6 +3,7 @@ using KpiCollector.Sources;
 using KpiCollector.Sources.Chatwoot;
 using KpiCollector.Sources.Freshdesk;
 using KpiCollector.Sources.Http;
+using KpiCollector.Sources.WhatsApp;
 using KpiCollector.Sources.Zendesk;
 using KpiCollector.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -27,6 +28,7 @@ public sealed class SourceFactoryTests : IDisposable
                 Remote("zd", Platforms.Zendesk, s => s.Email = "ops@acme.test"),
                 Remote("fd", Platforms.Freshdesk),
                 Remote("cw", Platforms.Chatwoot, s => s.Chatwoot.AccountId = 1),
+                Remote("wa", Platforms.WhatsApp, s => s.WhatsApp.WabaId = "102290129340398"),
             ],
         };
 
@@ -36,17 +38,29 @@ public sealed class SourceFactoryTests : IDisposable
         Assert.IsType<ZendeskSource>(sources[0]);
         Assert.IsType<FreshdeskSource>(sources[1]);
         Assert.IsType<ChatwootSource>(sources[2]);
+        Assert.Null(Assert.IsType<WhatsAppSource>(sources[3]).Receiver); // no app secret: no webhook receiver
         Assert.All(sources, s => Assert.Same(((ISourceWithStatus)s).Status, registry.StatusOf(s.Name))); // the registry adopts the source's status
     }
 
     [Fact]
-    public void WhatsApp_IsStillRefusedAtStart_NamingTheKey()
+    public void AWhatsAppSourceWithAnAppSecret_ReceivesWebhooks_WithTheSecretsFromFiles()
     {
-        var options = new KpiCollectorOptions { Sources = [Remote("wa", Platforms.WhatsApp)] };
+        var secret = _dir.File("app-secret");
+        var verify = _dir.File("verify-token");
+        File.WriteAllText(secret, "app-secret-value\n");
+        File.WriteAllText(verify, "verify-me\n");
+        var options = new KpiCollectorOptions
+        {
+            Sources = [Remote("wa", Platforms.WhatsApp, s => s.WhatsApp = new WhatsAppSettings { WabaId = "1", AppSecretFile = secret, VerifyTokenFile = verify })],
+        };
+        using var store = new KpiCollector.Storage.SqliteStore(_dir.File("store.db"), NullLogger<KpiCollector.Storage.SqliteStore>.Instance);
+        store.Open();
 
-        var ex = Assert.Throws<OptionsValidationException>(() => new SourceFactory(TimeProvider.System, NullLoggerFactory.Instance).Create(options));
+        var source = Assert.IsType<WhatsAppSource>(Assert.Single(new SourceFactory(TimeProvider.System, NullLoggerFactory.Instance, store).Create(options)));
 
-        Assert.StartsWith("KpiCollector:Sources:0:Platform: the 'whatsapp' connector is not part of this build yet", Assert.Single(ex.Failures), StringComparison.Ordinal);
+        Assert.Equal("challenge-1", source.Receiver!.Verify("subscribe", "verify-me", "challenge-1"));
+        Assert.Null(source.Receiver.Verify("subscribe", "verify-me ", "challenge-1"));
+        source.Dispose();
     }
 
     [Fact]

@@ -39,4 +39,10 @@ public sealed record HttpSourceSettings
     /// shows as down instead of hanging in a poll that looks healthy.
     /// </summary>
     public TimeSpan MaxServerWait { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// For platforms that report rate limiting in a 4xx body rather than with a 429 (Meta's Graph API: HTTP 400 with
+    /// error code 4, 17, 613, 80007 or 130429): true when the body says so; the request then counts as rate limited.
+    /// </summary>
+    public Func<string?, bool>? IsRateLimitedBody { get; init; }
 }

@@ -74,7 +74,14 @@ public sealed class SourceHttpClient : IDisposable
     public Task<RestResponse?> SendOrNotFoundAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
         SendCoreAsync(request, endpoint, allowNotFound: true, cancellationToken);
 
-    private async Task<RestResponse?> SendCoreAsync(RestRequest request, RequestBudget? endpoint, bool allowNotFound, CancellationToken cancellationToken)
+    /// <summary>
+    /// Like <see cref="SendAsync"/>, but a 400 that is not rate limiting comes back as the response, for a caller that
+    /// can do without the resource (an API field the account does not offer).
+    /// </summary>
+    public async Task<RestResponse> SendOrBadRequestAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
+        (await SendCoreAsync(request, endpoint, allowNotFound: false, cancellationToken, allowBadRequest: true))!;
+
+    private async Task<RestResponse?> SendCoreAsync(RestRequest request, RequestBudget? endpoint, bool allowNotFound, CancellationToken cancellationToken, bool allowBadRequest = false)
     {
         var what = $"{request.Method.ToString().ToUpperInvariant()} {request.Resource}";
         for (var retry = 0; ; retry++)
@@ -94,7 +101,7 @@ public sealed class SourceHttpClient : IDisposable
                 return null;
             }
 
-            var failure = Classify(response, what, endpoint, now);
+            var failure = Classify(response, what, endpoint, now, allowBadRequest);
             Log.Response(_logger, _settings.Source, what, failure?.Code ?? ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (failure is null)
             {
@@ -121,7 +128,7 @@ public sealed class SourceHttpClient : IDisposable
     public void Dispose() => _client.Dispose();
 
     /// <summary>Null for a 2xx; otherwise the reason, the code label, a safe description, and a wait the server asked for.</summary>
-    private (string Reason, string Code, string Detail, TimeSpan? ServerWait)? Classify(RestResponse response, string what, RequestBudget? endpoint, DateTimeOffset now)
+    private (string Reason, string Code, string Detail, TimeSpan? ServerWait)? Classify(RestResponse response, string what, RequestBudget? endpoint, DateTimeOffset now, bool allowBadRequest)
     {
         if (response.ResponseStatus == ResponseStatus.TimedOut)
         {
@@ -178,6 +185,18 @@ public sealed class SourceHttpClient : IDisposable
         {
             Log.AuthRefused(_logger, _settings.Source, status, what, _settings.Credential.Hint, _settings.PermissionsHint);
             throw new SourceException(ErrorReasons.Auth, $"{what}: HTTP {status}, the platform refused the credentials; check {_settings.Credential.Hint}");
+        }
+
+        if (_settings.IsRateLimitedBody?.Invoke(response.Content) == true)
+        {
+            var wait = limits.PauseFor ?? RateLimitHeaders.DefaultReset;
+            (endpoint ?? Account).PauseUntil(now + wait);
+            return (ErrorReasons.RateLimited, code, $"HTTP {status}, the platform says the rate limit is reached (wait {wait.TotalSeconds:F0} s)", wait);
+        }
+
+        if (allowBadRequest && status == (int)HttpStatusCode.BadRequest)
+        {
+            return null;
         }
 
         throw new SourceException(ErrorReasons.Other, $"{what}: HTTP {status}{Excerpt(response.Content)}");

@@ -1,0 +1,31 @@
+namespace KpiCollector.Sources.WhatsApp;
+
+internal static partial class Log
+{
+    [LoggerMessage(LogLevel.Information, "{Source}: first poll; reading analytics from {Start:u} ({Key}:Backfill, at most one year back)")]
+    public static partial void FirstPoll(ILogger logger, string source, DateTimeOffset start, string key);
+
+    [LoggerMessage(LogLevel.Warning, "{Source}: {Key}:Backfill reaches further back than the one year WhatsApp analytics keep; reading from {Start:u}")]
+    public static partial void LookbackClamped(ILogger logger, string source, string key, DateTimeOffset start);
+
+    [LoggerMessage(LogLevel.Warning, "{Source}: the account does not offer {Field} (Graph error {Code}); {Consequence}")]
+    public static partial void FieldUnavailable(ILogger logger, string source, string field, int? code, string consequence);
+
+    [LoggerMessage(LogLevel.Information, "{Source}: {Points} analytics points ({Field}) from {Start:u}")]
+    public static partial void Analytics(ILogger logger, string source, int points, string field, DateTimeOffset start);
+
+    [LoggerMessage(LogLevel.Information, "{Source}: the account reports no cost (partner-billed WABA?): whatsapp_cost stays absent, volumes are kept")]
+    public static partial void NoCost(ILogger logger, string source);
+
+    [LoggerMessage(LogLevel.Information, "{Source}: rebuilt the state of {Threads} threads and {Messages} outbound messages from {Deliveries} webhook deliveries")]
+    public static partial void Restored(ILogger logger, string source, int threads, int messages, int deliveries);
+
+    [LoggerMessage(LogLevel.Warning, "{Source}: webhook rejected ({Outcome}): {Why}")]
+    public static partial void WebhookRejected(ILogger logger, string source, string outcome, string why);
+
+    [LoggerMessage(LogLevel.Warning, "{Source}: webhook verification refused: {Why}")]
+    public static partial void VerificationRefused(ILogger logger, string source, string why);
+
+    [LoggerMessage(LogLevel.Information, "{Source}: webhook verified by Meta (hub.mode=subscribe)")]
+    public static partial void Verified(ILogger logger, string source);
+}

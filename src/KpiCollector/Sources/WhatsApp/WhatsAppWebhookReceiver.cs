@@ -1,0 +1,187 @@
+using System.Security.Cryptography;
+using System.Text;
+using KpiCollector.Storage;
+
+namespace KpiCollector.Sources.WhatsApp;
+
+/// <summary>What became of one webhook request (the <c>outcome</c> label of <c>kpicollector_webhook_requests_total</c>).</summary>
+public static class WebhookOutcomes
+{
+    public const string Accepted = "accepted";
+    public const string BadSignature = "bad_signature";
+    public const string Malformed = "malformed";
+    public const string Duplicate = "duplicate";
+    public const string TooLarge = "too_large";
+
+    public static IReadOnlyList<string> All { get; } = [Accepted, BadSignature, Malformed, Duplicate, TooLarge];
+}
+
+/// <summary>
+/// The receiving end of one WhatsApp source's webhook (platform-apis.md 3.3): answers Meta's verification request,
+/// checks each POST's <c>X-Hub-Signature-256</c> over the raw body with the app secret in constant time, reads the
+/// body all or nothing, and appends the new events to the store's inbox before the 200 goes out. Nothing is stored for
+/// a request it refuses. A delivery whose every event was received before is acknowledged as a duplicate.
+/// </summary>
+public sealed class WhatsAppWebhookReceiver
+{
+    private readonly byte[] _appSecret;
+    private readonly byte[] _verifyToken;
+    private readonly SqliteStore _store;
+    private readonly SourceStatus _status;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private HashSet<ulong>? _seen;
+
+    public WhatsAppWebhookReceiver(string source, string appSecret, string verifyToken, int maxBytes, SqliteStore store, SourceStatus status, TimeProvider time, ILogger logger)
+    {
+        Source = source;
+        _appSecret = Encoding.UTF8.GetBytes(appSecret);
+        _verifyToken = Encoding.UTF8.GetBytes(verifyToken);
+        MaxBytes = maxBytes;
+        _store = store;
+        _status = status;
+        _time = time;
+        _logger = logger;
+    }
+
+    public string Source { get; }
+
+    public int MaxBytes { get; }
+
+    /// <summary>Meta's GET: the challenge to echo when the mode is subscribe and the token matches, else null (403).</summary>
+    public string? Verify(string? mode, string? token, string? challenge)
+    {
+        if (mode != "subscribe" || string.IsNullOrEmpty(challenge))
+        {
+            Log.VerificationRefused(_logger, Source, $"hub.mode is '{mode}' or hub.challenge is empty");
+            return null;
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token ?? ""), _verifyToken))
+        {
+            Log.VerificationRefused(_logger, Source, "hub.verify_token does not match KpiCollector:Sources:N:WhatsApp:VerifyToken");
+            return null;
+        }
+
+        Log.Verified(_logger, Source);
+        return challenge;
+    }
+
+    /// <summary>Handles one POST body (already known to fit <see cref="MaxBytes"/>); returns the outcome.</summary>
+    public string Receive(ReadOnlySpan<byte> body, string? signature)
+    {
+        if (!SignatureMatches(body, signature))
+        {
+            return Reject(WebhookOutcomes.BadSignature, signature is null ? "no X-Hub-Signature-256 header" : "X-Hub-Signature-256 does not match the body signed with the app secret");
+        }
+
+        if (WebhookPayload.Parse(body, out var problem) is not { } events)
+        {
+            return Reject(WebhookOutcomes.Malformed, problem ?? "malformed");
+        }
+
+        lock (_gate)
+        {
+            _seen ??= LoadSeen();
+            var fresh = events.Where(e => !_seen.Contains(Hash(e.Key))).DistinctBy(e => e.Key).ToList();
+            if (events.Count > 0 && fresh.Count == 0)
+            {
+                _status.RecordWebhook(WebhookOutcomes.Duplicate);
+                return WebhookOutcomes.Duplicate;
+            }
+
+            if (fresh.Count > 0)
+            {
+                _store.AppendToInbox(Source, _time.GetUtcNow(), SqliteStore.ToJson(fresh));
+                foreach (var e in fresh)
+                {
+                    _seen.Add(Hash(e.Key));
+                }
+            }
+        }
+
+        _status.RecordWebhook(WebhookOutcomes.Accepted);
+        return WebhookOutcomes.Accepted;
+    }
+
+    /// <summary>Counts and logs a body over the size limit (the endpoint stops reading it).</summary>
+    public string RejectTooLarge(long? length) =>
+        Reject(WebhookOutcomes.TooLarge, $"body of {(length is { } l ? l.ToString(System.Globalization.CultureInfo.InvariantCulture) : "more than " + MaxBytes)} bytes exceeds KpiCollector:Sources:N:WhatsApp:MaxWebhookBytes ({MaxBytes})");
+
+    private string Reject(string outcome, string why)
+    {
+        _status.RecordWebhook(outcome);
+        Log.WebhookRejected(_logger, Source, outcome, why);
+        return outcome;
+    }
+
+    private bool SignatureMatches(ReadOnlySpan<byte> body, string? header)
+    {
+        const string Prefix = "sha256=";
+        if (header is null || !header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || header.Length != Prefix.Length + 64)
+        {
+            return false;
+        }
+
+        byte[] given;
+        try
+        {
+            given = Convert.FromHexString(header.AsSpan(Prefix.Length));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        Span<byte> expected = stackalloc byte[32];
+        HMACSHA256.HashData(_appSecret, body, expected);
+        return CryptographicOperations.FixedTimeEquals(expected, given);
+    }
+
+    /// <summary>The keys of every event still in the inbox, so a redelivery after a restart is known as one.</summary>
+    private HashSet<ulong> LoadSeen()
+    {
+        var seen = new HashSet<ulong>();
+        long after = 0;
+        while (true)
+        {
+            var page = _store.ReadInbox(Source, after, 1000);
+            if (page.Count == 0)
+            {
+                return seen;
+            }
+
+            foreach (var delivery in page)
+            {
+                foreach (var e in WhatsAppInbox.Events(delivery))
+                {
+                    seen.Add(Hash(e.Key));
+                }
+            }
+
+            after = page[^1].Seq;
+        }
+    }
+
+    /// <summary>FNV-1a, 64 bits: millions of keys without a collision to speak of, at 8 bytes each.</summary>
+    private static ulong Hash(string key)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in key)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return hash;
+    }
+}
+
+/// <summary>Reads the events of an inbox delivery.</summary>
+public static class WhatsAppInbox
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.General);
+
+    public static IReadOnlyList<WebhookEvent> Events(InboxDelivery delivery) =>
+        System.Text.Json.JsonSerializer.Deserialize<List<WebhookEvent>>(delivery.Events, Json) ?? [];
+}
