@@ -143,7 +143,7 @@ public sealed partial class DemoModeTests : IAsyncLifetime
         Assert.Contains("\"ready\":true", await _host.GetAsync("/readyz"), StringComparison.Ordinal);
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex("`((?:helpdesk|kpicollector)_[a-z_]+[a-z])")]
+    [System.Text.RegularExpressions.GeneratedRegex("`((?:helpdesk|kpicollector|whatsapp)_[a-z_]+[a-z])")]
     private static partial System.Text.RegularExpressions.Regex MetricName();
 
     internal static string RepoRoot() =>
