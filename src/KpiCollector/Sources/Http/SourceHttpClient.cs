@@ -30,6 +30,8 @@ public sealed class SourceHttpClient : IDisposable
     private static readonly string UserAgent =
         $"KpiCollector/{typeof(SourceHttpClient).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0"}";
 
+    private static readonly IReadOnlySet<HttpStatusCode> NotFound = new HashSet<HttpStatusCode> { HttpStatusCode.NotFound };
+
     private readonly RestClient _client;
     private readonly HttpSourceSettings _settings;
     private readonly SourceStatus _status;
@@ -67,14 +69,24 @@ public sealed class SourceHttpClient : IDisposable
     /// </summary>
     /// <exception cref="SourceException">The request failed for good; <see cref="SourceException.Reason"/> says why.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<RestResponse> SendAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
-        (await SendCoreAsync(request, endpoint, allowNotFound: false, cancellationToken))!;
+    public Task<RestResponse> SendAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
+        SendCoreAsync(request, endpoint, null, cancellationToken);
 
     /// <summary>Like <see cref="SendAsync"/>, but a 404 (a record deleted meanwhile) is null instead of a failure.</summary>
-    public Task<RestResponse?> SendOrNotFoundAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
-        SendCoreAsync(request, endpoint, allowNotFound: true, cancellationToken);
+    public async Task<RestResponse?> SendOrNotFoundAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken)
+    {
+        var response = await SendCoreAsync(request, endpoint, NotFound, cancellationToken);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : response;
+    }
 
-    private async Task<RestResponse?> SendCoreAsync(RestRequest request, RequestBudget? endpoint, bool allowNotFound, CancellationToken cancellationToken)
+    /// <summary>
+    /// Like <see cref="SendAsync"/>, but a response with one of the <paramref name="tolerated"/> statuses (say a 403 or
+    /// 404 for a feature the account does not have) is returned as it is instead of failing, and logs no error.
+    /// </summary>
+    public Task<RestResponse> SendOrStatusAsync(RestRequest request, RequestBudget? endpoint, IReadOnlySet<HttpStatusCode> tolerated, CancellationToken cancellationToken) =>
+        SendCoreAsync(request, endpoint, tolerated, cancellationToken);
+
+    private async Task<RestResponse> SendCoreAsync(RestRequest request, RequestBudget? endpoint, IReadOnlySet<HttpStatusCode>? tolerated, CancellationToken cancellationToken)
     {
         var what = $"{request.Method.ToString().ToUpperInvariant()} {request.Resource}";
         for (var retry = 0; ; retry++)
@@ -88,10 +100,10 @@ public sealed class SourceHttpClient : IDisposable
             cancellationToken.ThrowIfCancellationRequested(); // shutdown: cancellation, whatever RestSharp made of it
 
             var now = _time.GetUtcNow();
-            if (allowNotFound && response.StatusCode == HttpStatusCode.NotFound)
+            if (tolerated is not null && response.StatusCode != 0 && tolerated.Contains(response.StatusCode))
             {
-                _status.RecordRequest("404");
-                return null;
+                _status.RecordRequest(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+                return response;
             }
 
             var failure = Classify(response, what, endpoint, now);
