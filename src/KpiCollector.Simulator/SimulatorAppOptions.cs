@@ -71,6 +71,11 @@ public sealed class SimulatorAppOptions
             failures.Add($"{SectionName}:Zendesk:RequestsPerMinute and {SectionName}:Freshdesk:RequestsPerMinute: must be at least 1.");
         }
 
+        if (Zendesk.Csat is not (ZendeskFaceOptions.CsatLegacy or ZendeskFaceOptions.CsatSurveyResponses))
+        {
+            failures.Add($"{SectionName}:Zendesk:Csat: '{Zendesk.Csat}' is not a CSAT system; allowed values: {ZendeskFaceOptions.CsatLegacy}, {ZendeskFaceOptions.CsatSurveyResponses}.");
+        }
+
         if (string.IsNullOrWhiteSpace(Freshdesk.ApiKey))
         {
             failures.Add($"{SectionName}:Freshdesk:ApiKey: the simulated Freshdesk account needs an API key.");

@@ -86,7 +86,7 @@ public sealed partial class KpiCollectorOptionsValidator
 
         if (!ZendeskSettings.CsatModes.Contains(zendesk.Csat?.Trim().ToLowerInvariant()))
         {
-            failures.Add($"{key}:Zendesk:Csat: '{zendesk.Csat}' is not a CSAT mode; allowed values: {string.Join(", ", ZendeskSettings.CsatModes)}.");
+            failures.Add($"{key}:Zendesk:Csat: '{zendesk.Csat}' is not a CSAT mode; allowed values: {string.Join(", ", ZendeskSettings.CsatModes.Where(m => m != ZendeskSettings.CsatNone))}.");
         }
 
         ValidateDuration($"{key}:Zendesk:CsatOverlap", zendesk.CsatOverlap, failures);

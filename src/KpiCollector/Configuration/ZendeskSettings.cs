@@ -3,10 +3,15 @@ namespace KpiCollector.Configuration;
 /// <summary>Settings of a <c>zendesk</c> source: <c>KpiCollector:Sources:N:Zendesk</c>.</summary>
 public sealed class ZendeskSettings
 {
+    public const string CsatAuto = "auto";
     public const string CsatLegacy = "legacy";
+    public const string CsatSurveyResponses = "survey_responses";
+    public const string CsatOff = "off";
+
+    /// <summary>The name <c>off</c> had before survey responses were read; still accepted.</summary>
     public const string CsatNone = "none";
 
-    public static IReadOnlyList<string> CsatModes { get; } = [CsatLegacy, CsatNone];
+    public static IReadOnlyList<string> CsatModes { get; } = [CsatAuto, CsatLegacy, CsatSurveyResponses, CsatOff, CsatNone];
 
     /// <summary>
     /// Requests per minute to the incremental ticket export: 10 for every plan, 30 with the High Volume API add-on.
@@ -18,14 +23,17 @@ public sealed class ZendeskSettings
     public int PerPage { get; set; } = 1000;
 
     /// <summary>
-    /// Where CSAT comes from: <c>legacy</c> (default: <c>/api/v2/satisfaction_ratings</c>, good/bad) or <c>none</c>
-    /// (accounts on the newer CSAT survey responses, which this connector does not read yet).
+    /// Where CSAT comes from; an account runs either the legacy CSAT or the newer survey responses, never both.
+    /// <c>auto</c> (default) asks once per process, on the first poll, for one survey response
+    /// (<c>/api/v2/guide/survey_responses?page[size]=1</c>): data means survey responses; a 403, a 404 or an empty list
+    /// means legacy. <c>legacy</c>: <c>/api/v2/satisfaction_ratings</c> (good/bad). <c>survey_responses</c>:
+    /// <c>/api/v2/guide/survey_responses</c> (rating scales). <c>off</c> (or <c>none</c>): no CSAT, no request.
     /// </summary>
-    public string Csat { get; set; } = CsatLegacy;
+    public string Csat { get; set; } = CsatAuto;
 
     /// <summary>
-    /// How far before the newest rating already read each poll asks again for satisfaction ratings, so that ratings
-    /// saved late, or changed by the customer, are not missed. Default <c>1h</c>.
+    /// How far before the newest rating (or survey response) already read each poll asks again, so that ratings saved
+    /// late, or changed by the customer, are not missed. Default <c>1h</c>.
     /// </summary>
     public string CsatOverlap { get; set; } = "1h";
 }

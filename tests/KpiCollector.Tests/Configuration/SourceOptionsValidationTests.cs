@@ -28,7 +28,21 @@ public sealed class SourceOptionsValidationTests
         var source = OptionsValidationTests.Bind(Zendesk).Sources.Single();
 
         Assert.Equal(("30s", null, 4, "30d"), (source.Timeout, source.RequestsPerMinute, source.MaxRetries, source.Backfill));
-        Assert.Equal((10, 1000, "legacy", "1h"), (source.Zendesk.ExportRequestsPerMinute, source.Zendesk.PerPage, source.Zendesk.Csat, source.Zendesk.CsatOverlap));
+        Assert.Equal((10, 1000, "auto", "1h"), (source.Zendesk.ExportRequestsPerMinute, source.Zendesk.PerPage, source.Zendesk.Csat, source.Zendesk.CsatOverlap));
+    }
+
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("legacy")]
+    [InlineData("survey_responses")]
+    [InlineData("off")]
+    [InlineData("none")] // the name off had before survey responses were read
+    [InlineData("Survey_Responses")]
+    public void ZendeskCsatModes_AreAccepted(string mode)
+    {
+        var source = OptionsValidationTests.Bind(new(Zendesk) { ["KpiCollector:Sources:0:Zendesk:Csat"] = mode }).Sources.Single(); // throws when invalid
+
+        Assert.Equal(mode, source.Zendesk.Csat);
     }
 
     [Theory]
@@ -41,7 +55,7 @@ public sealed class SourceOptionsValidationTests
     [InlineData("AuthMode", "password", "KpiCollector:Sources:0:AuthMode: 'password' is not a Zendesk authentication mode; allowed values: token, oauth.")]
     [InlineData("Zendesk:ExportRequestsPerMinute", "0", "KpiCollector:Sources:0:Zendesk:ExportRequestsPerMinute: 0 is out of range; allowed: 1 to 1000")]
     [InlineData("Zendesk:PerPage", "5000", "KpiCollector:Sources:0:Zendesk:PerPage: 5000 is out of range; allowed: 1 to 1000.")]
-    [InlineData("Zendesk:Csat", "surveys", "KpiCollector:Sources:0:Zendesk:Csat: 'surveys' is not a CSAT mode; allowed values: legacy, none.")]
+    [InlineData("Zendesk:Csat", "surveys", "KpiCollector:Sources:0:Zendesk:Csat: 'surveys' is not a CSAT mode; allowed values: auto, legacy, survey_responses, off.")]
     [InlineData("Zendesk:CsatOverlap", "-1h", "KpiCollector:Sources:0:Zendesk:CsatOverlap: '-1h' is not a positive duration")]
     public void InvalidZendeskKey_IsNamedWithWhatItAccepts(string key, string value, string expected)
     {

@@ -8,7 +8,8 @@ namespace KpiCollector.Simulator.Faces.Zendesk;
 /// <summary>
 /// A simulated Zendesk Support account under <c>/zendesk</c>, written from Zendesk's documented JSON
 /// (platform-apis.md 1.2-1.8), independently of the connector: the cursor-based incremental ticket export with the
-/// <c>metric_sets</c> sideload, legacy satisfaction ratings, <c>tickets/show_many</c> and custom statuses.
+/// <c>metric_sets</c> sideload, legacy satisfaction ratings or CSAT survey responses (the account runs one of the two,
+/// <c>Simulator:Zendesk:Csat</c>), <c>tickets/show_many</c> and custom statuses.
 /// </summary>
 /// <remarks>
 /// Like Zendesk, the export leaves out the last minute (the simulation runs one minute behind the clock), returns
@@ -22,6 +23,14 @@ public sealed class ZendeskFace : IFace
     private const int MaxPerPage = 1000;
     private const int MaxRatingsPageSize = 100;
     private const long RatingIdOffset = 5_000_000;
+    private const int MaxSurveyPageSize = 100;
+    private const string SurveyId = "01J58KJ9RAE0D2EK7HRVM7Z8F2";
+    private const string CsatQuestionId = "01J1WBE8QR0YQVE373K2JDJR0F";
+    private const string CommentQuestionId = "01J1WBNS76ZC4TTFWP9RCNQ1S8";
+    private const string Crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+    /// <summary>How long a responder may change a survey response (<c>expires_at</c>); the simulation's answers never change.</summary>
+    private static readonly TimeSpan SurveyEditWindow = TimeSpan.FromDays(14);
 
     private static readonly FaceErrors Errors = new(
         new JsonObject { ["error"] = "Couldn't authenticate you" },
@@ -38,6 +47,7 @@ public sealed class ZendeskFace : IFace
     private readonly string _basic;
     private readonly string _bearer;
     private readonly ILogger _logger;
+    private readonly bool _surveyResponses;
 
     public ZendeskFace(SimulatedHelpdesk helpdesk, ZendeskFaceOptions options, TimeProvider time, ILogger<ZendeskFace> logger)
     {
@@ -46,6 +56,7 @@ public sealed class ZendeskFace : IFace
         _basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.Email}/token:{options.ApiToken}"));
         _bearer = "Bearer " + options.ApiToken;
         _logger = logger;
+        _surveyResponses = options.Csat == ZendeskFaceOptions.CsatSurveyResponses;
     }
 
     public string Name => "zendesk";
@@ -60,6 +71,8 @@ public sealed class ZendeskFace : IFace
         Get(api, "/incremental/tickets/cursor.json", Export);
         Get(api, "/satisfaction_ratings.json", Ratings);
         Get(api, "/satisfaction_ratings", Ratings);
+        Get(api, "/guide/survey_responses", SurveyResponses);
+        Get(api, "/guide/survey_responses.json", SurveyResponses);
         Get(api, "/tickets/show_many.json", ShowMany);
         Get(api, "/custom_statuses.json", _ => new FaceReply(new JsonObject
         {
@@ -128,14 +141,18 @@ public sealed class ZendeskFace : IFace
         return new FaceReply(page);
     }
 
-    /// <summary><c>GET /api/v2/satisfaction_ratings?score=received&amp;start_time=&amp;page[size]=&amp;page[after]=</c>: CSAT answers as good (4-5) or bad (1-3).</summary>
+    /// <summary>
+    /// <c>GET /api/v2/satisfaction_ratings?score=received&amp;start_time=&amp;page[size]=&amp;page[after]=</c>: CSAT answers as
+    /// good (4-5) or bad (1-3). An account on survey responses has no legacy ratings: the list is empty (what Zendesk
+    /// answers then is not documented).
+    /// </summary>
     private FaceReply Ratings(HttpRequest request)
     {
         var size = Math.Clamp(IntParam(request, "page[size]") ?? MaxRatingsPageSize, 1, MaxRatingsPageSize);
         var start = long.TryParse(request.Query["start_time"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? DateTimeOffset.FromUnixTimeSeconds(s) : DateTimeOffset.MinValue;
         var end = long.TryParse(request.Query["end_time"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var e) ? DateTimeOffset.FromUnixTimeSeconds(e) : DateTimeOffset.MaxValue;
         var score = request.Query["score"].ToString();
-        var ratings = _helpdesk.Surveys()
+        var ratings = (_surveyResponses ? [] : _helpdesk.Surveys())
             .Where(r => r.Kind == SurveyKind.Csat && r.Score is not null && r.RespondedAt >= start && r.RespondedAt <= end)
             .Select(r => (Response: r, Good: r.Score >= 4))
             .Where(r => score switch { "good" => r.Good, "bad" => !r.Good, "" or "received" => true, _ => false })
@@ -151,6 +168,65 @@ public sealed class ZendeskFace : IFace
             ["links"] = new JsonObject
             {
                 ["next"] = next is null ? null : $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?page[after]={Uri.EscapeDataString(next)}",
+                ["prev"] = null,
+            },
+        });
+    }
+
+    /// <summary>
+    /// <c>GET /api/v2/guide/survey_responses?filter[created_at_start]=&amp;filter[created_at_end]=&amp;filter[subject_zrns]=&amp;page[size]=&amp;page[after]=&amp;sort=</c>
+    /// (Zendesk's CSAT survey responses): the created_at filters are Unix epoch milliseconds, as documented; cursor
+    /// pagination with <c>meta.has_more</c>, <c>meta.after_cursor</c> and <c>links.next</c>, at most 100 a page.
+    /// </summary>
+    /// <remarks>
+    /// A response is listed from its <c>created_at</c>: an answered survey at its answer (a 1-5 numeric rating from the
+    /// simulation's score, with a comment or a skipped comment question), an offer nobody answered at its offer, with
+    /// no answers. An account on the legacy CSAT has no survey responses: the list is empty (a plan without them would
+    /// more likely answer 403 or 404).
+    /// </remarks>
+    private FaceReply SurveyResponses(HttpRequest request)
+    {
+        var size = Math.Clamp(IntParam(request, "page[size]") ?? MaxSurveyPageSize, 1, MaxSurveyPageSize);
+        long? start = null, end = null;
+        foreach (var (name, set) in new (string, Action<long>)[] { ("filter[created_at_start]", v => start = v), ("filter[created_at_end]", v => end = v) })
+        {
+            if (request.Query[name].ToString() is { Length: > 0 } text)
+            {
+                if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms))
+                {
+                    return new FaceReply(new JsonObject
+                    {
+                        ["errors"] = new JsonArray(new JsonObject { ["code"] = "InvalidParameter", ["title"] = $"{name} must be a Unix epoch time in milliseconds" }),
+                    }, StatusCodes.Status400BadRequest);
+                }
+
+                set(ms);
+            }
+        }
+
+        var subjects = request.Query["filter[subject_zrns]"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        var responses = (_surveyResponses ? _helpdesk.Surveys() : [])
+            .Where(r => r.Kind == SurveyKind.Csat && r.ConversationId is not null)
+            .Select(r => (Survey: r, Id: SurveyResponseId(r), Created: r.RespondedAt.ToUnixTimeMilliseconds(), Zrn: $"zen:ticket:{FaceResponses.Number(r.ConversationId)}"))
+            .Where(r => (start is null || r.Created >= start) && (end is null || r.Created <= end) && (subjects.Count == 0 || subjects.Contains(r.Zrn)))
+            .OrderBy(r => r.Id, StringComparer.Ordinal)
+            .ToList();
+        if (request.Query["sort"].ToString() == "-id")
+        {
+            responses.Reverse();
+        }
+
+        var offset = request.Query["page[after]"].ToString() is { Length: > 0 } after ? DecodeCursor(after) ?? 0 : 0;
+        var page = responses.Skip((int)offset).Take(size).ToList();
+        var more = offset + page.Count < responses.Count;
+        var next = more ? EncodeCursor(offset + page.Count) : null;
+        return new FaceReply(new JsonObject
+        {
+            ["survey_responses"] = new JsonArray([.. page.Select(r => (JsonNode)SurveyResponse(r.Survey, r.Id, r.Zrn))]),
+            ["meta"] = new JsonObject { ["has_more"] = more, ["after_cursor"] = next, ["before_cursor"] = offset > 0 ? EncodeCursor(offset) : null },
+            ["links"] = new JsonObject
+            {
+                ["next"] = next is null ? null : $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?page[size]={size}&page[after]={Uri.EscapeDataString(next)}",
                 ["prev"] = null,
             },
         });
@@ -256,6 +332,85 @@ public sealed class ZendeskFace : IFace
             ["updated_at"] = FaceResponses.Iso(r.RespondedAt),
         };
     }
+
+    /// <summary>A survey response as documented: subjects, the survey, and the answers (none for an offer not answered).</summary>
+    private JsonObject SurveyResponse(SurveyResponse r, string id, string zrn)
+    {
+        var ticket = FaceResponses.Number(r.ConversationId)!.Value;
+        var at = IsoMs(r.RespondedAt);
+        var answers = new JsonArray();
+        if (r.Score is { } score)
+        {
+            var rating = (int)Math.Round(score);
+            answers.Add(new JsonObject
+            {
+                ["type"] = "rating_scale",
+                ["rating"] = rating,
+                ["rating_category"] = rating switch { <= 2 => "bad", 3 => "neutral", _ => "good" },
+                ["question"] = new JsonObject
+                {
+                    ["id"] = CsatQuestionId,
+                    ["type"] = "rating_scale_numeric",
+                    ["alias"] = "csat",
+                    ["sub_type"] = "customer_satisfaction",
+                    ["headline"] = new JsonObject { ["type"] = "static", ["value"] = "How satisfied were you with the support you received?" },
+                    ["options"] = new JsonArray([.. Enumerable.Range(1, 5).Select(v => (JsonNode)new JsonObject
+                    {
+                        ["rating"] = v,
+                        ["label"] = new JsonObject { ["type"] = "static", ["value"] = v switch { 1 => "Very unsatisfied", 2 => "Unsatisfied", 3 => "Neutral", 4 => "Satisfied", _ => "Very satisfied" } },
+                    })]),
+                },
+                ["created_at"] = at,
+                ["updated_at"] = at,
+            });
+            var comment = new JsonObject
+            {
+                ["id"] = CommentQuestionId,
+                ["type"] = "open_ended",
+                ["alias"] = "comment",
+                ["headline"] = new JsonObject { ["type"] = "static", ["value"] = "Anything else you would like to share about your experience?" },
+            };
+            answers.Add(rating is <= 2 or 5
+                ? new JsonObject { ["type"] = "open_ended", ["value"] = rating == 5 ? "Quick and helpful, thanks" : "I had to repeat the same answers", ["question"] = comment, ["created_at"] = at, ["updated_at"] = at }
+                : new JsonObject { ["type"] = "skipped", ["question"] = comment, ["created_at"] = at, ["updated_at"] = at });
+        }
+
+        return new JsonObject
+        {
+            ["id"] = id,
+            ["responder_id"] = FaceResponses.Number(_helpdesk.Get(r.ConversationId!)?.RequesterId),
+            ["subject_zrns"] = new JsonArray(zrn),
+            ["subjects"] = new JsonArray(new JsonObject { ["id"] = ticket.ToString(CultureInfo.InvariantCulture), ["type"] = "ticket", ["zrn"] = zrn }),
+            ["survey"] = new JsonObject { ["id"] = SurveyId, ["version"] = 3, ["state"] = "enabled" },
+            ["answers"] = answers,
+            ["expires_at"] = IsoMs(r.RespondedAt + SurveyEditWindow),
+            ["created_at"] = at,
+            ["updated_at"] = at,
+        };
+    }
+
+    /// <summary>A ULID, as Zendesk's survey response ids are: the creation time in milliseconds, then 80 bits from the ticket.</summary>
+    private static string SurveyResponseId(SurveyResponse r)
+    {
+        var chars = new char[26];
+        var time = (ulong)r.RespondedAt.ToUnixTimeMilliseconds();
+        for (var i = 9; i >= 0; i--, time >>= 5)
+        {
+            chars[i] = Crockford[(int)(time & 31)];
+        }
+
+        var rest = (ulong)FaceResponses.Number(r.ConversationId)!.Value * 0x9E3779B97F4A7C15UL;
+        for (var i = 25; i >= 10; i--, rest = (rest >> 5) | (rest << 59))
+        {
+            chars[i] = Crockford[(int)(rest & 31)];
+        }
+
+        return new string(chars);
+    }
+
+    /// <summary>ISO 8601 in UTC to the millisecond, as the survey responses write it: <c>2024-08-14T12:00:00.000Z</c>.</summary>
+    private static string IsoMs(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private static JsonObject Minutes(TimeSpan? duration)
     {

@@ -6,10 +6,20 @@ namespace KpiCollector.Simulator.Faces.Zendesk;
 /// </summary>
 public sealed class ZendeskFaceOptions
 {
+    public const string CsatLegacy = "legacy";
+    public const string CsatSurveyResponses = "survey_responses";
+
     public string Email { get; set; } = "admin@simulator.test";
 
     public string ApiToken { get; set; } = "simulator-zendesk-token";
 
     /// <summary>The account budget its rate-limit headers advertise (Growth/Professional: 400 a minute).</summary>
     public int RequestsPerMinute { get; set; } = 400;
+
+    /// <summary>
+    /// The CSAT system the simulated account runs, one or the other as in Zendesk: <c>legacy</c> (default: answered
+    /// CSAT surveys are served as <c>satisfaction_ratings</c>, and the account has no survey responses) or
+    /// <c>survey_responses</c> (they are served as <c>guide/survey_responses</c>, and there are no legacy ratings).
+    /// </summary>
+    public string Csat { get; set; } = CsatLegacy;
 }

@@ -30,6 +30,9 @@ public sealed class SourceHttpClient : IDisposable
     private static readonly string UserAgent =
         $"KpiCollector/{typeof(SourceHttpClient).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0"}";
 
+    private static readonly IReadOnlySet<HttpStatusCode> NotFound = new HashSet<HttpStatusCode> { HttpStatusCode.NotFound };
+    private static readonly IReadOnlySet<HttpStatusCode> BadRequest = new HashSet<HttpStatusCode> { HttpStatusCode.BadRequest };
+
     private readonly RestClient _client;
     private readonly HttpSourceSettings _settings;
     private readonly SourceStatus _status;
@@ -67,21 +70,31 @@ public sealed class SourceHttpClient : IDisposable
     /// </summary>
     /// <exception cref="SourceException">The request failed for good; <see cref="SourceException.Reason"/> says why.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<RestResponse> SendAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
-        (await SendCoreAsync(request, endpoint, allowNotFound: false, cancellationToken))!;
+    public Task<RestResponse> SendAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
+        SendCoreAsync(request, endpoint, null, cancellationToken);
 
     /// <summary>Like <see cref="SendAsync"/>, but a 404 (a record deleted meanwhile) is null instead of a failure.</summary>
-    public Task<RestResponse?> SendOrNotFoundAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
-        SendCoreAsync(request, endpoint, allowNotFound: true, cancellationToken);
+    public async Task<RestResponse?> SendOrNotFoundAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken)
+    {
+        var response = await SendCoreAsync(request, endpoint, NotFound, cancellationToken);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : response;
+    }
+
+    /// <summary>
+    /// Like <see cref="SendAsync"/>, but a response with one of the <paramref name="tolerated"/> statuses (say a 403 or
+    /// 404 for a feature the account does not have) is returned as it is instead of failing, and logs no error.
+    /// </summary>
+    public Task<RestResponse> SendOrStatusAsync(RestRequest request, RequestBudget? endpoint, IReadOnlySet<HttpStatusCode> tolerated, CancellationToken cancellationToken) =>
+        SendCoreAsync(request, endpoint, tolerated, cancellationToken);
 
     /// <summary>
     /// Like <see cref="SendAsync"/>, but a 400 that is not rate limiting comes back as the response, for a caller that
     /// can do without the resource (an API field the account does not offer).
     /// </summary>
-    public async Task<RestResponse> SendOrBadRequestAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
-        (await SendCoreAsync(request, endpoint, allowNotFound: false, cancellationToken, allowBadRequest: true))!;
+    public Task<RestResponse> SendOrBadRequestAsync(RestRequest request, RequestBudget? endpoint, CancellationToken cancellationToken) =>
+        SendCoreAsync(request, endpoint, BadRequest, cancellationToken);
 
-    private async Task<RestResponse?> SendCoreAsync(RestRequest request, RequestBudget? endpoint, bool allowNotFound, CancellationToken cancellationToken, bool allowBadRequest = false)
+    private async Task<RestResponse> SendCoreAsync(RestRequest request, RequestBudget? endpoint, IReadOnlySet<HttpStatusCode>? tolerated, CancellationToken cancellationToken)
     {
         var what = $"{request.Method.ToString().ToUpperInvariant()} {request.Resource}";
         for (var retry = 0; ; retry++)
@@ -95,13 +108,14 @@ public sealed class SourceHttpClient : IDisposable
             cancellationToken.ThrowIfCancellationRequested(); // shutdown: cancellation, whatever RestSharp made of it
 
             var now = _time.GetUtcNow();
-            if (allowNotFound && response.StatusCode == HttpStatusCode.NotFound)
+            if (tolerated is not null && response.StatusCode != 0 && tolerated.Contains(response.StatusCode)
+                && _settings.IsRateLimitedBody?.Invoke(response.Content) != true)
             {
-                _status.RecordRequest("404");
-                return null;
+                _status.RecordRequest(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+                return response;
             }
 
-            var failure = Classify(response, what, endpoint, now, allowBadRequest);
+            var failure = Classify(response, what, endpoint, now);
             Log.Response(_logger, _settings.Source, what, failure?.Code ?? ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (failure is null)
             {
@@ -128,7 +142,7 @@ public sealed class SourceHttpClient : IDisposable
     public void Dispose() => _client.Dispose();
 
     /// <summary>Null for a 2xx; otherwise the reason, the code label, a safe description, and a wait the server asked for.</summary>
-    private (string Reason, string Code, string Detail, TimeSpan? ServerWait)? Classify(RestResponse response, string what, RequestBudget? endpoint, DateTimeOffset now, bool allowBadRequest)
+    private (string Reason, string Code, string Detail, TimeSpan? ServerWait)? Classify(RestResponse response, string what, RequestBudget? endpoint, DateTimeOffset now)
     {
         if (response.ResponseStatus == ResponseStatus.TimedOut)
         {
@@ -192,11 +206,6 @@ public sealed class SourceHttpClient : IDisposable
             var wait = limits.PauseFor ?? RateLimitHeaders.DefaultReset;
             (endpoint ?? Account).PauseUntil(now + wait);
             return (ErrorReasons.RateLimited, code, $"HTTP {status}, the platform says the rate limit is reached (wait {wait.TotalSeconds:F0} s)", wait);
-        }
-
-        if (allowBadRequest && status == (int)HttpStatusCode.BadRequest)
-        {
-            return null;
         }
 
         throw new SourceException(ErrorReasons.Other, $"{what}: HTTP {status}{Excerpt(response.Content)}");

@@ -13,4 +13,10 @@ internal static partial class Log
 
     [LoggerMessage(LogLevel.Debug, "{Source}: satisfaction ratings page of {Ratings} ratings, more: {HasMore}")]
     public static partial void RatingsPage(ILogger logger, string source, int ratings, bool hasMore);
+
+    [LoggerMessage(LogLevel.Information, "{Source}: CSAT is read from {Mode} ({Key}:Zendesk:Csat is auto): {Reason}")]
+    public static partial void CsatChosen(ILogger logger, string source, string mode, string reason, string key);
+
+    [LoggerMessage(LogLevel.Debug, "{Source}: survey responses page of {Responses} responses, {Ratings} CSAT ratings, more: {HasMore}")]
+    public static partial void SurveyResponsesPage(ILogger logger, string source, int responses, int ratings, bool hasMore);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using KpiCollector.Sources.Http;
 
 namespace KpiCollector.Sources.Zendesk;
@@ -20,6 +21,16 @@ internal sealed record ZendeskCursor
 
     /// <summary>Ratings created up to here (Unix seconds) have been read; the next poll asks again from a little before.</summary>
     public long RatingsSince { get; init; }
+
+    /// <summary>
+    /// Survey responses created up to here (Unix ms, as their <c>filter[created_at_start]</c> takes it) have been read;
+    /// null until the first survey responses are read, when they start from <see cref="RatingsSince"/>.
+    /// </summary>
+    public long? SurveysSince { get; init; }
+
+    /// <summary>Where survey responses were read up to (Unix ms).</summary>
+    [JsonIgnore]
+    public long SurveysSinceOrStart => SurveysSince ?? RatingsSince * 1000;
 
     /// <summary>
     /// The watermark (Unix ms) of the last export that reached <c>end_of_stream</c>. Pages in between carry it

@@ -115,6 +115,74 @@ internal sealed record ZendeskRating
     public DateTimeOffset? UpdatedAt { get; init; }
 }
 
+/// <summary>A page of <c>GET /api/v2/guide/survey_responses</c> (the newer CSAT; cursor pagination).</summary>
+internal sealed record SurveyResponsesPage
+{
+    public required List<ZendeskSurveyResponse> SurveyResponses { get; init; }
+
+    public ZendeskPageMeta? Meta { get; init; }
+}
+
+/// <summary>
+/// One CSAT survey response. Zendesk documents no <c>created_at</c>/<c>updated_at</c> on the response itself (its
+/// answers carry them); they are read when present.
+/// </summary>
+internal sealed record ZendeskSurveyResponse
+{
+    /// <summary>A ULID string.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Zendesk resource names: <c>zen:ticket:123</c>, <c>zen:conversation:…</c>.</summary>
+    public List<string>? SubjectZrns { get; init; }
+
+    public List<ZendeskSubject>? Subjects { get; init; }
+
+    public List<ZendeskAnswer>? Answers { get; init; }
+
+    public DateTimeOffset? CreatedAt { get; init; }
+
+    public DateTimeOffset? UpdatedAt { get; init; }
+}
+
+internal sealed record ZendeskSubject
+{
+    /// <summary><c>ticket</c>, <c>request</c>, <c>conversation</c>.</summary>
+    public string? Type { get; init; }
+
+    public string? Zrn { get; init; }
+}
+
+/// <summary>An answer: <c>skipped</c>, <c>closed_ended</c>, <c>open_ended</c> or <c>rating_scale</c> (with <c>rating</c>).</summary>
+internal sealed record ZendeskAnswer
+{
+    public required string Type { get; init; }
+
+    public double? Rating { get; init; }
+
+    public ZendeskQuestion? Question { get; init; }
+
+    public DateTimeOffset? CreatedAt { get; init; }
+
+    public DateTimeOffset? UpdatedAt { get; init; }
+}
+
+internal sealed record ZendeskQuestion
+{
+    /// <summary><c>rating_scale_numeric</c>, <c>rating_scale_emoji</c>, <c>rating_scale_custom_text</c>, <c>open_ended</c>, ...</summary>
+    public string? Type { get; init; }
+
+    /// <summary>For rating scales: <c>customer_satisfaction</c> or <c>other</c>.</summary>
+    public string? SubType { get; init; }
+
+    /// <summary>The scale's options, each with its numeric <c>rating</c>; not always sent.</summary>
+    public List<ZendeskRatingOption>? Options { get; init; }
+}
+
+internal sealed record ZendeskRatingOption
+{
+    public double? Rating { get; init; }
+}
+
 /// <summary><c>GET /api/v2/tickets/show_many.json?ids=...</c>.</summary>
 internal sealed record TicketsResponse
 {

@@ -10,6 +10,9 @@ namespace KpiCollector.Sources.Zendesk;
 /// </summary>
 internal static class ZendeskMapping
 {
+    /// <summary>The survey's scale when the answer does not declare one: Zendesk's default CSAT scale, 1-5.</summary>
+    public static readonly (double Min, double Max) DefaultSurveyScale = (1, 5);
+
     /// <summary>The status of a ticket; null when <c>status</c> is unknown (the caller may look up the custom status).</summary>
     public static ConversationStatus? Status(string? status) => status?.Trim().ToLowerInvariant() switch
     {
@@ -82,6 +85,59 @@ internal static class ZendeskMapping
             AgentId = Id(r.AssigneeId),
             Team = Id(r.GroupId),
         };
+    }
+
+    /// <summary>
+    /// The CSAT rating of a survey response as a response on its scale (the options the question declares, else 1-5);
+    /// null when the response has no rating (an offer not answered, a skipped rating question) or is not about a ticket.
+    /// </summary>
+    public static SurveyResponse? Survey(string source, ZendeskSurveyResponse r, long ticket, DateTimeOffset respondedAt, string channel, string? agent, string? team)
+    {
+        if (CsatAnswer(r) is not { Rating: { } rating } answer)
+        {
+            return null;
+        }
+
+        var scale = answer.Question?.Options?.Select(o => o.Rating).OfType<double>().ToList() is { Count: >= 2 } options
+            ? (Min: options.Min(), Max: options.Max())
+            : DefaultSurveyScale;
+        return new SurveyResponse
+        {
+            Source = source,
+            ExternalId = r.Id,
+            ConversationId = Id(ticket),
+            Kind = SurveyKind.Csat,
+            Score = rating,
+            ScaleMin = scale.Min,
+            ScaleMax = scale.Max,
+            RespondedAt = respondedAt,
+            Channel = channel,
+            AgentId = agent,
+            Team = team,
+        };
+    }
+
+    /// <summary>The rating-scale answer to the customer-satisfaction question (or, when none says, the first rating-scale answer).</summary>
+    public static ZendeskAnswer? CsatAnswer(ZendeskSurveyResponse r)
+    {
+        var scales = (r.Answers ?? []).Where(a => string.Equals(a.Type, "rating_scale", StringComparison.OrdinalIgnoreCase)).ToList();
+        return scales.FirstOrDefault(a => string.Equals(a.Question?.SubType, "customer_satisfaction", StringComparison.OrdinalIgnoreCase))
+            ?? scales.FirstOrDefault(a => a.Question?.SubType is null);
+    }
+
+    /// <summary>The ticket a survey response is about (<c>zen:ticket:123</c>); null for other subjects (conversations, requests).</summary>
+    public static long? Ticket(ZendeskSurveyResponse r)
+    {
+        foreach (var zrn in (r.Subjects ?? []).Where(s => s.Type is null or "ticket").Select(s => s.Zrn).Concat(r.SubjectZrns ?? []))
+        {
+            // zen:ticket:123 (an example in Zendesk's docs writes zrn:ticket:123)
+            if (zrn?.Split(':') is [_, "ticket", var number] && long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var ticket))
+            {
+                return ticket;
+            }
+        }
+
+        return null;
     }
 
     private static string Id(long id) => id.ToString(CultureInfo.InvariantCulture);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Runtime.CompilerServices;
 using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
@@ -11,13 +12,15 @@ namespace KpiCollector.Sources.Zendesk;
 /// <summary>
 /// A Zendesk Support account (platform-apis.md section 1). Each poll reads the cursor-based incremental ticket export
 /// with the <c>metric_sets</c> sideload from the saved <c>after_cursor</c> until <c>end_of_stream</c>, one batch per
-/// page, then the legacy satisfaction ratings received since the last poll.
+/// page, then the CSAT answers received since the last poll: the legacy satisfaction ratings or the newer survey
+/// responses, whichever the account runs (<c>Zendesk:Csat</c>; <c>auto</c> asks the account once per process).
 /// </summary>
 /// <remarks>
 /// <para>
 /// Cost per poll at steady state: one export request (10 a minute allowed, paced by its own budget) and one ratings
-/// request, plus one per further page, plus at most one <c>show_many</c> per ratings page for tickets whose channel
-/// this process has not seen yet. The export always answers, even with no change, so a poll is never free.
+/// (or survey responses) request, plus one per further page, plus at most one <c>show_many</c> per ratings page for
+/// tickets this process has not seen yet; with <c>auto</c>, one more request on the first poll of the process. The
+/// export always answers, even with no change, so a poll is never free.
 /// </para>
 /// <para>
 /// Watermark: the export leaves out the last minute, so after a page with <c>end_of_stream</c> the data is complete up
@@ -30,7 +33,12 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
     public static readonly TimeSpan ExportLag = TimeSpan.FromMinutes(1);
 
     private const int ShowManyLimit = 100;
-    private const int ChannelCacheLimit = 200_000;
+    private const int TicketCacheLimit = 200_000;
+    private const int SurveyPageSize = 100;
+    private const string SurveyResponsesPath = "api/v2/guide/survey_responses";
+
+    /// <summary>What a survey responses probe may answer for an account without them: not part of the plan, or not allowed.</summary>
+    private static readonly IReadOnlySet<HttpStatusCode> NoSurveyResponses = new HashSet<HttpStatusCode> { HttpStatusCode.Forbidden, HttpStatusCode.NotFound };
 
     private readonly SourceHttpClient _http;
     private readonly RequestBudget _export;
@@ -40,9 +48,12 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
     private readonly TimeSpan _backfill;
     private readonly ZendeskSettings _zendesk;
     private readonly TimeSpan _csatOverlap;
-    private readonly Dictionary<long, string> _channelByTicket = [];
+    private readonly Dictionary<long, TicketFacts> _tickets = [];
     private readonly HashSet<string> _unknownStatuses = new(StringComparer.Ordinal);
     private Dictionary<long, ConversationStatus>? _customStatuses;
+
+    /// <summary><see cref="ZendeskSettings.CsatLegacy"/>, <see cref="ZendeskSettings.CsatSurveyResponses"/> or <see cref="ZendeskSettings.CsatOff"/>; null until <c>auto</c> has decided.</summary>
+    private string? _csat;
 
     public ZendeskSource(SourceOptions options, int index, TimeProvider time, ILogger<ZendeskSource> logger, Random? jitter = null)
     {
@@ -53,6 +64,13 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
         _backfill = Durations.Parse(options.Backfill);
         _zendesk = options.Zendesk;
         _csatOverlap = Durations.Parse(_zendesk.CsatOverlap);
+        _csat = _zendesk.Csat?.Trim().ToLowerInvariant() switch
+        {
+            ZendeskSettings.CsatLegacy => ZendeskSettings.CsatLegacy,
+            ZendeskSettings.CsatSurveyResponses => ZendeskSettings.CsatSurveyResponses,
+            ZendeskSettings.CsatOff or ZendeskSettings.CsatNone => ZendeskSettings.CsatOff,
+            _ => null,
+        };
         Status = new SourceStatus(Name, Platform);
 
         var (secret, hint) = CredentialSource.Read(options, index);
@@ -65,7 +83,7 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
             Credential = oauth
                 ? SourceCredential.Bearer(secret, $"{hint}, sent as an OAuth bearer token ({_key}:AuthMode {ZendeskAuth.OAuth})")
                 : SourceCredential.Basic($"{options.Email}/token", secret, $"{hint}, an API token sent with {_key}:Email"),
-            PermissionsHint = "Incremental exports and satisfaction ratings are admin-only: the token must act for a Zendesk administrator"
+            PermissionsHint = "Incremental exports, satisfaction ratings and survey responses are admin-only: the token must act for a Zendesk administrator"
                 + (oauth ? " and carry the read scope." : $" ({_key}:Email)."),
             Timeout = Durations.Parse(options.Timeout),
             RequestsPerMinute = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.Zendesk),
@@ -85,10 +103,8 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
 
     public SourceStatus Status { get; }
 
-    /// <summary>The fewest requests a poll makes: one export page, and one ratings page when CSAT is read.</summary>
-    public int RequestsPerPoll => ReadsRatings ? 2 : 1;
-
-    private bool ReadsRatings => string.Equals(_zendesk.Csat?.Trim(), ZendeskSettings.CsatLegacy, StringComparison.OrdinalIgnoreCase);
+    /// <summary>The fewest requests a poll makes: one export page, and one ratings (or survey responses) page when CSAT is read.</summary>
+    public int RequestsPerPoll => _csat == ZendeskSettings.CsatOff ? 1 : 2;
 
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -123,11 +139,55 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
             }
         }
 
-        if (!ReadsRatings)
+        _csat ??= await DetectCsatAsync(cancellationToken);
+        if (_csat == ZendeskSettings.CsatSurveyResponses)
         {
-            yield break;
+            await foreach (var batch in SurveyResponsesAsync(state, cancellationToken))
+            {
+                yield return batch;
+            }
+        }
+        else if (_csat == ZendeskSettings.CsatLegacy)
+        {
+            await foreach (var batch in RatingsAsync(state, cancellationToken))
+            {
+                yield return batch;
+            }
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>
+    /// <c>auto</c>: which CSAT the account runs, asked once per process. One survey response means survey responses; a
+    /// 403 or 404 (a plan without them, or a credential that may not read them) or an empty list means legacy.
+    /// </summary>
+    private async Task<string> DetectCsatAsync(CancellationToken cancellationToken)
+    {
+        var request = new RestRequest(SurveyResponsesPath);
+        request.AddQueryParameter("page[size]", "1");
+        var response = await _http.SendOrStatusAsync(request, null, NoSurveyResponses, cancellationToken);
+        string mode, reason;
+        if (NoSurveyResponses.Contains(response.StatusCode))
+        {
+            (mode, reason) = (ZendeskSettings.CsatLegacy, $"GET /{SurveyResponsesPath} answered HTTP {(int)response.StatusCode}, so the account has no survey responses (or this credential may not read them)");
+        }
+        else if (SourceJson.Parse<SurveyResponsesPage>(response, "survey responses").SurveyResponses.Count > 0)
+        {
+            (mode, reason) = (ZendeskSettings.CsatSurveyResponses, $"GET /{SurveyResponsesPath} lists survey responses");
+        }
+        else
+        {
+            (mode, reason) = (ZendeskSettings.CsatLegacy, $"GET /{SurveyResponsesPath} lists none (an account that switched to them and has no answer yet is read as legacy until the collector restarts)");
         }
 
+        Log.CsatChosen(_logger, Name, mode, reason, _key);
+        return mode;
+    }
+
+    /// <summary>Legacy satisfaction ratings received since the saved position (less the overlap), every page to the end.</summary>
+    private async IAsyncEnumerable<SourceBatch> RatingsAsync(ZendeskCursor state, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         string? pageCursor = null;
         var newest = state.RatingsSince;
         var since = Math.Max(0, state.RatingsSince - (long)_csatOverlap.TotalSeconds);
@@ -159,7 +219,56 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
         }
     }
 
-    public void Dispose() => _http.Dispose();
+    /// <summary>
+    /// Survey responses created since the saved position (less the overlap), in id order (ULIDs: creation order), every
+    /// page to the end. Each page's batch moves the position to the newest response it holds, so a restart mid-read
+    /// resumes there; responses read twice are the same records, upserted by id.
+    /// </summary>
+    private async IAsyncEnumerable<SourceBatch> SurveyResponsesAsync(ZendeskCursor state, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? pageCursor = null;
+        var since = Math.Max(0, state.SurveysSinceOrStart - (long)_csatOverlap.TotalMilliseconds);
+        while (true)
+        {
+            var request = new RestRequest(SurveyResponsesPath);
+            request.AddQueryParameter("filter[created_at_start]", since.ToString(CultureInfo.InvariantCulture));
+            request.AddQueryParameter("page[size]", SurveyPageSize.ToString(CultureInfo.InvariantCulture));
+            request.AddQueryParameter("sort", "id");
+            if (pageCursor is not null)
+            {
+                request.AddQueryParameter("page[after]", pageCursor);
+            }
+
+            var response = await _http.SendAsync(request, null, cancellationToken);
+            var page = SourceJson.Parse<SurveyResponsesPage>(response, "survey responses");
+            var more = page.Meta is { HasMore: true, AfterCursor: not null };
+            if (more && page.Meta!.AfterCursor == pageCursor)
+            {
+                throw SourceJson.Malformed("survey responses", "$.meta.after_cursor", "has_more is true but after_cursor does not move on");
+            }
+
+            var surveys = await SurveysAsync(page.SurveyResponses, cancellationToken);
+            Log.SurveyResponsesPage(_logger, Name, page.SurveyResponses.Count, surveys.Count, more);
+            var newest = state.SurveysSinceOrStart;
+            foreach (var r in page.SurveyResponses)
+            {
+                newest = Math.Max(newest, Created(r)?.ToUnixTimeMilliseconds() ?? newest);
+            }
+
+            state = state with { SurveysSince = newest };
+            yield return new SourceBatch { Surveys = surveys, Cursor = state.Format(), Watermark = state.WatermarkAt };
+            if (!more)
+            {
+                break;
+            }
+
+            pageCursor = page.Meta!.AfterCursor;
+        }
+    }
+
+    /// <summary>When a survey response was created, as its created_at filter sees it: its own, else its first answer's.</summary>
+    private static DateTimeOffset? Created(ZendeskSurveyResponse r) =>
+        r.CreatedAt ?? (r.Answers ?? []).Select(a => a.CreatedAt ?? a.UpdatedAt).Min();
 
     private async Task<TicketExportPage> ExportPageAsync(ZendeskCursor state, CancellationToken cancellationToken)
     {
@@ -198,7 +307,7 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
         {
             var status = ZendeskMapping.Status(ticket.Status) ?? await CustomStatusAsync(ticket, cancellationToken);
             var conversation = ZendeskMapping.Conversation(Name, ticket, metrics.GetValueOrDefault(ticket.Id), status);
-            Remember(ticket.Id, conversation.Channel);
+            Remember(ticket.Id, new TicketFacts(conversation.Channel, conversation.AssigneeId, conversation.Team));
             conversations.Add(conversation);
         }
 
@@ -249,25 +358,14 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
 
     private async Task<List<SurveyResponse>> SurveysAsync(List<ZendeskRating> ratings, CancellationToken cancellationToken)
     {
-        var unknown = ratings.Select(r => r.TicketId).OfType<long>().Where(id => !_channelByTicket.ContainsKey(id)).Distinct().ToList();
-        foreach (var chunk in unknown.Chunk(ShowManyLimit))
-        {
-            var request = new RestRequest("api/v2/tickets/show_many.json");
-            request.AddQueryParameter("ids", string.Join(',', chunk.Select(id => id.ToString(CultureInfo.InvariantCulture))));
-            var response = await _http.SendAsync(request, null, cancellationToken);
-            foreach (var t in SourceJson.Parse<TicketsResponse>(response, "tickets show_many").Tickets)
-            {
-                Remember(t.Id, t.Via is { } via ? ZendeskChannels.Normalize(via.Channel) : Channels.Other);
-            }
-        }
-
+        await LearnTicketsAsync(ratings.Select(r => r.TicketId).OfType<long>(), cancellationToken);
         var surveys = new List<SurveyResponse>(ratings.Count);
         for (var i = 0; i < ratings.Count; i++)
         {
             var r = ratings[i];
             var respondedAt = r.UpdatedAt ?? r.CreatedAt
                 ?? throw SourceJson.Malformed("satisfaction ratings", $"$.satisfaction_ratings[{i}]", "a rating has neither updated_at nor created_at");
-            var channel = r.TicketId is { } ticket ? _channelByTicket.GetValueOrDefault(ticket, Channels.Other) : Channels.Other;
+            var channel = r.TicketId is { } ticket ? _tickets.GetValueOrDefault(ticket).Channel ?? Channels.Other : Channels.Other;
             if (ZendeskMapping.Survey(Name, r, channel, respondedAt) is { } survey)
             {
                 surveys.Add(survey);
@@ -277,14 +375,61 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
         return surveys;
     }
 
-    /// <summary>Ticket channels seen by this process, for ratings (which carry no channel); bounded, a miss costs a show_many.</summary>
-    private void Remember(long ticket, string channel)
+    /// <summary>
+    /// The CSAT ratings among survey responses: skipped or unanswered ratings and subjects other than tickets give
+    /// nothing. Channel, agent and team are the ticket's (survey responses carry none).
+    /// </summary>
+    private async Task<List<SurveyResponse>> SurveysAsync(List<ZendeskSurveyResponse> responses, CancellationToken cancellationToken)
     {
-        if (_channelByTicket.Count >= ChannelCacheLimit)
+        var rated = responses.Select((r, i) => (Response: r, Index: i, Ticket: ZendeskMapping.Ticket(r), Answer: ZendeskMapping.CsatAnswer(r)))
+            .Where(x => x.Ticket is not null && x.Answer?.Rating is not null)
+            .ToList();
+        await LearnTicketsAsync(rated.Select(x => x.Ticket!.Value), cancellationToken);
+        var surveys = new List<SurveyResponse>(rated.Count);
+        foreach (var (r, i, ticket, answer) in rated)
         {
-            _channelByTicket.Clear();
+            var respondedAt = answer!.UpdatedAt ?? answer.CreatedAt ?? r.UpdatedAt ?? r.CreatedAt
+                ?? throw SourceJson.Malformed("survey responses", $"$.survey_responses[{i}]", "neither the rating answer nor the response has updated_at or created_at");
+            var facts = _tickets.GetValueOrDefault(ticket!.Value);
+            if (ZendeskMapping.Survey(Name, r, ticket.Value, respondedAt, facts.Channel ?? Channels.Other, facts.Agent, facts.Team) is { } survey)
+            {
+                surveys.Add(survey);
+            }
         }
 
-        _channelByTicket[ticket] = channel;
+        return surveys;
     }
+
+    /// <summary>Looks up, with <c>show_many</c>, the tickets this process has not seen in the export (their channel, assignee and group).</summary>
+    private async Task LearnTicketsAsync(IEnumerable<long> tickets, CancellationToken cancellationToken)
+    {
+        var unknown = tickets.Where(id => !_tickets.ContainsKey(id)).Distinct().ToList();
+        foreach (var chunk in unknown.Chunk(ShowManyLimit))
+        {
+            var request = new RestRequest("api/v2/tickets/show_many.json");
+            request.AddQueryParameter("ids", string.Join(',', chunk.Select(id => id.ToString(CultureInfo.InvariantCulture))));
+            var response = await _http.SendAsync(request, null, cancellationToken);
+            foreach (var t in SourceJson.Parse<TicketsResponse>(response, "tickets show_many").Tickets)
+            {
+                Remember(t.Id, new TicketFacts(
+                    t.Via is { } via ? ZendeskChannels.Normalize(via.Channel) : Channels.Other,
+                    t.AssigneeId?.ToString(CultureInfo.InvariantCulture),
+                    t.GroupId?.ToString(CultureInfo.InvariantCulture)));
+            }
+        }
+    }
+
+    /// <summary>Ticket facts seen by this process, for CSAT answers (which carry no channel); bounded, a miss costs a show_many.</summary>
+    private void Remember(long ticket, TicketFacts facts)
+    {
+        if (_tickets.Count >= TicketCacheLimit)
+        {
+            _tickets.Clear();
+        }
+
+        _tickets[ticket] = facts;
+    }
+
+    /// <summary>What a CSAT answer takes from its ticket; <see cref="Channel"/> is null for a ticket not seen.</summary>
+    private readonly record struct TicketFacts(string? Channel, string? Agent, string? Team);
 }

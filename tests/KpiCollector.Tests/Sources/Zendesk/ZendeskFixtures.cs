@@ -79,6 +79,45 @@ internal static class ZendeskFixtures
         ["links"] = new JsonObject { ["next"] = after is null ? null : "https://acme.zendesk.com/api/v2/satisfaction_ratings.json?page[after]=" + after, ["prev"] = null },
     }.ToJsonString();
 
+    /// <summary>
+    /// A CSAT survey response as Zendesk documents it (no created_at of its own: the answers carry the times). A
+    /// <paramref name="rating"/> of null gives a skipped rating question; <paramref name="scale"/> the question's options.
+    /// </summary>
+    public static JsonObject SurveyResponse(string id, string zrn, int? rating, DateTimeOffset at, int[]? scale = null, string subjectType = "ticket")
+    {
+        var question = new JsonObject { ["id"] = "01J1WBE8QR0YQVE373K2JDJR0F", ["sub_type"] = "customer_satisfaction", ["type"] = "rating_scale_numeric" };
+        if (scale is not null)
+        {
+            question["options"] = new JsonArray([.. scale.Select(v => (JsonNode)new JsonObject { ["rating"] = v, ["label"] = new JsonObject { ["type"] = "static", ["value"] = $"{v}" } })]);
+        }
+
+        var answers = new JsonArray(rating is { } value
+            ? new JsonObject { ["type"] = "rating_scale", ["rating"] = value, ["rating_category"] = value >= 4 ? "good" : "bad", ["question"] = question, ["created_at"] = IsoMs(at.AddMinutes(-1)), ["updated_at"] = IsoMs(at) }
+            : new JsonObject { ["type"] = "skipped", ["question"] = question, ["created_at"] = IsoMs(at), ["updated_at"] = IsoMs(at) });
+        answers.Add(new JsonObject { ["type"] = "open_ended", ["value"] = "I had to repeatedly answer the same questions.", ["question"] = new JsonObject { ["id"] = "01J1WBNS76ZC4TTFWP9RCNQ1S8", ["type"] = "open_ended" }, ["created_at"] = IsoMs(at), ["updated_at"] = IsoMs(at) });
+        answers.Add(new JsonObject { ["type"] = "closed_ended", ["selections"] = new JsonArray(new JsonObject { ["option_id"] = "01J1WBKRG57E6M8C1145EXJ535", ["type"] = "predefined" }), ["question"] = new JsonObject { ["id"] = "01J1WBGX1BR4ECKTS87CRJTXSF", ["type"] = "closed_ended" }, ["created_at"] = IsoMs(at), ["updated_at"] = IsoMs(at) });
+        var subjectId = zrn[(zrn.LastIndexOf(':') + 1)..];
+        return new JsonObject
+        {
+            ["answers"] = answers,
+            ["expires_at"] = IsoMs(at.AddDays(7)),
+            ["id"] = id,
+            ["responder_id"] = 4398080151295,
+            ["subject_zrns"] = new JsonArray(zrn),
+            ["subjects"] = new JsonArray(new JsonObject { ["id"] = subjectId, ["type"] = subjectType, ["zrn"] = zrn }),
+            ["survey"] = new JsonObject { ["id"] = "01J58KJ9RAE0D2EK7HRVM7Z8F2", ["state"] = "enabled", ["version"] = 3 },
+        };
+    }
+
+    public static string SurveyResponsesPage(IEnumerable<JsonObject> responses, string? after = null) => new JsonObject
+    {
+        ["meta"] = new JsonObject { ["after_cursor"] = after, ["before_cursor"] = null, ["has_more"] = after is not null },
+        ["links"] = new JsonObject { ["next"] = after is null ? null : "https://acme.zendesk.com/api/v2/guide/survey_responses?page[after]=" + after, ["prev"] = null },
+        ["survey_responses"] = new JsonArray([.. responses.Select(Clone)]),
+    }.ToJsonString();
+
+    public static string IsoMs(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
     public static string Tickets(params JsonObject[] tickets) => new JsonObject { ["tickets"] = new JsonArray([.. tickets.Select(Clone)]) }.ToJsonString();
 
     public static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
