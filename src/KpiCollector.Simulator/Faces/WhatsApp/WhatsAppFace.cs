@@ -167,7 +167,7 @@ public sealed class WhatsAppFace : IFace
         var metrics = field.ListOf("metric_types");
         var (volume, cost) = (metrics?.Contains("VOLUME") ?? true, (metrics?.Contains("COST") ?? true) && !_options.PartnerBilled);
         var points = new JsonArray();
-        foreach (var (start, end, c) in periods!.Where(_ => InScope(field)))
+        foreach (var (start, end, c) in (periods ?? []).Where(_ => InScope(field)))
         {
             Row[] rows =
             [
@@ -230,7 +230,7 @@ public sealed class WhatsAppFace : IFace
         var metrics = field.ListOf("metric_types");
         var (count, cost) = (metrics?.Contains("CONVERSATION") ?? true, (metrics?.Contains("COST") ?? true) && !_options.PartnerBilled);
         var points = new JsonArray();
-        foreach (var (start, end, c) in periods!.Where(_ => InScope(field)))
+        foreach (var (start, end, c) in (periods ?? []).Where(_ => InScope(field)))
         {
             Row[] rows =
             [
@@ -289,7 +289,7 @@ public sealed class WhatsAppFace : IFace
         }
 
         var points = new JsonArray();
-        foreach (var (start, end, c) in periods!.Where(_ => InScope(field)))
+        foreach (var (start, end, c) in (periods ?? []).Where(_ => InScope(field)))
         {
             var templates = c.Utility + c.Marketing + c.Authentication;
             if (c.Sent + templates > 0)
