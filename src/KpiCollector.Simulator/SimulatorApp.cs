@@ -76,6 +76,9 @@ public static class SimulatorApp
         services.AddSingleton(sp => new WhatsAppFace(
             sp.GetRequiredService<SimulatedWhatsApp>(), options.WhatsApp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WhatsAppFace>>()));
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<WhatsAppFace>());
+        services.AddSingleton(sp => new WhatsAppWebhookPoster(
+            sp.GetRequiredService<SimulatedWhatsApp>(), options.WhatsApp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WhatsAppWebhookPoster>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<WhatsAppWebhookPoster>());
         configureServices?.Invoke(services);
 
         var app = builder.Build();
@@ -86,11 +89,13 @@ public static class SimulatorApp
         }
 
         app.MapFaultControl(faces);
+        app.Services.GetRequiredService<WhatsAppWebhookPoster>().Map(app);
         app.MapGet("/", () => Results.Text(
             "KpiCollector simulator: simulated helpdesk platform APIs.\n"
             + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/api/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
             + "  /whatsapp/{version}/{wabaId}?fields=...  (Graph API; base URL for the collector: http://<this host>/whatsapp)\n"
             + "  /_sim/faults/{face}  GET: state; POST ?kind=&count=&retryAfter=&delay=&status=: arm; DELETE: clear\n"
+            + "  /_sim/whatsapp/webhook  GET: counters; PUT {\"url\",\"appSecret\",\"verifyToken\"}: handshake, then post WhatsApp webhooks there; DELETE: stop\n"
             + "  /healthz\n"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.Lifetime.ApplicationStarted.Register(() =>
