@@ -349,15 +349,13 @@ public sealed class WhatsAppFace : IFace
             return (null, null);
         }
 
+        // One pass over the half hours since the first period (none lie past the horizon): periods without any are left out anyway.
         var end = DateTimeOffset.FromUnixTimeSeconds(endUnix);
-        var horizon = _whatsApp.Horizon;
-        var periods = new List<(DateTimeOffset, DateTimeOffset, SimulatedWhatsApp.Counts)>();
-        for (var p = PeriodStart(start, granularity); p < end && p < horizon; p = PeriodEnd(p, granularity))
-        {
-            var counts = _whatsApp.Buckets(p, PeriodEnd(p, granularity)).Aggregate(default(SimulatedWhatsApp.Counts), (sum, b) => sum + b.Counts);
-            periods.Add((p, PeriodEnd(p, granularity), counts));
-        }
-
+        var periods = _whatsApp.Buckets(PeriodStart(start, granularity), DateTimeOffset.MaxValue)
+            .GroupBy(b => PeriodStart(b.Start, granularity))
+            .Where(g => g.Key < end)
+            .Select(g => (g.Key, PeriodEnd(g.Key, granularity), g.Aggregate(default(SimulatedWhatsApp.Counts), (sum, b) => sum + b.Counts)))
+            .ToList();
         return (periods, null);
     }
 
