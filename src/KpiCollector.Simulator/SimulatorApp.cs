@@ -2,6 +2,7 @@ using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -70,6 +71,14 @@ public static class SimulatorApp
             return new ChatwootFace(helpdesk, options.Chatwoot, time, sp.GetRequiredService<ILogger<ChatwootFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<ChatwootFace>());
+        services.AddSingleton(sp => new SimulatedWhatsApp(
+            options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
+        services.AddSingleton(sp => new WhatsAppFace(
+            sp.GetRequiredService<SimulatedWhatsApp>(), options.WhatsApp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WhatsAppFace>>()));
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<WhatsAppFace>());
+        services.AddSingleton(sp => new WhatsAppWebhookPoster(
+            sp.GetRequiredService<SimulatedWhatsApp>(), options.WhatsApp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WhatsAppWebhookPoster>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<WhatsAppWebhookPoster>());
         configureServices?.Invoke(services);
 
         var app = builder.Build();
@@ -80,10 +89,13 @@ public static class SimulatorApp
         }
 
         app.MapFaultControl(faces);
+        app.Services.GetRequiredService<WhatsAppWebhookPoster>().Map(app);
         app.MapGet("/", () => Results.Text(
             "KpiCollector simulator: simulated helpdesk platform APIs.\n"
-            + string.Concat(faces.Select(f => $"  /{f.Name}/api/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
+            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/api/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
+            + "  /whatsapp/{version}/{wabaId}?fields=...  (Graph API; base URL for the collector: http://<this host>/whatsapp)\n"
             + "  /_sim/faults/{face}  GET: state; POST ?kind=&count=&retryAfter=&delay=&status=: arm; DELETE: clear\n"
+            + "  /_sim/whatsapp/webhook  GET: counters; PUT {\"url\",\"appSecret\",\"verifyToken\"}: handshake, then post WhatsApp webhooks there; DELETE: stop\n"
             + "  /healthz\n"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.Lifetime.ApplicationStarted.Register(() =>

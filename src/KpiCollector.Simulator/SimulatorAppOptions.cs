@@ -1,6 +1,7 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
 
 namespace KpiCollector.Simulator;
@@ -31,6 +32,8 @@ public sealed class SimulatorAppOptions
     public FreshdeskFaceOptions Freshdesk { get; set; } = new();
 
     public ChatwootFaceOptions Chatwoot { get; set; } = new();
+
+    public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
     /// <summary>Every problem with the options, each naming its key.</summary>
     public IReadOnlyList<string> Validate()
@@ -86,7 +89,42 @@ public sealed class SimulatorAppOptions
             failures.Add($"{SectionName}:Chatwoot:AccountId and {SectionName}:Chatwoot:ApiToken: the simulated Chatwoot account needs an id of 1 or more and a token.");
         }
 
+        ValidateWhatsApp(failures);
         return failures;
+    }
+
+    private void ValidateWhatsApp(List<string> failures)
+    {
+        var key = $"{SectionName}:WhatsApp";
+        if (string.IsNullOrWhiteSpace(WhatsApp.AccessToken) || string.IsNullOrWhiteSpace(WhatsApp.WabaId) || string.IsNullOrWhiteSpace(WhatsApp.PhoneNumberId))
+        {
+            failures.Add($"{key}:AccessToken, {key}:WabaId and {key}:PhoneNumberId: the simulated WhatsApp Business Account needs all three.");
+        }
+
+        if (WhatsApp.CallsPerHour < 1)
+        {
+            failures.Add($"{key}:CallsPerHour: must be at least 1.");
+        }
+
+        if (WhatsApp.DuplicateShare is < 0 or > 1 || WhatsApp.ReorderShare is < 0 or > 1)
+        {
+            failures.Add($"{key}:DuplicateShare and {key}:ReorderShare: each from 0 to 1.");
+        }
+
+        if (!Durations.TryParse(WhatsApp.PostInterval, out _))
+        {
+            failures.Add($"{key}:PostInterval: '{WhatsApp.PostInterval}' is not a positive duration; use {Durations.Syntax}.");
+        }
+
+        if (WhatsApp.WebhookUrl is { Length: > 0 } url && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        {
+            failures.Add($"{key}:WebhookUrl: '{url}' is not an absolute http(s) URL.");
+        }
+
+        if (string.IsNullOrEmpty(WhatsApp.AppSecret) || string.IsNullOrEmpty(WhatsApp.VerifyToken))
+        {
+            failures.Add($"{key}:AppSecret and {key}:VerifyToken: the webhook poster needs both.");
+        }
     }
 
     public SimulatorOptions ToModel() => new()
