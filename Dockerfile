@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # KpiCollector container image: build with the .NET SDK, run on the ASP.NET Core runtime as a non-root user.
 #   docker build -t kpicollector:local .
+#   docker build --target simulator -t kpicollector-simulator:local .   # the platform API simulator (port 9471)
 #   docker run -p 9470:9470 kpicollector:local          # demo mode: no source configured
 # Configuration comes from environment variables (KPICOLLECTOR__SOURCES__0__NAME=...), credentials from mounted
 # secrets (KPICOLLECTOR__SOURCES__0__APITOKENFILE=/run/secrets/...): see README.md, "Configuration".
@@ -13,9 +14,23 @@ COPY Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/KpiCollector/KpiCollector.csproj src/KpiCollector/
 COPY src/KpiCollector.Core/KpiCollector.Core.csproj src/KpiCollector.Core/
 COPY src/KpiCollector.Simulator/KpiCollector.Simulator.csproj src/KpiCollector.Simulator/
-RUN dotnet restore src/KpiCollector/KpiCollector.csproj
+RUN dotnet restore src/KpiCollector/KpiCollector.csproj && dotnet restore src/KpiCollector.Simulator/KpiCollector.Simulator.csproj
 COPY src/ src/
-RUN dotnet publish src/KpiCollector/KpiCollector.csproj --no-restore -c Release -o /app
+RUN dotnet publish src/KpiCollector/KpiCollector.csproj --no-restore -c Release -o /app \
+ && dotnet publish src/KpiCollector.Simulator/KpiCollector.Simulator.csproj --no-restore -c Release -o /simulator
+
+# The simulator: Zendesk, Freshdesk, Chatwoot and WhatsApp Cloud API faces over simulated traffic, and the signed
+# WhatsApp webhooks it posts (docs/sources.md, "The simulator's API faces"). For demos and tests, never production.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS simulator
+WORKDIR /simulator
+COPY --from=build /simulator ./
+ENV ASPNETCORE_URLS=http://+:9471 \
+    ASPNETCORE_HTTP_PORTS=
+EXPOSE 9471
+USER $APP_UID
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9471 && printf 'GET /healthz HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+ENTRYPOINT ["dotnet", "KpiCollector.Simulator.dll"]
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app

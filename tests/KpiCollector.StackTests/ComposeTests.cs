@@ -23,7 +23,7 @@ public sealed partial class ComposeTests
         resolved.Load(new StringReader(result.Output));
         var services = ((YamlMappingNode)resolved.Documents[0].RootNode).Map("services");
 
-        Assert.Equal(["alertmanager", "grafana", "kpicollector", "prometheus"], services.Children.Keys.Cast<YamlScalarNode>().Select(k => k.Value).Order());
+        Assert.Equal(["alertmanager", "grafana", "kpicollector", "prometheus", "simulator"], services.Children.Keys.Cast<YamlScalarNode>().Select(k => k.Value).Order());
         foreach (var name in new[] { "prometheus", "alertmanager", "grafana" })
         {
             var image = services.Map(name).Str("image")!;
@@ -31,6 +31,7 @@ public sealed partial class ComposeTests
         }
 
         Assert.NotNull(services.Map("kpicollector").Get("build"));
+        Assert.Equal("simulator", services.Map("simulator").Map("build").Str("target"));
     }
 
     [Fact]
@@ -61,14 +62,18 @@ public sealed partial class ComposeTests
     }
 
     [Fact]
-    public void CollectorService_RunsInDemoMode_SaysSo_AndIsTheStaticScrapeTarget()
+    public void CollectorService_PollsTheSimulatorThroughRealConnectors_AndIsTheStaticScrapeTarget()
     {
-        var text = File.ReadAllText(Repo.File("docker-compose.yml"));
-        Assert.Contains("DEMO MODE", text, StringComparison.Ordinal);
-        var collector = Yaml.Load(Repo.File("docker-compose.yml")).Map("services").Map("kpicollector");
-        var environment = collector.Map("environment").Children.Keys.Cast<YamlScalarNode>().Select(k => k.Value!).ToList();
-        Assert.DoesNotContain(environment, k => k.StartsWith("KPICOLLECTOR__SOURCES__", StringComparison.Ordinal)); // no source: demo mode
+        var services = Yaml.Load(Repo.File("docker-compose.yml")).Map("services");
+        var collector = services.Map("kpicollector");
+        var environment = collector.Map("environment");
+
+        Assert.Equal(("zendesk", "http://simulator:9471/zendesk"), (environment.Str("KPICOLLECTOR__SOURCES__0__PLATFORM"), environment.Str("KPICOLLECTOR__SOURCES__0__BASEURL")));
+        Assert.Equal(("whatsapp", "http://simulator:9471/whatsapp"), (environment.Str("KPICOLLECTOR__SOURCES__1__PLATFORM"), environment.Str("KPICOLLECTOR__SOURCES__1__BASEURL")));
+        var webhook = services.Map("simulator").Map("environment").Str("SIMULATOR__WHATSAPP__WEBHOOKURL");
+        Assert.Equal($"http://kpicollector:9470/webhooks/whatsapp/{environment.Str("KPICOLLECTOR__SOURCES__1__NAME")}", webhook);
         Assert.Contains("9470:9470", collector.Strings("ports"));
+        Assert.Contains("DEMO MODE", File.ReadAllText(Repo.File("docker-compose.yml")), StringComparison.Ordinal); // says how to get it
     }
 
     [Fact]
@@ -120,15 +125,20 @@ public sealed partial class ComposeTests
 
         var nobody = Cli.Run("bash", ["-c", command.Replace("/9470", $"/{Wait.FreePort()}", StringComparison.Ordinal)], timeout: TimeSpan.FromSeconds(20));
         Assert.NotEqual(0, nobody.ExitCode);
+
+        using var simulator = SimulatorProcess.Start(dir.Directory("simulator"), ["--Simulator:Backfill=1h"]);
+        await simulator.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        var simulatorHealthy = Cli.Run("bash", ["-c", HealthcheckCommand("9471").Replace("/9471", $"/{simulator.Port}", StringComparison.Ordinal)], timeout: TimeSpan.FromSeconds(20));
+        Assert.True(simulatorHealthy.ExitCode == 0, $"the simulator image's healthcheck against a running simulator: {simulatorHealthy}");
     }
 
-    /// <summary>The bash -c argument of the HEALTHCHECK CMD, with the Dockerfile's JSON escapes resolved.</summary>
-    private static string HealthcheckCommand()
+    /// <summary>The bash -c argument of a stage's HEALTHCHECK CMD (the collector's, the last, by default), with the Dockerfile's JSON escapes resolved.</summary>
+    private static string HealthcheckCommand(string port = "9470")
     {
         var text = File.ReadAllText(Repo.File("Dockerfile")).Replace("\\\n", " ", StringComparison.Ordinal);
-        var m = HealthcheckExec().Match(text);
-        Assert.True(m.Success, "HEALTHCHECK CMD [\"bash\", \"-c\", \"...\"] not found");
-        return System.Text.Json.JsonSerializer.Deserialize<string>("\"" + m.Groups["cmd"].Value + "\"")!;
+        var m = HealthcheckExec().Matches(text).LastOrDefault(x => x.Groups["cmd"].Value.Contains("/" + port, StringComparison.Ordinal));
+        Assert.True(m is not null, $"HEALTHCHECK CMD [\"bash\", \"-c\", \"...\"] on port {port} not found");
+        return System.Text.Json.JsonSerializer.Deserialize<string>("\"" + m!.Groups["cmd"].Value + "\"")!;
     }
 
     [GeneratedRegex(@"^FROM\s+(?<image>\S+)(\s+AS\s+\S+)?\s*$", RegexOptions.Multiline)]
