@@ -63,17 +63,12 @@ public sealed class ChatwootSource : ISourceWithStatus, IDisposable
         Status = new SourceStatus(Name, Platform);
 
         var (secret, hint) = CredentialSource.Read(options, index);
-        var settings = new HttpSourceSettings
-        {
-            Source = Name,
-            ConfigurationKey = _key,
-            BaseUrl = new Uri(options.BaseUrl!),
-            Credential = SourceCredential.Header("api_access_token", secret, $"{hint}, a Chatwoot access token for account {_key}:Chatwoot:AccountId"),
-            PermissionsHint = "The token is on the user's Profile Settings page; the user must be an administrator of the account (conversations of every inbox, CSAT reports).",
-            Timeout = Durations.Parse(options.Timeout),
-            RequestsPerMinute = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.Chatwoot),
-            MaxRetries = options.MaxRetries,
-        };
+        var settings = HttpSourceSettings.From(
+            options,
+            index,
+            Platforms.Chatwoot,
+            SourceCredential.Header("api_access_token", secret, $"{hint}, a Chatwoot access token for account {_key}:Chatwoot:AccountId"),
+            "The token is on the user's Profile Settings page; the user must be an administrator of the account (conversations of every inbox, CSAT reports).");
         _http = new SourceHttpClient(settings, Status, time, logger, jitter);
         PollSchedule.WarnIfOverBudget(logger, options, PollSchedule.PollsPerMinute(options, time.GetUtcNow()), _settings.Csat ? 2 : 1, _http.Account);
     }

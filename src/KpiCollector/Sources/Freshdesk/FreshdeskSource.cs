@@ -70,17 +70,12 @@ public sealed class FreshdeskSource : ISourceWithStatus, IDisposable
         Status = new SourceStatus(Name, Platform);
 
         var (secret, hint) = CredentialSource.Read(options, index);
-        var settings = new HttpSourceSettings
-        {
-            Source = Name,
-            ConfigurationKey = _key,
-            BaseUrl = new Uri(options.BaseUrl!),
-            Credential = SourceCredential.Basic(secret, "X", $"{hint}, a Freshdesk API key"),
-            PermissionsHint = "The API key is on the agent's Profile Settings page; the agent must be able to see every ticket (and the surveys for CSAT).",
-            Timeout = Durations.Parse(options.Timeout),
-            RequestsPerMinute = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.Freshdesk),
-            MaxRetries = options.MaxRetries,
-        };
+        var settings = HttpSourceSettings.From(
+            options,
+            index,
+            Platforms.Freshdesk,
+            SourceCredential.Basic(secret, "X", $"{hint}, a Freshdesk API key"),
+            "The API key is on the agent's Profile Settings page; the agent must be able to see every ticket (and the surveys for CSAT).");
         _http = new SourceHttpClient(settings, Status, time, logger, jitter);
         _tickets = new RequestBudget("tickets list", _settings.TicketsRequestsPerMinute, $"{_key}:Freshdesk:TicketsRequestsPerMinute");
 

@@ -1,3 +1,6 @@
+using KpiCollector.Configuration;
+using KpiCollector.Core.Time;
+
 namespace KpiCollector.Sources.Http;
 
 /// <summary>
@@ -45,4 +48,20 @@ public sealed record HttpSourceSettings
     /// error code 4, 17, 613, 80007 or 130429): true when the body says so; the request then counts as rate limited.
     /// </summary>
     public Func<string?, bool>? IsRateLimitedBody { get; init; }
+
+    /// <summary>
+    /// The settings every connector derives the same way from its source's options (<c>KpiCollector:Sources:N</c>):
+    /// name, key, base URL, timeout, the budget (the platform's default unless configured) and retries.
+    /// </summary>
+    public static HttpSourceSettings From(SourceOptions options, int index, string platform, SourceCredential credential, string permissionsHint, string? defaultBaseUrl = null) => new()
+    {
+        Source = options.Name,
+        ConfigurationKey = $"{KpiCollectorOptions.SectionName}:Sources:{index}",
+        BaseUrl = new Uri(string.IsNullOrWhiteSpace(options.BaseUrl) ? defaultBaseUrl! : options.BaseUrl),
+        Credential = credential,
+        PermissionsHint = permissionsHint,
+        Timeout = Durations.Parse(options.Timeout),
+        RequestsPerMinute = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(platform),
+        MaxRetries = options.MaxRetries,
+    };
 }

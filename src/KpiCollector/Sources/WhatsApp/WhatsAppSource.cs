@@ -72,18 +72,13 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
         if (_settings.Analytics)
         {
             var (secret, hint) = CredentialSource.Read(options, index);
-            var settings = new HttpSourceSettings
-            {
-                Source = Name,
-                ConfigurationKey = _key,
-                BaseUrl = new Uri(string.IsNullOrWhiteSpace(options.BaseUrl) ? WhatsAppSettings.DefaultBaseUrl : options.BaseUrl),
-                Credential = SourceCredential.Bearer(secret, $"{hint}, a system-user access token of the business that owns WABA {_settings.WabaId}"),
-                PermissionsHint = "The system user needs the whatsapp_business_management permission and an asset assignment on the WhatsApp account.",
-                Timeout = Durations.Parse(options.Timeout),
-                RequestsPerMinute = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.WhatsApp),
-                MaxRetries = options.MaxRetries,
-                IsRateLimitedBody = GraphErrors.IsRateLimited,
-            };
+            var settings = HttpSourceSettings.From(
+                options,
+                index,
+                Platforms.WhatsApp,
+                SourceCredential.Bearer(secret, $"{hint}, a system-user access token of the business that owns WABA {_settings.WabaId}"),
+                "The system user needs the whatsapp_business_management permission and an asset assignment on the WhatsApp account.",
+                WhatsAppSettings.DefaultBaseUrl) with { IsRateLimitedBody = GraphErrors.IsRateLimited };
             _http = new SourceHttpClient(settings, Status, time, logger, jitter);
             var pollsPerMinute = Math.Min(PollSchedule.PollsPerMinute(options, time.GetUtcNow()), 1 / _analyticsInterval.TotalMinutes);
             PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, _conversationsAvailable ? 2 : 1, _http.Account);

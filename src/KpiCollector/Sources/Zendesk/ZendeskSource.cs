@@ -75,20 +75,15 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
 
         var (secret, hint) = CredentialSource.Read(options, index);
         var oauth = string.Equals(options.AuthMode?.Trim(), ZendeskAuth.OAuth, StringComparison.OrdinalIgnoreCase);
-        var settings = new HttpSourceSettings
-        {
-            Source = Name,
-            ConfigurationKey = _key,
-            BaseUrl = new Uri(options.BaseUrl!),
-            Credential = oauth
+        var settings = HttpSourceSettings.From(
+            options,
+            index,
+            Platforms.Zendesk,
+            oauth
                 ? SourceCredential.Bearer(secret, $"{hint}, sent as an OAuth bearer token ({_key}:AuthMode {ZendeskAuth.OAuth})")
                 : SourceCredential.Basic($"{options.Email}/token", secret, $"{hint}, an API token sent with {_key}:Email"),
-            PermissionsHint = "Incremental exports, satisfaction ratings and survey responses are admin-only: the token must act for a Zendesk administrator"
-                + (oauth ? " and carry the read scope." : $" ({_key}:Email)."),
-            Timeout = Durations.Parse(options.Timeout),
-            RequestsPerMinute = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.Zendesk),
-            MaxRetries = options.MaxRetries,
-        };
+            "Incremental exports, satisfaction ratings and survey responses are admin-only: the token must act for a Zendesk administrator"
+                + (oauth ? " and carry the read scope." : $" ({_key}:Email)."));
         _http = new SourceHttpClient(settings, Status, time, logger, jitter);
         _export = new RequestBudget("incremental export", _zendesk.ExportRequestsPerMinute, $"{_key}:Zendesk:ExportRequestsPerMinute");
 
