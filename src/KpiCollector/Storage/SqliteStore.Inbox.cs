@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace KpiCollector.Storage;
@@ -73,6 +72,4 @@ public sealed partial class SqliteStore
             return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         }
     }
-
-    internal static string ToJson<T>(T value) => JsonSerializer.Serialize(value, Json);
 }

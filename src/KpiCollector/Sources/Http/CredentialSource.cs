@@ -17,14 +17,23 @@ public static class CredentialSource
             return (source.ApiToken.Trim(), $"{key}:ApiToken (environment variable KPICOLLECTOR__SOURCES__{index}__APITOKEN)");
         }
 
-        var hint = $"the credential in the file named by {key}:ApiTokenFile";
+        return (ReadFile(source.ApiTokenFile!, $"{key}:ApiTokenFile"), $"the credential in the file named by {key}:ApiTokenFile");
+    }
+
+    /// <summary>A secret given directly (trimmed) or else read from the file <paramref name="file"/>, named by <paramref name="fileKey"/> when it cannot be read.</summary>
+    public static string Read(string? value, string? file, string fileKey) =>
+        !string.IsNullOrWhiteSpace(value) ? value.Trim() : ReadFile(file!, fileKey);
+
+    /// <summary>A file's content without trailing whitespace; a read failure names the key, never the content.</summary>
+    private static string ReadFile(string file, string fileKey)
+    {
         try
         {
-            return (File.ReadAllText(source.ApiTokenFile!).TrimEnd(), hint);
+            return File.ReadAllText(file).TrimEnd();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidOperationException($"{key}:ApiTokenFile: cannot read the file '{source.ApiTokenFile}': {ex.Message}", ex);
+            throw new InvalidOperationException($"{fileKey}: cannot read the file '{file}': {ex.Message}", ex);
         }
     }
 }

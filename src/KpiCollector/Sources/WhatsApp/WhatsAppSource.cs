@@ -60,8 +60,8 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
         {
             Receiver = new WhatsAppWebhookReceiver(
                 Name,
-                Secret(_settings.AppSecret, _settings.AppSecretFile, $"{_key}:WhatsApp:AppSecretFile"),
-                Secret(_settings.VerifyToken, _settings.VerifyTokenFile, $"{_key}:WhatsApp:VerifyTokenFile"),
+                CredentialSource.Read(_settings.AppSecret, _settings.AppSecretFile, $"{_key}:WhatsApp:AppSecretFile"),
+                CredentialSource.Read(_settings.VerifyToken, _settings.VerifyTokenFile, $"{_key}:WhatsApp:VerifyTokenFile"),
                 _settings.MaxWebhookBytes,
                 store,
                 Status,
@@ -139,8 +139,10 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
             }
 
             var horizon = now - _retention;
-            _store.PruneInbox(Name, horizon, state.Inbox);
-            _threads.Forget(horizon);
+            if (_store.PruneInbox(Name, horizon, state.Inbox) > 0)
+            {
+                _threads.Forget(horizon); // only when deliveries left the inbox: the state then drops what they built
+            }
         }
 
         if (_http is not null && now - DateTimeOffset.FromUnixTimeSeconds(state.AnalyticsAt) >= _analyticsInterval)
@@ -310,23 +312,6 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
         }
 
         return points;
-    }
-
-    private static string Secret(string? value, string? file, string fileKey)
-    {
-        if (!string.IsNullOrWhiteSpace(value))
-        {
-            return value.Trim();
-        }
-
-        try
-        {
-            return File.ReadAllText(file!).TrimEnd();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException($"{fileKey}: cannot read the file '{file}': {ex.Message}", ex);
-        }
     }
 
     /// <summary>Two points with the same id (dimensions the request did not ask for) are one.</summary>

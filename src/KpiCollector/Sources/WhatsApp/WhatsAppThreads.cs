@@ -21,7 +21,7 @@ public sealed class WhatsAppThreads(string source, TimeSpan serviceWindow)
     private readonly long _windowSeconds = (long)serviceWindow.TotalSeconds;
     private readonly Dictionary<string, Thread> _current = [];
     private readonly Dictionary<string, Outbound> _outbound = [];
-    private readonly HashSet<string> _inbound = [];
+    private readonly Dictionary<string, long> _inbound = [];
     private readonly Dictionary<string, Conversation> _changedConversations = [];
     private readonly Dictionary<string, MessageEvent> _changedMessages = [];
 
@@ -81,11 +81,16 @@ public sealed class WhatsAppThreads(string source, TimeSpan serviceWindow)
         {
             _outbound.Remove(id);
         }
+
+        foreach (var (id, _) in _inbound.Where(kv => kv.Value < cut).ToList())
+        {
+            _inbound.Remove(id);
+        }
     }
 
     private void Inbound(WebhookEvent e)
     {
-        if (!_inbound.Add(e.Id))
+        if (!_inbound.TryAdd(e.Id, e.Timestamp))
         {
             return; // a repeated delivery
         }

@@ -93,7 +93,7 @@ public sealed class WhatsAppWebhookReceiver
 
             if (fresh.Count > 0)
             {
-                _store.AppendToInbox(Source, _time.GetUtcNow(), SqliteStore.ToJson(fresh));
+                _store.AppendToInbox(Source, _time.GetUtcNow(), WhatsAppInbox.Serialize(fresh));
                 foreach (var e in fresh)
                 {
                     _seen.Add(Hash(e.Key));
@@ -177,10 +177,12 @@ public sealed class WhatsAppWebhookReceiver
     }
 }
 
-/// <summary>Reads the events of an inbox delivery.</summary>
+/// <summary>The form of a delivery's events in the store's inbox, both ways.</summary>
 public static class WhatsAppInbox
 {
     private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.General);
+
+    public static string Serialize(IReadOnlyList<WebhookEvent> events) => System.Text.Json.JsonSerializer.Serialize(events, Json);
 
     public static IReadOnlyList<WebhookEvent> Events(InboxDelivery delivery) =>
         System.Text.Json.JsonSerializer.Deserialize<List<WebhookEvent>>(delivery.Events, Json) ?? [];
