@@ -50,6 +50,7 @@ public static class LandingPage
             {
                 true => "<span class=\"up\">up</span>",
                 false => "<span class=\"down\">down</span>",
+                null when backfill.Running => "backfilling (first poll)",
                 null => "waiting for first poll",
             };
             var error = s.LastErrorReason is null ? "" : $"{s.LastErrorReason}: {s.LastErrorMessage}";
