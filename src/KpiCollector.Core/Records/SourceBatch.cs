@@ -21,5 +21,19 @@ public sealed record SourceBatch
     /// <summary>The source's data is complete up to this instant (kpis.md section 2).</summary>
     public DateTimeOffset? Watermark { get; init; }
 
+    /// <summary>
+    /// How far a long read (the first poll's backfill, a catch-up) has come through the platform's history when it
+    /// reads oldest first: the change time of the newest change this page brings. It lets the backfill progress move
+    /// while the watermark waits for the read's end (Zendesk's export sets it only at <c>end_of_stream</c>). Null when
+    /// the watermark tells as much.
+    /// </summary>
+    public DateTimeOffset? ReadUpTo { get; init; }
+
+    /// <summary>
+    /// The same for a read that goes newest first (Chatwoot's backfill, by last activity): the oldest change time
+    /// reached so far.
+    /// </summary>
+    public DateTimeOffset? ReadBackTo { get; init; }
+
     public int RecordCount => Conversations.Count + Surveys.Count + Messages.Count + AgentActivities.Count + Costs.Count + Customers.Count + Usage.Count;
 }

@@ -7,20 +7,37 @@ public static class HealthEndpoints
 {
     /// <summary>
     /// <c>/healthz</c>: the process is alive and serving. <c>/readyz</c>: the store is open and every source has
-    /// finished at least one poll (successful or not), so /metrics carries every source's state.
+    /// finished at least one poll (successful or not), so /metrics carries every source's state. It also lists the
+    /// sources still backfilling, with how far they are and the estimated time left (null while unknown).
     /// </summary>
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (SqliteStore store, SourceRegistry sources) =>
+        app.MapGet("/readyz", (SqliteStore store, SourceRegistry sources, TimeProvider time) =>
         {
+            var now = time.GetUtcNow();
             var waiting = sources.Statuses.Where(s => !s.PolledOnce).Select(s => s.Name).ToList();
+            var backfilling = sources.Statuses
+                .Select(s => (s.Name, Backfill: s.ReadBackfill(now)))
+                .Where(s => s.Backfill.Running)
+                .OrderBy(s => s.Name, StringComparer.Ordinal)
+                .Select(s => new
+                {
+                    source = s.Name,
+                    percent = Math.Round(s.Backfill.Ratio * 100, 1),
+                    readUpTo = s.Backfill.ReachedAt,
+                    records = s.Backfill.Records,
+                    requests = s.Backfill.Requests,
+                    etaSeconds = s.Backfill.Eta?.TotalSeconds,
+                })
+                .ToList();
             var ready = store.IsOpen && waiting.Count == 0;
             var body = new
             {
                 ready,
                 store = store.IsOpen ? "open" : "closed",
                 waitingForFirstPoll = waiting,
+                backfilling,
             };
             return Results.Json(body, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });

@@ -19,6 +19,7 @@ public sealed class StartupService(
     SourceRegistry sources,
     KpiRefresher refresher,
     IOptions<KpiCollectorOptions> options,
+    TimeProvider time,
     ILogger<StartupService> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -31,10 +32,13 @@ public sealed class StartupService(
         WarnAboutShortSlaWindows();
         store.Open();
         var watermarks = new Dictionary<string, DateTimeOffset?>();
+        var now = time.GetUtcNow();
         foreach (var status in sources.Statuses)
         {
             status.Restore(store.GetCheckpoint(status.Name)?.Watermark);
             watermarks[status.Name] = status.Watermark;
+            var source = sources.Get(status.Name);
+            status.Backfill.Begin(now, source.BackfillSpan, status.Watermark, status.PollInterval, source.BackfillRequestsPerMinute, status.RequestCount);
         }
 
         var started = TimeProvider.System.GetTimestamp();

@@ -35,6 +35,9 @@ public sealed partial class PrometheusExporter
     private readonly Gauge _watermark;
     private readonly Gauge _pollDuration;
     private readonly Gauge _pollInterval;
+    private readonly Gauge _backfillProgress;
+    private readonly Gauge _backfillEta;
+    private readonly TimeProvider _time;
     private readonly Prometheus.Counter _errors;
     private readonly Prometheus.Counter _ingested;
     private readonly Prometheus.Counter _rejected;
@@ -50,8 +53,10 @@ public sealed partial class PrometheusExporter
         LiveObservations live,
         SlaEvaluator sla,
         IOptions<KpiCollectorOptions> options,
+        TimeProvider time,
         ILogger<PrometheusExporter> logger)
     {
+        _time = time;
         _sources = sources;
         _store = store;
         _live = live;
@@ -70,6 +75,8 @@ public sealed partial class PrometheusExporter
         _sourceUp = _f.CreateGauge("kpicollector_source_up", "1 if the source's last poll succeeded, 0 if it failed; absent before the first poll.", "source", "platform");
         _lastSuccess = _f.CreateGauge("kpicollector_source_last_success_timestamp_seconds", "Time of the source's last successful poll (Unix seconds).", "source");
         _watermark = _f.CreateGauge("kpicollector_source_watermark_timestamp_seconds", "The source's data is complete up to this time (Unix seconds).", "source");
+        _backfillProgress = _f.CreateGauge("kpicollector_source_backfill_progress_ratio", "How far the source's backfill (its first read of history after start) has come, 0 to 1; 1 once done or when none was needed.", "source");
+        _backfillEta = _f.CreateGauge("kpicollector_source_backfill_eta_seconds", "Estimated time until the source's backfill ends (seconds), at the recent rate and the budget the source is paced to; absent while unknown and once done.", "source");
         _pollDuration = _f.CreateGauge("kpicollector_source_poll_duration_seconds", "Duration of the source's last poll (seconds).", "source");
         _pollInterval = _f.CreateGauge("kpicollector_source_poll_interval_seconds", "The source's configured poll interval (seconds; for cron schedules, the gap between the next two firings).", "source");
         _errors = _f.CreateCounter("kpicollector_source_errors_total", "Failed polls by reason: timeout, http_5xx, rate_limited, auth, parse, other.", "source", "reason");
@@ -128,6 +135,20 @@ public sealed partial class PrometheusExporter
 
     public void RecordRefreshDuration(TimeSpan duration) => _refreshDuration.Set(duration.TotalSeconds);
 
+    private void PublishBackfill(SourceStatus s)
+    {
+        var backfill = s.ReadBackfill(_time.GetUtcNow());
+        _backfillProgress.WithLabels(s.Name).Set(backfill.Ratio);
+        if (backfill.Running && backfill.Eta is { } eta)
+        {
+            _backfillEta.WithLabels(s.Name).Set(eta.TotalSeconds);
+        }
+        else
+        {
+            _backfillEta.RemoveLabelled(s.Name);
+        }
+    }
+
     /// <summary>Source health and live counters are cheap to read, so they are brought up to date at every scrape.</summary>
     private void PublishHealth()
     {
@@ -157,6 +178,8 @@ public sealed partial class PrometheusExporter
             {
                 _pollInterval.WithLabels(s.Name).Set(interval.TotalSeconds);
             }
+
+            PublishBackfill(s);
 
             foreach (var (reason, count) in s.ErrorsByReason)
             {

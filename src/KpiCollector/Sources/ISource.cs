@@ -17,4 +17,13 @@ public interface ISource
     /// resume after it. The caller commits each page before asking for the next, so a failure mid-poll loses nothing.
     /// </summary>
     IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, CancellationToken cancellationToken);
+
+    /// <summary>How far back the first poll reads (its backfill); null for a source that reads no history.</summary>
+    TimeSpan? BackfillSpan => null;
+
+    /// <summary>
+    /// The request budget a long read of this source is paced to, in requests a minute (the tightest budget its
+    /// backfill requests count against); null when it makes no paced requests. Backfill estimates use it.
+    /// </summary>
+    double? BackfillRequestsPerMinute => null;
 }

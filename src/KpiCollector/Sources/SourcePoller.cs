@@ -39,6 +39,7 @@ public sealed class SourcePoller(
                 status.RecordWatermark(batch.Watermark);
                 pages++;
                 changed += applied.Count;
+                ReportBackfill(source, status, batch);
             }
 
             if (changed > 0)
@@ -49,6 +50,12 @@ public sealed class SourcePoller(
             }
 
             status.RecordSuccess(time.GetUtcNow(), Stopwatch.GetElapsedTime(started));
+            if (status.Backfill.Complete(time.GetUtcNow()))
+            {
+                var done = status.ReadBackfill(time.GetUtcNow());
+                Log.BackfillComplete(logger, source.Name, BackfillSnapshot.Human(done.Elapsed), done.Records, done.Requests);
+            }
+
             Log.PollSucceeded(logger, source.Name, pages, changed, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -77,5 +84,20 @@ public sealed class SourcePoller(
         {
             refresher.Refresh(); // new data shows on /metrics now rather than at the next refresh tick
         }
+    }
+
+    /// <summary>Moves the source's backfill progress with a committed page; at most one log line every 30 s.</summary>
+    private void ReportBackfill(ISource source, SourceStatus status, Core.Records.SourceBatch batch)
+    {
+        var now = time.GetUtcNow();
+        status.Backfill.RecordPage(now, batch.RecordCount, batch.ReadUpTo, batch.ReadBackTo, batch.Watermark);
+        if (!status.Backfill.TakeLogTurn(now))
+        {
+            return;
+        }
+
+        var p = status.ReadBackfill(now);
+        var reached = p.ReachedAt is { } at ? at.ToString("yyyy-MM-dd HH:mm'Z'", System.Globalization.CultureInfo.InvariantCulture) : "unknown";
+        Log.BackfillProgress(logger, source.Name, p.Percent, reached, p.Records, p.Requests, p.EtaText);
     }
 }

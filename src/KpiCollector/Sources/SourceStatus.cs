@@ -36,6 +36,17 @@ public sealed class SourceStatus(string name, string platform)
 
     public bool PolledOnce => Up is not null;
 
+    /// <summary>The first poll's backfill (or a catch-up after a long stop): how far, and when it ends.</summary>
+    public BackfillProgress Backfill { get; } = new();
+
+    /// <summary>HTTP requests sent to the platform since start, whatever their outcome.</summary>
+    public long RequestCount
+    {
+        get { lock (_gate) { return _requests.Values.Sum(); } }
+    }
+
+    public BackfillSnapshot ReadBackfill(DateTimeOffset now) => Backfill.Read(now, RequestCount);
+
     /// <summary>The last request budget the platform reported as remaining (its rate-limit headers); null until one did.</summary>
     public double? RateLimitRemaining { get; private set; }
 

@@ -77,6 +77,10 @@ public sealed class ChatwootSource : ISourceWithStatus, IDisposable
 
     public string Platform => Platforms.Chatwoot;
 
+    public TimeSpan? BackfillSpan => _backfill;
+
+    public double? BackfillRequestsPerMinute => _http.Account.RequestsPerMinute;
+
     public SourceStatus Status { get; }
 
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -104,7 +108,8 @@ public sealed class ChatwootSource : ISourceWithStatus, IDisposable
             var done = conversations.Count < ConversationsPerPage || active.Count < conversations.Count;
             var records = await MapAllAsync(active, cancellationToken);
             state = state with { BackfillPage = done ? null : page + 1 };
-            yield return new SourceBatch { Conversations = records, Cursor = state.Format(), Watermark = state.WatermarkAt };
+            var readBackTo = conversations.Count == 0 ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeSeconds(conversations.Min(c => c.Timestamp ?? (long)c.UpdatedAt));
+            yield return new SourceBatch { Conversations = records, Cursor = state.Format(), Watermark = state.WatermarkAt, ReadBackTo = readBackTo };
         }
 
         var requestedAt = _time.GetUtcNow();

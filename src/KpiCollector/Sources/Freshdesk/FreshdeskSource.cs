@@ -88,6 +88,11 @@ public sealed class FreshdeskSource : ISourceWithStatus, IDisposable
 
     public string Platform => Platforms.Freshdesk;
 
+    public TimeSpan? BackfillSpan => _backfill;
+
+    /// <summary>A backfill reads the tickets list, the tightest budget it counts against.</summary>
+    public double? BackfillRequestsPerMinute => Math.Min(_http.Account.RequestsPerMinute, _tickets.RequestsPerMinute);
+
     public SourceStatus Status { get; }
 
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -118,7 +123,8 @@ public sealed class FreshdeskSource : ISourceWithStatus, IDisposable
 
             var conversations = tickets.Select(Map).ToList();
             state = Next(state, tickets, requestedAt);
-            yield return new SourceBatch { Conversations = conversations, Cursor = state.Format(), Watermark = state.WatermarkAt };
+            var readUpTo = tickets.Count == 0 ? (DateTimeOffset?)null : tickets.Max(t => t.UpdatedAt);
+            yield return new SourceBatch { Conversations = conversations, Cursor = state.Format(), Watermark = state.WatermarkAt, ReadUpTo = readUpTo };
             if (tickets.Count < _settings.PerPage)
             {
                 break;

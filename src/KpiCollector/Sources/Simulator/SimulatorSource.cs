@@ -38,6 +38,8 @@ public sealed class SimulatorSource : ISource
 
     public string Platform => Platforms.Simulator;
 
+    public TimeSpan? BackfillSpan => _backfill;
+
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();

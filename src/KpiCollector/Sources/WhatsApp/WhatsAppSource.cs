@@ -89,6 +89,10 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
 
     public string Platform => Platforms.WhatsApp;
 
+    public TimeSpan? BackfillSpan => _backfill;
+
+    public double? BackfillRequestsPerMinute => _http?.Account.RequestsPerMinute;
+
     public SourceStatus Status { get; }
 
     /// <summary>The webhook receiver, when an app secret is configured.</summary>

@@ -96,6 +96,11 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
 
     public string Platform => Platforms.Zendesk;
 
+    public TimeSpan? BackfillSpan => _backfill;
+
+    /// <summary>A backfill reads the incremental export, the tightest budget it counts against.</summary>
+    public double? BackfillRequestsPerMinute => Math.Min(_http.Account.RequestsPerMinute, _export.RequestsPerMinute);
+
     public SourceStatus Status { get; }
 
     /// <summary>The fewest requests a poll makes: one export page, and one ratings (or survey responses) page when CSAT is read.</summary>
@@ -127,7 +132,8 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
             }
 
             state = state with { After = page.AfterCursor ?? state.After, Watermark = watermark?.ToUnixTimeMilliseconds() };
-            yield return new SourceBatch { Conversations = conversations, Cursor = state.Format(), Watermark = state.WatermarkAt };
+            var readUpTo = page.Tickets.Count == 0 ? (DateTimeOffset?)null : page.Tickets.Max(t => t.UpdatedAt);
+            yield return new SourceBatch { Conversations = conversations, Cursor = state.Format(), Watermark = state.WatermarkAt, ReadUpTo = readUpTo };
             if (page.EndOfStream)
             {
                 break;
