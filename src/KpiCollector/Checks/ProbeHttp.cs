@@ -45,7 +45,7 @@ public static class ProbeHttp
         }
         catch (SourceException ex)
         {
-            check.Request = $"{what}: {ex.Reason}";
+            check.Request = $"{what}: {(ex.Reason is ErrorReasons.Timeout or ErrorReasons.Other ? "no answer" : ex.Reason)}";
             switch (ex.Reason)
             {
                 case ErrorReasons.Timeout:

@@ -93,7 +93,7 @@ public sealed class SourceCheck
     public static string Estimate(string window, string unit, long? records, double requestsPer1000, double fixedRequests, double perMinute, string pace)
     {
         var per1000 = TimeSpan.FromMinutes(requestsPer1000 / perMinute);
-        var basis = $"{requestsPer1000.ToString("0.#", CultureInfo.InvariantCulture)} requests per 1,000 {unit} at {pace}: {Duration(per1000)} per 1,000 {unit}";
+        var basis = $"{requestsPer1000.ToString("0.#", CultureInfo.InvariantCulture)} request{(requestsPer1000 == 1 ? "" : "s")} per 1,000 {unit} at {pace}: {Duration(per1000)} per 1,000 {unit}";
         if (records is not { } count)
         {
             return $"{window}; the number of {unit} in it is unknown before the first poll; {basis}";

@@ -50,7 +50,7 @@ public sealed class CheckSourcesTests(SimulatorProcessFixture fixture) : IClassF
         Assert.Contains("authenticated:  yes, as admin@simulator.test (role admin)", zendesk, StringComparison.Ordinal);
         Assert.Contains("permission:     admin role (incremental ticket export, satisfaction ratings, survey responses): yes", zendesk, StringComparison.Ordinal);
         Assert.Contains("rate limit:     400 requests a minute reported (X-Rate-Limit)", zendesk, StringComparison.Ordinal);
-        Assert.Contains("backfill:       2h; the number of tickets in it is unknown before the first poll; 1 requests per 1,000 tickets at 10 requests a minute", zendesk, StringComparison.Ordinal);
+        Assert.Contains("backfill:       2h; the number of tickets in it is unknown before the first poll; 1 request per 1,000 tickets at 10 requests a minute", zendesk, StringComparison.Ordinal);
         Assert.Contains("6 s per 1,000 tickets", zendesk, StringComparison.Ordinal);
         var freshdesk = Block(output, "fd");
         Assert.Contains("authenticated:  yes, as agent admin@simulator.test (ticket_scope 1)", freshdesk, StringComparison.Ordinal);
