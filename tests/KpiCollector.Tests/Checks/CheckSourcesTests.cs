@@ -145,6 +145,27 @@ public sealed class CheckSourcesTests(SimulatorProcessFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task FreshdeskSlowAnswer_ExitsWith1_TimeoutWithinTheSourcesTimeout()
+    {
+        (await fixture.Simulator.Http.PostAsync("_sim/faults/freshdesk?kind=slow&delay=8", null)).EnsureSuccessStatusCode();
+
+        var (exitCode, output) = Check(new Dictionary<string, string>(Freshdesk(0, "simulator-freshdesk-key")) { ["KPICOLLECTOR__SOURCES__0__TIMEOUT"] = "2s" });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("reachable:      no, timeout: no answer within 2 s", Block(output, "fd"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ChatwootWrongToken_ExitsWith1_NotAuthenticated()
+    {
+        var (exitCode, output) = Check(Chatwoot(0, "expired-chatwoot-token"));
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("authenticated:  no, HTTP 401", Block(output, "cw"), StringComparison.Ordinal);
+        Assert.DoesNotContain("expired-chatwoot-token", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ChatwootAgentToken_ExitsWith1_NamingTheMissingAdministratorRole()
     {
         var (exitCode, output) = Check(Chatwoot(0, "simulator-chatwoot-agent-token"));
