@@ -19,7 +19,8 @@ public sealed record ConfigurationEntry(string Key, string Value, string Origin)
 /// <remarks>
 /// The values are read from the bound options rather than from the configuration, so a default that no file sets shows
 /// too, with the origin <c>default</c>. Secrets: any key whose last part ends in <c>Token</c>, <c>Secret</c>,
-/// <c>Password</c> or <c>Key</c> (ApiToken, AppSecret, VerifyToken, ...). Files that hold a secret
+/// <c>Password</c> or <c>Key</c> (ApiToken, AppSecret, VerifyToken, ...), and the user and password of a URL
+/// (<c>https://***@feed.example.com</c>). Files that hold a secret
 /// (<c>ApiTokenFile</c>, <c>AppSecretFile</c>, ...) are shown by their path and never read.
 /// </remarks>
 public static class EffectiveConfiguration
@@ -75,6 +76,7 @@ public static class EffectiveConfiguration
     {
         null => "(not set)",
         _ when IsSecret(key) => Redacted,
+        string url when Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0 => url.Replace(uri.UserInfo + "@", Redacted + "@", StringComparison.Ordinal),
         bool b => b ? "true" : "false",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",

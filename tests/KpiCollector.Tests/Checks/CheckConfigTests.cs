@@ -158,13 +158,17 @@ public sealed class CheckConfigTests : IDisposable
             ["KpiCollector:Sources:0:WhatsApp:WabaId"] = "102290129340398",
             ["KpiCollector:Sources:0:WhatsApp:AppSecret"] = "app-secret-value",
             ["KpiCollector:Sources:0:WhatsApp:VerifyToken"] = "verify-token-value",
+            ["KpiCollector:Sources:1:Name"] = "crm",
+            ["KpiCollector:Sources:1:Platform"] = "customers",
+            ["KpiCollector:Sources:1:BaseUrl"] = "https://feed:url-password-value@crm.example.com/customers.json",
         });
 
         Assert.True(exitCode == 0, output);
         AssertEntry(output, "KpiCollector:Sources:0:ApiTokenFile", tokenFile, "command line");
         AssertEntry(output, "KpiCollector:Sources:0:WhatsApp:AppSecret", "***", "command line");
         AssertEntry(output, "KpiCollector:Sources:0:WhatsApp:VerifyToken", "***", "command line");
-        foreach (var secret in (string[])["file-secret-value", "app-secret-value", "verify-token-value"])
+        AssertEntry(output, "KpiCollector:Sources:1:BaseUrl", "https://***@crm.example.com/customers.json", "command line");
+        foreach (var secret in (string[])["file-secret-value", "app-secret-value", "verify-token-value", "url-password-value"])
         {
             Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
         }
