@@ -24,9 +24,7 @@ public static class KpiCollectorApp
     /// <param name="configureServices">Lets tests replace services (e.g. the source factory) before the build.</param>
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
-        // appsettings.json is read from beside the binary, wherever the process is started from; relative paths in the
-        // configuration (the store) stay relative to the working directory.
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var builder = CreateBuilder(args);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
         {
             builder.WebHost.UseUrls(DefaultUrls);
@@ -93,6 +91,36 @@ public static class KpiCollectorApp
         return app;
     }
 
+    /// <summary>
+    /// The host builder with the collector's configuration: appsettings.json from beside the binary, wherever the
+    /// process is started from (relative paths in it, such as the store, stay relative to the working directory), then
+    /// environment variables, then the command line. The start and the <c>check</c> commands read it the same way.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args) =>
+        WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+    /// <summary>
+    /// Binds and validates the <c>KpiCollector</c> section exactly as the start does (the same registration, the same
+    /// validator, the factory's platform check), without opening the store or building a source.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">Every problem found, each naming its key.</exception>
+    public static KpiCollectorOptions LoadOptions(IConfiguration configuration)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(configuration);
+        services.AddKpiCollectorOptions();
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<IOptions<KpiCollectorOptions>>().Value;
+        var unsupported = SourceFactory.Unsupported(options);
+        return unsupported.Count == 0
+            ? options
+            : throw new OptionsValidationException(KpiCollectorOptions.SectionName, typeof(KpiCollectorOptions), unsupported);
+    }
+
+    /// <summary>The failures of invalid configuration, one per line, as the start logs them and <c>check config</c> prints them.</summary>
+    public static string FormatFailures(OptionsValidationException exception) =>
+        string.Join("\n", exception.Failures.Select(f => "  - " + f));
+
     /// <summary>Runs until SIGTERM/Ctrl-C. Returns the process exit code: 0 after a clean stop, 2 for invalid configuration, 1 for any other start failure.</summary>
     public static async Task<int> RunAsync(WebApplication app)
     {
@@ -105,7 +133,7 @@ public static class KpiCollectorApp
         }
         catch (OptionsValidationException ex)
         {
-            Log.InvalidConfiguration(logger, string.Join("\n", ex.Failures.Select(f => "  - " + f)));
+            Log.InvalidConfiguration(logger, FormatFailures(ex));
             return 2;
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException)

@@ -31,6 +31,18 @@ public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers, Sql
         return options.Sources.Select((s, i) => Create(s, i, options)).ToList();
     }
 
+    /// <summary>
+    /// The configuration problems only the factory knows of (a platform name it has no connector for), in the words the
+    /// start uses; <c>check config</c> asks the same, so a configuration it passes is one the start can build.
+    /// </summary>
+    public static IReadOnlyList<string> Unsupported(KpiCollectorOptions options) =>
+        [.. options.Sources.Select((s, i) => (Platform: s.Platform.Trim().ToLowerInvariant(), Index: i))
+            .Where(s => !Platforms.All.Contains(s.Platform))
+            .Select(s => UnsupportedMessage(s.Index, s.Platform))];
+
+    private static string UnsupportedMessage(int index, string platform) =>
+        $"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Chatwoot}, {Platforms.WhatsApp}, {Platforms.Simulator}, {Platforms.Customers}.";
+
     private ISource Create(SourceOptions source, int index, KpiCollectorOptions options) =>
         source.Platform.Trim().ToLowerInvariant() switch
         {
@@ -43,6 +55,6 @@ public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers, Sql
             var platform => throw new OptionsValidationException(
                 KpiCollectorOptions.SectionName,
                 typeof(KpiCollectorOptions),
-                [$"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Chatwoot}, {Platforms.WhatsApp}, {Platforms.Simulator}, {Platforms.Customers}."]),
+                [UnsupportedMessage(index, platform)]),
         };
 }

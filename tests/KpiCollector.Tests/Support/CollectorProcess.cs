@@ -23,6 +23,14 @@ internal sealed class CollectorProcess : IDisposable
     public static CollectorProcess Start(string workingDirectory, IEnumerable<string>? args = null, IDictionary<string, string>? environment = null) =>
         new(DotnetChildProcess.Start(typeof(KpiCollectorApp).Assembly.Location, args ?? [], workingDirectory, environment));
 
+    /// <summary>Runs <c>KpiCollector check {subcommand} args…</c> as a user would, and returns its exit code and output once it ended.</summary>
+    public static (int ExitCode, string Output) Check(string workingDirectory, string subcommand, IEnumerable<string>? args = null, IDictionary<string, string>? environment = null)
+    {
+        using var check = new CollectorProcess(DotnetChildProcess.Start(typeof(KpiCollectorApp).Assembly.Location, args ?? [], workingDirectory, environment, ["check", subcommand]));
+        var exitCode = check.WaitForExit(TimeSpan.FromSeconds(90));
+        return (exitCode, check.Output);
+    }
+
     public async Task WaitReadyAsync(TimeSpan timeout) => await CollectorHost.WaitUntilAsync(async () =>
     {
         Assert.False(_child.Process.HasExited, $"the collector exited early with code {(_child.Process.HasExited ? _child.Process.ExitCode : 0)}:\n{Output}");

@@ -31,7 +31,8 @@ internal sealed class DotnetChildProcess : IDisposable
         get { lock (_output) { return _output.ToString(); } }
     }
 
-    public static DotnetChildProcess Start(string dll, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string>? environment = null)
+    /// <param name="command">Arguments that go first, before the listen address (a subcommand such as <c>check config</c>).</param>
+    public static DotnetChildProcess Start(string dll, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string>? environment = null, IEnumerable<string>? command = null)
     {
         var port = FakePlatform.FreePort();
         var start = new ProcessStartInfo("dotnet")
@@ -46,6 +47,11 @@ internal sealed class DotnetChildProcess : IDisposable
         }
 
         start.ArgumentList.Add(dll);
+        foreach (var arg in command ?? [])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         start.ArgumentList.Add($"--urls=http://127.0.0.1:{port}");
         foreach (var arg in args)
         {

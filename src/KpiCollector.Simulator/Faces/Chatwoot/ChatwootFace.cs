@@ -64,18 +64,57 @@ public sealed class ChatwootFace : IFace
             ["version"] = _options.Version,
             ["timestamp"] = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
         }));
+        app.MapGet("/chatwoot/api/v1/profile", (Delegate)((HttpContext context) => FaceServer.ServeAsync(context, this, Errors, Authorized, Profile, _logger)));
         var api = app.MapGroup("/chatwoot/api/v1/accounts/{account}");
         Get(api, "/inboxes", _ => new FaceReply(new JsonObject { ["payload"] = new JsonArray([.. Inboxes.Select(i => (JsonNode)Inbox(i))]) }));
         Get(api, "/conversations", List);
         Get(api, "/conversations/{id}", r => Find(r) is { } c ? new FaceReply(Conversation(c)) : NotFound());
         Get(api, "/conversations/{id}/messages", Messages);
-        Get(api, "/csat_survey_responses", Csat);
+        Get(api, "/csat_survey_responses", Csat, adminOnly: true);
     }
 
-    private void Get(RouteGroupBuilder api, string path, Func<HttpRequest, FaceReply> handler) =>
+    /// <param name="adminOnly">Chatwoot's policy lets administrators only: the agent token gets 401, as Pundit's refusal renders.</param>
+    private void Get(RouteGroupBuilder api, string path, Func<HttpRequest, FaceReply> handler, bool adminOnly = false) =>
         api.MapGet(path, (Delegate)((HttpContext context) => FaceServer.ServeAsync(
-            context, this, Errors, r => r.Headers["api_access_token"].ToString() == _options.ApiToken,
-            r => r.RouteValues["account"]?.ToString() == _options.AccountId.ToString(CultureInfo.InvariantCulture) ? handler(r) : NotFound(), _logger)));
+            context, this, Errors, Authorized,
+            r => r.RouteValues["account"]?.ToString() != _options.AccountId.ToString(CultureInfo.InvariantCulture) ? NotFound()
+                : adminOnly && IsAgent(r) ? new FaceReply(new JsonObject { ["error"] = "You are not authorized to do this action" }, StatusCodes.Status401Unauthorized)
+                : handler(r),
+            _logger)));
+
+    private bool Authorized(HttpRequest request) =>
+        request.Headers["api_access_token"].ToString() is var token && (token == _options.ApiToken || token == _options.AgentApiToken);
+
+    private bool IsAgent(HttpRequest request) => request.Headers["api_access_token"].ToString() == _options.AgentApiToken;
+
+    /// <summary><c>GET /api/v1/profile</c>: the token's user and its role in each account (the tokens themselves are left out).</summary>
+    private FaceReply Profile(HttpRequest request)
+    {
+        var agent = IsAgent(request);
+        var role = agent ? "agent" : "administrator";
+        return new FaceReply(new JsonObject
+        {
+            ["id"] = agent ? 2 : 1,
+            ["name"] = agent ? "Simulated Agent" : "Simulated Admin",
+            ["display_name"] = agent ? "Agent" : "Admin",
+            ["available_name"] = agent ? "Agent" : "Admin",
+            ["email"] = agent ? "agent@simulator.test" : "admin@simulator.test",
+            ["confirmed"] = true,
+            ["account_id"] = _options.AccountId,
+            ["role"] = role,
+            ["type"] = "user",
+            ["accounts"] = new JsonArray(new JsonObject
+            {
+                ["id"] = _options.AccountId,
+                ["name"] = "Simulated Support",
+                ["status"] = "active",
+                ["role"] = role,
+                ["availability"] = "online",
+                ["auto_offline"] = true,
+                ["permissions"] = new JsonArray(),
+            }),
+        });
+    }
 
     /// <summary><c>status</c> (open by default, or all), <c>sort_by</c>, <c>page</c>; <c>updated_within</c> returns everything updated in that many seconds, unpaginated.</summary>
     private FaceReply List(HttpRequest request)

@@ -44,6 +44,7 @@ public sealed class FreshdeskFace : IFace
     private readonly TimeProvider _time;
     private readonly MinuteBudget _budget;
     private readonly string _basic;
+    private readonly string _restricted;
     private readonly ILogger _logger;
 
     public FreshdeskFace(SimulatedHelpdesk helpdesk, FreshdeskFaceOptions options, TimeProvider time, ILogger<FreshdeskFace> logger)
@@ -52,6 +53,7 @@ public sealed class FreshdeskFace : IFace
         _time = time;
         _budget = new MinuteBudget(options.RequestsPerMinute, time);
         _basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.ApiKey}:X"));
+        _restricted = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.RestrictedApiKey}:X"));
         _logger = logger;
     }
 
@@ -64,14 +66,56 @@ public sealed class FreshdeskFace : IFace
     public void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/freshdesk/api/v2");
-        Get(api, "/tickets", Tickets);
-        Get(api, "/tickets/{id}", OneTicket);
+        Get(api, "/agents/me", Me);
+        Get(api, "/tickets", Tickets, _ => new FaceReply(new JsonArray()));
+        Get(api, "/tickets/{id}", OneTicket, _ => new FaceReply(
+            new JsonObject { ["code"] = "access_denied", ["message"] = "You are not authorized to perform this action." }, StatusCodes.Status403Forbidden));
         Get(api, "/ticket_fields", _ => new FaceReply(TicketFields()));
-        Get(api, "/surveys/satisfaction_ratings", Ratings);
+        Get(api, "/surveys/satisfaction_ratings", Ratings, _ => new FaceReply(new JsonArray()));
     }
 
-    private void Get(RouteGroupBuilder api, string path, Func<HttpRequest, FaceReply> handler) =>
-        api.MapGet(path, (Delegate)((HttpContext context) => FaceServer.ServeAsync(context, this, Errors, r => r.Headers.Authorization.ToString() == _basic, r => WithRateLimit(r, handler(r)), _logger)));
+    /// <param name="restricted">What the restricted agent's key gets instead; null: the same as the admin's.</param>
+    private void Get(RouteGroupBuilder api, string path, Func<HttpRequest, FaceReply> handler, Func<HttpRequest, FaceReply>? restricted = null) =>
+        api.MapGet(path, (Delegate)((HttpContext context) => FaceServer.ServeAsync(
+            context, this, Errors, r => r.Headers.Authorization.ToString() is var h && (h == _basic || h == _restricted),
+            r => WithRateLimit(r, restricted is not null && IsRestricted(r) ? restricted(r) : handler(r)), _logger)));
+
+    private bool IsRestricted(HttpRequest request) => request.Headers.Authorization.ToString() == _restricted;
+
+    /// <summary><c>GET /api/v2/agents/me</c>: the agent the key belongs to; <c>ticket_scope</c> 1 global, 3 restricted access.</summary>
+    private FaceReply Me(HttpRequest request)
+    {
+        var restricted = IsRestricted(request);
+        var created = _time.GetUtcNow().AddYears(-1).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        return new FaceReply(new JsonObject
+        {
+            ["available"] = true,
+            ["occasional"] = false,
+            ["id"] = restricted ? 43_000_002 : 43_000_001,
+            ["ticket_scope"] = restricted ? 3 : 1,
+            ["signature"] = null,
+            ["group_ids"] = new JsonArray(),
+            ["role_ids"] = new JsonArray(restricted ? 43_000_104 : 43_000_101),
+            ["skill_ids"] = new JsonArray(),
+            ["available_since"] = null,
+            ["contact"] = new JsonObject
+            {
+                ["active"] = true,
+                ["email"] = restricted ? "restricted.agent@simulator.test" : "admin@simulator.test",
+                ["job_title"] = null,
+                ["language"] = "en",
+                ["mobile"] = null,
+                ["name"] = restricted ? "Restricted Agent" : "Simulated Admin",
+                ["phone"] = null,
+                ["time_zone"] = "UTC",
+                ["created_at"] = created,
+                ["updated_at"] = created,
+            },
+            ["created_at"] = created,
+            ["updated_at"] = created,
+            ["type"] = "support_agent",
+        });
+    }
 
     /// <summary>Every response carries the budget headers; an embed costs one more credit.</summary>
     private FaceReply WithRateLimit(HttpRequest request, FaceReply reply)

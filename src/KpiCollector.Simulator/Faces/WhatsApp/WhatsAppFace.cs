@@ -91,13 +91,16 @@ public sealed class WhatsAppFace : IFace
     {
         var header = request.Headers.Authorization.ToString();
         var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : request.Query["access_token"].ToString();
-        return token.Length > 0 && token == _options.AccessToken;
+        return token.Length > 0 && (token == _options.AccessToken || token == _options.UnassignedAccessToken);
     }
+
+    private bool Unassigned(HttpRequest request) =>
+        request.Headers.Authorization.ToString() == "Bearer " + _options.UnassignedAccessToken || request.Query["access_token"].ToString() == _options.UnassignedAccessToken;
 
     private FaceReply Node(HttpRequest request, string trace)
     {
         var waba = request.RouteValues["wabaId"]?.ToString() ?? "";
-        if (waba != _options.WabaId)
+        if (waba != _options.WabaId || Unassigned(request))
         {
             return new FaceReply(GraphErrors.Error(
                 trace,

@@ -10,6 +10,12 @@ public sealed class WhatsAppFaceOptions
     /// <summary>The system user access token the Graph API accepts (<c>Authorization: Bearer …</c>).</summary>
     public string AccessToken { get; set; } = "sim-whatsapp-token";
 
+    /// <summary>
+    /// A second token, valid but without an asset assignment on the WABA: the node answers what Graph answers then,
+    /// HTTP 400 with code 100, subcode 33 ("does not exist, cannot be loaded due to missing permissions").
+    /// </summary>
+    public string UnassignedAccessToken { get; set; } = "sim-whatsapp-unassigned-token";
+
     /// <summary>The WhatsApp Business Account id; any other id is an unknown object.</summary>
     public string WabaId { get; set; } = "102290129340398";
 

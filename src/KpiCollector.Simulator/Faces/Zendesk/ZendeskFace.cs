@@ -46,6 +46,9 @@ public sealed class ZendeskFace : IFace
     private readonly MinuteBudget _budget;
     private readonly string _basic;
     private readonly string _bearer;
+    private readonly string _agentBasic;
+    private readonly string _agentBearer;
+    private readonly ZendeskFaceOptions _options;
     private readonly ILogger _logger;
     private readonly bool _surveyResponses;
 
@@ -55,6 +58,9 @@ public sealed class ZendeskFace : IFace
         _budget = new MinuteBudget(options.RequestsPerMinute, time);
         _basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.Email}/token:{options.ApiToken}"));
         _bearer = "Bearer " + options.ApiToken;
+        _agentBasic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.AgentEmail}/token:{options.AgentApiToken}"));
+        _agentBearer = "Bearer " + options.AgentApiToken;
+        _options = options;
         _logger = logger;
         _surveyResponses = options.Csat == ZendeskFaceOptions.CsatSurveyResponses;
     }
@@ -68,26 +74,58 @@ public sealed class ZendeskFace : IFace
     public void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/zendesk/api/v2");
+        Get(api, "/users/me.json", Me, adminOnly: false);
         Get(api, "/incremental/tickets/cursor.json", Export);
         Get(api, "/satisfaction_ratings.json", Ratings);
         Get(api, "/satisfaction_ratings", Ratings);
         Get(api, "/guide/survey_responses", SurveyResponses);
         Get(api, "/guide/survey_responses.json", SurveyResponses);
-        Get(api, "/tickets/show_many.json", ShowMany);
+        Get(api, "/tickets/show_many.json", ShowMany, adminOnly: false);
         Get(api, "/custom_statuses.json", _ => new FaceReply(new JsonObject
         {
             ["custom_statuses"] = new JsonArray([.. CustomStatuses.Select(s => (JsonNode)new JsonObject
             {
                 ["id"] = s.Id, ["status_category"] = s.Category, ["agent_label"] = s.Label, ["end_user_label"] = s.Label, ["active"] = true, ["default"] = true,
             })]),
-        }));
+        }), adminOnly: false);
     }
 
-    private void Get(RouteGroupBuilder api, string path, Func<HttpRequest, FaceReply> handler) =>
-        api.MapGet(path, (Delegate)((HttpContext context) => FaceServer.ServeAsync(context, this, Errors, Authorized, r => WithRateLimit(handler(r)), _logger)));
+    /// <param name="adminOnly">Zendesk serves it to administrators only: the agent credential gets 403.</param>
+    private void Get(RouteGroupBuilder api, string path, Func<HttpRequest, FaceReply> handler, bool adminOnly = true) =>
+        api.MapGet(path, (Delegate)((HttpContext context) => FaceServer.ServeAsync(
+            context, this, Errors, Authorized, r => WithRateLimit(adminOnly && IsAgent(r) ? Forbidden() : handler(r)), _logger)));
 
     private bool Authorized(HttpRequest request) =>
-        request.Headers.Authorization.ToString() is var header && (header == _basic || header == _bearer);
+        request.Headers.Authorization.ToString() is var header && (header == _basic || header == _bearer || header == _agentBasic || header == _agentBearer);
+
+    private bool IsAgent(HttpRequest request) =>
+        request.Headers.Authorization.ToString() is var header && (header == _agentBasic || header == _agentBearer);
+
+    /// <summary>What Zendesk answers an agent asking for an admin-only endpoint.</summary>
+    private static FaceReply Forbidden() => new(
+        new JsonObject { ["error"] = "Forbidden", ["description"] = "You do not have access to this page. Please contact the account owner of this help desk for further help." },
+        StatusCodes.Status403Forbidden);
+
+    /// <summary><c>GET /api/v2/users/me.json</c>: the user the credential acts for (the admin, or the agent of the second credential).</summary>
+    private FaceReply Me(HttpRequest request)
+    {
+        var agent = IsAgent(request);
+        return new FaceReply(new JsonObject
+        {
+            ["user"] = new JsonObject
+            {
+                ["id"] = agent ? 90_002 : 90_001,
+                ["url"] = $"https://simulator.zendesk.com/api/v2/users/{(agent ? 90_002 : 90_001)}.json",
+                ["name"] = agent ? "Simulated Agent" : "Simulated Admin",
+                ["email"] = agent ? _options.AgentEmail : _options.Email,
+                ["role"] = agent ? "agent" : "admin",
+                ["role_type"] = agent ? 0 : null,
+                ["active"] = true,
+                ["verified"] = true,
+                ["time_zone"] = "UTC",
+            },
+        });
+    }
 
     private FaceReply WithRateLimit(FaceReply reply) => reply with
     {

@@ -13,6 +13,15 @@ public sealed class ZendeskFaceOptions
 
     public string ApiToken { get; set; } = "simulator-zendesk-token";
 
+    /// <summary>
+    /// A second, lower-privileged credential: an agent's e-mail and API token (or the token as a bearer). Zendesk
+    /// accepts it, <c>/api/v2/users/me.json</c> says role <c>agent</c>, and the admin-only endpoints (the incremental
+    /// export, satisfaction ratings, survey responses) answer 403, as they do for a real agent.
+    /// </summary>
+    public string AgentEmail { get; set; } = "agent@simulator.test";
+
+    public string AgentApiToken { get; set; } = "simulator-zendesk-agent-token";
+
     /// <summary>The account budget its rate-limit headers advertise (Growth/Professional: 400 a minute).</summary>
     public int RequestsPerMinute { get; set; } = 400;
 

@@ -62,15 +62,20 @@ public sealed class ChatwootSource : ISourceWithStatus, IDisposable
         _account = $"api/v1/accounts/{_settings.AccountId.ToString(CultureInfo.InvariantCulture)}";
         Status = new SourceStatus(Name, Platform);
 
+        _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
+        PollSchedule.WarnIfOverBudget(logger, options, PollSchedule.PollsPerMinute(options, time.GetUtcNow()), _settings.Csat ? 2 : 1, _http.Account);
+    }
+
+    /// <summary>Where, as whom and how this source's requests go: shared by the poll and <c>check sources</c>, so both ask the same way.</summary>
+    public static HttpSourceSettings HttpSettings(SourceOptions options, int index)
+    {
         var (secret, hint) = CredentialSource.Read(options, index);
-        var settings = HttpSourceSettings.From(
+        return HttpSourceSettings.From(
             options,
             index,
             Platforms.Chatwoot,
-            SourceCredential.Header("api_access_token", secret, $"{hint}, a Chatwoot access token for account {_key}:Chatwoot:AccountId"),
+            SourceCredential.Header("api_access_token", secret, $"{hint}, a Chatwoot access token for account {KpiCollectorOptions.SectionName}:Sources:{index}:Chatwoot:AccountId"),
             "The token is on the user's Profile Settings page; the user must be an administrator of the account (conversations of every inbox, CSAT reports).");
-        _http = new SourceHttpClient(settings, Status, time, logger, jitter);
-        PollSchedule.WarnIfOverBudget(logger, options, PollSchedule.PollsPerMinute(options, time.GetUtcNow()), _settings.Csat ? 2 : 1, _http.Account);
     }
 
     public string Name { get; }

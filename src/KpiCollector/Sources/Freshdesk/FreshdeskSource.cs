@@ -69,19 +69,24 @@ public sealed class FreshdeskSource : ISourceWithStatus, IDisposable
         _channelOverrides = _settings.SourceChannels.ToDictionary(kv => int.Parse(kv.Key, CultureInfo.InvariantCulture), kv => Channels.Normalize(kv.Value));
         Status = new SourceStatus(Name, Platform);
 
-        var (secret, hint) = CredentialSource.Read(options, index);
-        var settings = HttpSourceSettings.From(
-            options,
-            index,
-            Platforms.Freshdesk,
-            SourceCredential.Basic(secret, "X", $"{hint}, a Freshdesk API key"),
-            "The API key is on the agent's Profile Settings page; the agent must be able to see every ticket (and the surveys for CSAT).");
-        _http = new SourceHttpClient(settings, Status, time, logger, jitter);
+        _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
         _tickets = new RequestBudget("tickets list", _settings.TicketsRequestsPerMinute, $"{_key}:Freshdesk:TicketsRequestsPerMinute");
 
         var pollsPerMinute = PollSchedule.PollsPerMinute(options, time.GetUtcNow());
         PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, 1, _tickets);
         PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, _settings.Csat ? 2 : 1, _http.Account);
+    }
+
+    /// <summary>Where, as whom and how this source's requests go: shared by the poll and <c>check sources</c>, so both ask the same way.</summary>
+    public static HttpSourceSettings HttpSettings(SourceOptions options, int index)
+    {
+        var (secret, hint) = CredentialSource.Read(options, index);
+        return HttpSourceSettings.From(
+            options,
+            index,
+            Platforms.Freshdesk,
+            SourceCredential.Basic(secret, "X", $"{hint}, a Freshdesk API key"),
+            "The API key is on the agent's Profile Settings page; the agent must be able to see every ticket (and the surveys for CSAT).");
     }
 
     public string Name { get; }

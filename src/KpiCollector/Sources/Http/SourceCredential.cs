@@ -33,8 +33,16 @@ public sealed class SourceCredential
     public static SourceCredential Header(string name, string token, string hint) =>
         new(new HeaderAuthenticator(name, token), hint);
 
+    /// <summary>No credential at all (a customers feed URL without a token).</summary>
+    public static SourceCredential None(string hint) => new(new NoAuthenticator(), hint);
+
     /// <summary>The hint, so that formatting a credential by mistake still shows no secret.</summary>
     public override string ToString() => Hint;
+
+    private sealed class NoAuthenticator : IAuthenticator
+    {
+        public ValueTask Authenticate(IRestClient client, RestRequest request, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    }
 
     private sealed class HeaderAuthenticator(string name, string token) : AuthenticatorBase(token)
     {

@@ -125,7 +125,8 @@ public sealed class SourceHttpClient : IDisposable
             var (reason, code, detail, serverWait) = failure.Value;
             if (retry >= _settings.MaxRetries)
             {
-                throw new SourceException(reason, $"{what}: {detail}; gave up after {retry + 1} attempts");
+                // The transport's exception rides along (never logged) so `check sources` can tell DNS, refused and TLS apart.
+                throw new SourceException(reason, $"{what}: {detail}; gave up after {retry + 1} attempts", response.ErrorException);
             }
 
             if (serverWait > _settings.MaxServerWait)

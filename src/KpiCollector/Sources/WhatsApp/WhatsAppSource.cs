@@ -71,18 +71,23 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
 
         if (_settings.Analytics)
         {
-            var (secret, hint) = CredentialSource.Read(options, index);
-            var settings = HttpSourceSettings.From(
-                options,
-                index,
-                Platforms.WhatsApp,
-                SourceCredential.Bearer(secret, $"{hint}, a system-user access token of the business that owns WABA {_settings.WabaId}"),
-                "The system user needs the whatsapp_business_management permission and an asset assignment on the WhatsApp account.",
-                WhatsAppSettings.DefaultBaseUrl) with { IsRateLimitedBody = GraphErrors.IsRateLimited };
-            _http = new SourceHttpClient(settings, Status, time, logger, jitter);
+            _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
             var pollsPerMinute = Math.Min(PollSchedule.PollsPerMinute(options, time.GetUtcNow()), 1 / _analyticsInterval.TotalMinutes);
             PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, _conversationsAvailable ? 2 : 1, _http.Account);
         }
+    }
+
+    /// <summary>Where, as whom and how this source's analytics requests go: shared by the poll and <c>check sources</c>, so both ask the same way.</summary>
+    public static HttpSourceSettings HttpSettings(SourceOptions options, int index)
+    {
+        var (secret, hint) = CredentialSource.Read(options, index);
+        return HttpSourceSettings.From(
+            options,
+            index,
+            Platforms.WhatsApp,
+            SourceCredential.Bearer(secret, $"{hint}, a system-user access token of the business that owns WABA {options.WhatsApp.WabaId}"),
+            "The system user needs the whatsapp_business_management permission and an asset assignment on the WhatsApp account.",
+            WhatsAppSettings.DefaultBaseUrl) with { IsRateLimitedBody = GraphErrors.IsRateLimited };
     }
 
     public string Name { get; }

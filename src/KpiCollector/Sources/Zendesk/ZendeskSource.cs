@@ -73,18 +73,7 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
         };
         Status = new SourceStatus(Name, Platform);
 
-        var (secret, hint) = CredentialSource.Read(options, index);
-        var oauth = string.Equals(options.AuthMode?.Trim(), ZendeskAuth.OAuth, StringComparison.OrdinalIgnoreCase);
-        var settings = HttpSourceSettings.From(
-            options,
-            index,
-            Platforms.Zendesk,
-            oauth
-                ? SourceCredential.Bearer(secret, $"{hint}, sent as an OAuth bearer token ({_key}:AuthMode {ZendeskAuth.OAuth})")
-                : SourceCredential.Basic($"{options.Email}/token", secret, $"{hint}, an API token sent with {_key}:Email"),
-            "Incremental exports, satisfaction ratings and survey responses are admin-only: the token must act for a Zendesk administrator"
-                + (oauth ? " and carry the read scope." : $" ({_key}:Email)."));
-        _http = new SourceHttpClient(settings, Status, time, logger, jitter);
+        _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
         _export = new RequestBudget("incremental export", _zendesk.ExportRequestsPerMinute, $"{_key}:Zendesk:ExportRequestsPerMinute");
 
         var pollsPerMinute = PollSchedule.PollsPerMinute(options, time.GetUtcNow());
@@ -100,6 +89,23 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
 
     /// <summary>A backfill reads the incremental export, the tightest budget it counts against.</summary>
     public double? BackfillRequestsPerMinute => Math.Min(_http.Account.RequestsPerMinute, _export.RequestsPerMinute);
+
+    /// <summary>Where, as whom and how this source's requests go: shared by the poll and <c>check sources</c>, so both ask the same way.</summary>
+    public static HttpSourceSettings HttpSettings(SourceOptions options, int index)
+    {
+        var key = $"{KpiCollectorOptions.SectionName}:Sources:{index}";
+        var (secret, hint) = CredentialSource.Read(options, index);
+        var oauth = string.Equals(options.AuthMode?.Trim(), ZendeskAuth.OAuth, StringComparison.OrdinalIgnoreCase);
+        return HttpSourceSettings.From(
+            options,
+            index,
+            Platforms.Zendesk,
+            oauth
+                ? SourceCredential.Bearer(secret, $"{hint}, sent as an OAuth bearer token ({key}:AuthMode {ZendeskAuth.OAuth})")
+                : SourceCredential.Basic($"{options.Email}/token", secret, $"{hint}, an API token sent with {key}:Email"),
+            "Incremental exports, satisfaction ratings and survey responses are admin-only: the token must act for a Zendesk administrator"
+                + (oauth ? " and carry the read scope." : $" ({key}:Email)."));
+    }
 
     public SourceStatus Status { get; }
 
