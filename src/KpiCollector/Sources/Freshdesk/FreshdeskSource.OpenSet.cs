@@ -42,9 +42,10 @@ public sealed partial class FreshdeskSource
             cancellationToken);
 
     /// <summary>
-    /// The open tickets: one query for all of them, or, past 300 matches, creation-day ranges halved until each fits. A
-    /// range asks one day wider on each side (the search's date operators may or may not include the day they name)
-    /// and keeps only the tickets created within it, so no ticket is missed or listed twice.
+    /// The open tickets: one query for all of them, or, past 300 matches, creation-day ranges halved until each fits.
+    /// The date operators are inclusive (<c>:&gt;</c> on or after, <c>:&lt;</c> on or before), so the ranges
+    /// <c>[from, middle]</c> and <c>[middle + 1, to]</c> split a range without a gap or an overlap, whichever time zone
+    /// the account's search counts its days in; a ticket met twice anyway is read once.
     /// </summary>
     private async IAsyncEnumerable<IReadOnlyList<FreshdeskTicket>> ListOpenAsync(OpenListing listing, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -59,8 +60,8 @@ public sealed partial class FreshdeskSource
                 var (from, to) = range ?? (SearchFloor, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime).AddDays(1));
                 if (from >= to)
                 {
-                    listing.Incomplete = $"{first.Total} open tickets were created around {from:yyyy-MM-dd}; Freshdesk's search stops at {SearchMaxPages} pages of {SearchPageSize}";
-                    yield return Within(first.Results, range);
+                    listing.Incomplete = $"{first.Total} open tickets were created on {from:yyyy-MM-dd}; Freshdesk's search stops at {SearchMaxPages} pages of {SearchPageSize}";
+                    yield return first.Results;
                     continue;
                 }
 
@@ -70,11 +71,11 @@ public sealed partial class FreshdeskSource
                 continue;
             }
 
-            yield return Within(first.Results, range);
+            yield return first.Results;
             var pages = (first.Total + SearchPageSize - 1) / SearchPageSize;
             for (var page = 2; page <= pages; page++)
             {
-                yield return Within((await SearchAsync(statuses, range, page, cancellationToken)).Results, range);
+                yield return (await SearchAsync(statuses, range, page, cancellationToken)).Results;
             }
         }
     }
@@ -84,7 +85,7 @@ public sealed partial class FreshdeskSource
         var query = "(" + string.Join(" OR ", statuses.Select(s => "status:" + s.ToString(CultureInfo.InvariantCulture))) + ")";
         if (range is var (from, to))
         {
-            query += $" AND created_at:>'{from.AddDays(-1):yyyy-MM-dd}' AND created_at:<'{to.AddDays(1):yyyy-MM-dd}'";
+            query += $" AND created_at:>'{from:yyyy-MM-dd}' AND created_at:<'{to:yyyy-MM-dd}'";
         }
 
         var request = new RestRequest("api/v2/search/tickets");
@@ -92,11 +93,6 @@ public sealed partial class FreshdeskSource
         request.AddQueryParameter("page", page.ToString(CultureInfo.InvariantCulture));
         return SourceJson.Parse<FreshdeskSearchPage>(await _http.SendAsync(request, null, cancellationToken), "open tickets search");
     }
-
-    private static List<FreshdeskTicket> Within(List<FreshdeskTicket> tickets, (DateOnly From, DateOnly To)? range) =>
-        range is var (from, to)
-            ? tickets.Where(t => DateOnly.FromDateTime(t.CreatedAt.UtcDateTime) is var day && day >= from && day <= to).ToList()
-            : tickets;
 
     /// <summary>The current version of each ticket, one request each; a ticket deleted (404, or in the trash) or marked as spam is left out.</summary>
     private async Task<IReadOnlyDictionary<string, Conversation>> CurrentAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
