@@ -36,7 +36,7 @@ public sealed class OpenSetFaceTests : IAsyncLifetime
         var pages = 0;
         do
         {
-            var page = await Zendesk($"{ZendeskSearch}?query={Uri.EscapeDataString("type:ticket status<solved")}&filter[type]=ticket&page[size]=20"
+            var page = await Zendesk($"{ZendeskSearch}?query={Uri.EscapeDataString("status<solved")}&filter[type]=ticket&page[size]=20"
                 + (after is null ? "" : $"&page[after]={Uri.EscapeDataString(after)}"));
             pages++;
             var results = page["results"]!.AsArray();
@@ -59,10 +59,12 @@ public sealed class OpenSetFaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ZendeskSearchExport_RequiresFilterType_AndADeletedTicketIsGoneFromSearchAndShowMany()
+    public async Task ZendeskSearchExport_TakesTheTypeInFilterTypeOnly_AndADeletedTicketIsGoneFromSearchAndShowMany()
     {
-        using var missingType = await Send(ZendeskSearch + "?query=type:ticket%20status%3Csolved", Basic("admin@simulator.test/token:simulator-zendesk-token"));
+        using var missingType = await Send(ZendeskSearch + "?query=status%3Csolved", Basic("admin@simulator.test/token:simulator-zendesk-token"));
         Assert.Equal(HttpStatusCode.BadRequest, missingType.StatusCode);
+        using var typeInQuery = await Send(ZendeskSearch + "?query=type:ticket%20status%3Csolved&filter[type]=ticket", Basic("admin@simulator.test/token:simulator-zendesk-token"));
+        Assert.Equal(HttpStatusCode.BadRequest, typeInQuery.StatusCode); // documented: the type goes in filter[type] only
 
         var helpdesk = _simulator.Service<ZendeskFace>().Helpdesk;
         var victim = helpdesk.Latest().First(c => !c.Status.IsEnded());
@@ -73,7 +75,7 @@ public sealed class OpenSetFaceTests : IAsyncLifetime
 
         Assert.True(helpdesk.Delete(victim.ExternalId));
 
-        var search = await Zendesk($"{ZendeskSearch}?query={Uri.EscapeDataString("type:ticket status<solved")}&filter[type]=ticket&page[size]=1000");
+        var search = await Zendesk($"{ZendeskSearch}?query={Uri.EscapeDataString("status<solved")}&filter[type]=ticket&page[size]=1000");
         Assert.DoesNotContain(search["results"]!.AsArray(), t => t!["id"]!.GetValue<long>() == id);
         Assert.Empty((await Zendesk($"zendesk/api/v2/tickets/show_many.json?ids={id}"))["tickets"]!.AsArray());
     }

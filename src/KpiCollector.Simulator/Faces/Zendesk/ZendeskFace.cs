@@ -263,12 +263,13 @@ public sealed class ZendeskFace : IFace
     }
 
     /// <summary>
-    /// <c>GET /api/v2/search/export?query=type:ticket status&lt;solved&amp;filter[type]=ticket&amp;page[size]=&amp;page[after]=</c>
+    /// <c>GET /api/v2/search/export?query=status&lt;solved&amp;filter[type]=ticket&amp;page[size]=&amp;page[after]=</c>
     /// (Export Search Results): no 1,000-result cap, cursor paging (<c>meta.has_more</c>, <c>meta.after_cursor</c>,
-    /// <c>links.next</c>), at most 1,000 a page, <c>filter[type]</c> required. The query understands what a status
-    /// search needs: <c>type:ticket</c>, <c>status:open</c> (several are OR-ed) and <c>status&lt;solved</c> /
-    /// <c>status&gt;pending</c>-style comparisons on the status order new, open, pending, hold, solved, closed. Results
-    /// are in id order, so a cursor (the last id returned) stays valid while tickets change.
+    /// <c>links.next</c>), at most 1,000 a page (100 by default), <c>filter[type]</c> required and <c>type:</c> in the
+    /// query an error, as documented. The query understands what a status search needs: <c>status:open</c> (several
+    /// are OR-ed) and <c>status&lt;solved</c> / <c>status&gt;pending</c>-style comparisons on the status order new, open,
+    /// pending, hold, solved, closed. Results are in creation order (the simulation's ids follow it), so a cursor (the
+    /// last id returned) stays valid while tickets change.
     /// </summary>
     private FaceReply SearchExport(HttpRequest request)
     {
@@ -277,9 +278,15 @@ public sealed class ZendeskFace : IFace
             return new FaceReply(new JsonObject { ["error"] = "InvalidParameter", ["description"] = "filter[type] is required: one of ticket, user, organization, group" }, StatusCodes.Status400BadRequest);
         }
 
-        if (SearchStatuses(request.Query["query"].ToString()) is not { } statuses)
+        var query = request.Query["query"].ToString();
+        if (query.Contains("type:", StringComparison.Ordinal))
         {
-            return new FaceReply(new JsonObject { ["error"] = "InvalidSearchQuery", ["description"] = "the simulated search understands type:ticket and status terms only" }, StatusCodes.Status400BadRequest);
+            return new FaceReply(new JsonObject { ["error"] = "InvalidSearchQuery", ["description"] = "type is not allowed in the query of a search export; give it in filter[type]" }, StatusCodes.Status400BadRequest);
+        }
+
+        if (SearchStatuses(query) is not { } statuses)
+        {
+            return new FaceReply(new JsonObject { ["error"] = "InvalidSearchQuery", ["description"] = "the simulated search understands status terms only" }, StatusCodes.Status400BadRequest);
         }
 
         var size = Math.Clamp(IntParam(request, "page[size]") ?? 100, 1, MaxPerPage);
@@ -329,11 +336,6 @@ public sealed class ZendeskFace : IFace
         var constrained = false;
         foreach (var term in query.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (term is "type:ticket")
-            {
-                continue;
-            }
-
             if (term.StartsWith("status:", StringComparison.Ordinal) && Array.IndexOf(StatusOrder, term[7..]) >= 0)
             {
                 any.Add(term[7..]);
