@@ -24,6 +24,12 @@ public sealed class SimulatorAppOptions
 
     public double BotDeflection { get; set; } = 0.25;
 
+    /// <summary>Share of emails nobody sees for a day up to <see cref="StrandedFor"/> (old, idle, open tickets). Default 0.</summary>
+    public double StrandedShare { get; set; }
+
+    /// <summary>The longest a stranded email waits unseen. Default <c>21d</c>.</summary>
+    public string StrandedFor { get; set; } = "21d";
+
     /// <summary>How much history exists when the simulator starts (the faces serve traffic from then on). Default <c>7d</c>.</summary>
     public string Backfill { get; set; } = "7d";
 
@@ -57,6 +63,16 @@ public sealed class SimulatorAppOptions
         if (BotDeflection is < 0 or > 1)
         {
             failures.Add($"{SectionName}:BotDeflection: {BotDeflection} is out of range; allowed: 0 to 1.");
+        }
+
+        if (StrandedShare is < 0 or > 1)
+        {
+            failures.Add($"{SectionName}:StrandedShare: {StrandedShare} is out of range; allowed: 0 to 1.");
+        }
+
+        if (!Durations.TryParse(StrandedFor, out var strandedFor) || strandedFor <= TimeSpan.FromDays(1))
+        {
+            failures.Add($"{SectionName}:StrandedFor: '{StrandedFor}' is not a duration of more than a day; use {Durations.Syntax}.");
         }
 
         if (!Durations.TryParse(Backfill, out _))
@@ -134,5 +150,7 @@ public sealed class SimulatorAppOptions
         Agents = Agents,
         ChatConcurrency = ChatConcurrency,
         BotDeflection = BotDeflection,
+        StrandedShare = StrandedShare,
+        StrandedFor = Durations.TryParse(StrandedFor, out var strandedFor) ? strandedFor : TimeSpan.FromDays(21),
     };
 }

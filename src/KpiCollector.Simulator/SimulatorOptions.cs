@@ -25,6 +25,17 @@ public sealed record SimulatorOptions
     /// <summary>Share of bot-eligible conversations (WhatsApp, chat, web) the bot resolves without a human.</summary>
     public double BotDeflection { get; init; } = 0.25;
 
+    /// <summary>
+    /// Share of emails that land somewhere nobody looks (a wrong folder, an unwatched group): they wait a day up to
+    /// <see cref="StrandedFor"/> before anyone picks them up, unchanged all that time, so an account has open, unanswered
+    /// tickets older than any incremental read's window. Default 0 (none, and the traffic is exactly what it was before
+    /// the knob existed).
+    /// </summary>
+    public double StrandedShare { get; init; }
+
+    /// <summary>The longest a stranded email waits before it reaches the queue. Default 21 days.</summary>
+    public TimeSpan StrandedFor { get; init; } = TimeSpan.FromDays(21);
+
     /// <summary>Periods of extra traffic. Staffing does not react to them, so queues build.</summary>
     public IReadOnlyList<SimulatedSurge> Surges { get; init; } = [];
 
@@ -48,6 +59,16 @@ public sealed record SimulatorOptions
         if (!(BotDeflection is >= 0 and <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(BotDeflection), BotDeflection, "Must be between 0 and 1.");
+        }
+
+        if (!(StrandedShare is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(StrandedShare), StrandedShare, "Must be between 0 and 1.");
+        }
+
+        if (StrandedFor <= TimeSpan.FromDays(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(StrandedFor), StrandedFor, "Must be more than a day.");
         }
 
         ArgumentNullException.ThrowIfNull(Surges);

@@ -229,6 +229,11 @@ public sealed partial class TrafficSimulation
             c.Phase = Phase.WithBot;
             After(_random.Between(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15)), EventKind.BotReply, c);
         }
+        else if (c.Channel == Channels.Email && _options.StrandedShare > 0 && _random.Chance(_options.StrandedShare))
+        {
+            // Stranded: nobody sees it for days (drawn only when the knob is on, so the default traffic is unchanged).
+            After(_random.Between(TimeSpan.FromDays(1), _options.StrandedFor), EventKind.Enqueue, c);
+        }
         else if (c.Channel == Channels.Email)
         {
             // Nobody watches the inbox live: an email becomes workable after a triage delay of minutes to hours.

@@ -30,6 +30,7 @@ public sealed class SimulatedHelpdesk
     private readonly Dictionary<string, long> _latestSequence = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Conversation> _latest = new(StringComparer.Ordinal);
     private readonly List<SurveyResponse> _surveys = [];
+    private readonly HashSet<string> _deleted = new(StringComparer.Ordinal);
     private long _nextSequence = 1;
 
     public SimulatedHelpdesk(SimulatorOptions model, DateTimeOffset epoch, TimeProvider time, TimeSpan lag)
@@ -62,6 +63,11 @@ public sealed class SimulatedHelpdesk
                 var delta = _simulation.AdvanceTo(until);
                 foreach (var c in delta.Conversations)
                 {
+                    if (_deleted.Contains(c.ExternalId))
+                    {
+                        continue; // deleted: the simulation goes on with it, the platform does not
+                    }
+
                     var sequence = _nextSequence++;
                     _log.Add(new Entry(sequence, until, c));
                     _latestSequence[c.ExternalId] = sequence;
@@ -98,7 +104,7 @@ public sealed class SimulatedHelpdesk
             for (; i < _log.Count && entries.Count < max; i++)
             {
                 var e = _log[i];
-                if (_latestSequence[e.Conversation.ExternalId] == e.Sequence)
+                if (_latestSequence[e.Conversation.ExternalId] == e.Sequence && !_deleted.Contains(e.Conversation.ExternalId))
                 {
                     entries.Add(e);
                 }
@@ -106,6 +112,19 @@ public sealed class SimulatedHelpdesk
 
             var next = i < _log.Count ? _log[i].Sequence : _nextSequence;
             return (entries, next, i >= _log.Count);
+        }
+    }
+
+    /// <summary>
+    /// Deletes a conversation the way an agent deletes a ticket: gone from every list and lookup from now on, and, as
+    /// when an incremental read misses a change, left out of the change log too.
+    /// </summary>
+    public bool Delete(string externalId)
+    {
+        lock (_gate)
+        {
+            _deleted.Add(externalId);
+            return _latest.Remove(externalId);
         }
     }
 

@@ -15,4 +15,11 @@ public sealed class ChatwootSettings
 
     /// <summary>Read CSAT survey responses. Default true.</summary>
     public bool Csat { get; set; } = true;
+
+    /// <summary>
+    /// How often the open set is reconciled with the platform's list of open conversations (docs/sources.md, "Open set"): at
+    /// the first poll, then at the first poll once this long has passed since the last complete reconciliation. It
+    /// finds open conversations older than the backfill and drops those the platform no longer lists. Default <c>1h</c>.
+    /// </summary>
+    public string OpenSetInterval { get; set; } = "1h";
 }

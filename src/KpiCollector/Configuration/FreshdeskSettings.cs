@@ -26,4 +26,11 @@ public sealed class FreshdeskSettings
     /// e.g. <c>{ "7": "on_hold" }</c>. Values: new, open, pending, on_hold, solved, closed.
     /// </summary>
     public Dictionary<string, string> Statuses { get; set; } = [];
+
+    /// <summary>
+    /// How often the open set is reconciled with the platform's list of open tickets (docs/sources.md, "Open set"): at
+    /// the first poll, then at the first poll once this long has passed since the last complete reconciliation. It
+    /// finds open tickets older than the backfill and drops those the platform no longer lists. Default <c>1h</c>.
+    /// </summary>
+    public string OpenSetInterval { get; set; } = "1h";
 }

@@ -10,6 +10,8 @@ public sealed partial class KpiCollectorOptionsValidator
 
     private static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(10);
 
+    private static readonly TimeSpan MinOpenSetInterval = TimeSpan.FromMinutes(5);
+
     private static void ValidateRemote(string key, string platform, SourceOptions source, List<string> failures)
     {
         if (!Durations.TryParse(source.Timeout, out var timeout) || timeout > MaxTimeout)
@@ -46,6 +48,18 @@ public sealed partial class KpiCollectorOptionsValidator
             failures.Add($"{key}:Chatwoot:AccountId: required for platform 'chatwoot': the account's number, as in https://chatwoot.example.com/app/accounts/3/dashboard (here 3).");
         }
 
+        var openSetInterval = platform switch
+        {
+            Platforms.Zendesk => ("Zendesk", source.Zendesk.OpenSetInterval),
+            Platforms.Freshdesk => ("Freshdesk", source.Freshdesk.OpenSetInterval),
+            Platforms.Chatwoot => ("Chatwoot", source.Chatwoot.OpenSetInterval),
+            _ => ((string, string)?)null,
+        };
+        if (openSetInterval is var (section, interval))
+        {
+            ValidateOpenSetInterval($"{key}:{section}:OpenSetInterval", interval, failures);
+        }
+
         if (platform == Platforms.WhatsApp)
         {
             ValidateWhatsApp(key, source.WhatsApp, failures);
@@ -58,6 +72,19 @@ public sealed partial class KpiCollectorOptionsValidator
         else if (!string.IsNullOrWhiteSpace(source.AuthMode))
         {
             failures.Add($"{key}:AuthMode: '{source.AuthMode}' is not used by platform '{platform}', which authenticates one way only; leave it empty.");
+        }
+    }
+
+    /// <summary>A reconciliation lists every open conversation: more often than every 5 minutes would spend the budget on little.</summary>
+    private static void ValidateOpenSetInterval(string key, string? value, List<string> failures)
+    {
+        if (!Durations.TryParse(value, out var interval))
+        {
+            failures.Add($"{key}: '{value}' is not a positive duration; use {Durations.Syntax}.");
+        }
+        else if (interval < MinOpenSetInterval)
+        {
+            failures.Add($"{key}: '{value}' is too short; each reconciliation lists every open conversation, use 5m or more (default 1h).");
         }
     }
 

@@ -36,4 +36,11 @@ public sealed class ZendeskSettings
     /// late, or changed by the customer, are not missed. Default <c>1h</c>.
     /// </summary>
     public string CsatOverlap { get; set; } = "1h";
+
+    /// <summary>
+    /// How often the open set is reconciled with the platform's list of open tickets (docs/sources.md, "Open set"): at
+    /// the first poll, then at the first poll once this long has passed since the last complete reconciliation. It
+    /// finds open tickets older than the backfill and drops those the platform no longer lists. Default <c>1h</c>.
+    /// </summary>
+    public string OpenSetInterval { get; set; } = "1h";
 }

@@ -4,7 +4,8 @@ namespace KpiCollector.Sources;
 
 /// <summary>
 /// One configured platform account. It owns its API client, paging, cursor format and the mapping onto the
-/// normalized records; it returns batches and never touches the store, the engine or metrics.
+/// normalized records; it returns batches and never writes the store nor touches the engine or metrics (the helpdesk
+/// connectors read which conversations the store holds as open, to reconcile that set with the platform).
 /// </summary>
 public interface ISource
 {

@@ -16,7 +16,10 @@ public interface ISourceFactory
     IReadOnlyList<ISource> Create(KpiCollectorOptions options);
 }
 
-/// <remarks>The store is given to sources that keep an inbox (WhatsApp webhooks); without it they only poll.</remarks>
+/// <remarks>
+/// The store is given to sources that keep an inbox (WhatsApp webhooks) and, read-only, to the helpdesk connectors that
+/// reconcile their open set with the platform; without it they only poll.
+/// </remarks>
 public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers, SqliteStore? store = null) : ISourceFactory
 {
     public const string DemoSourceName = "demo";
@@ -48,9 +51,9 @@ public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers, Sql
         {
             Platforms.Simulator => new SimulatorSource(source.Name, source.Simulator ?? options.Simulator, time),
             Platforms.Customers => new CustomersFeedSource(source.Name, source, Credentials.Read(source), time),
-            Platforms.Zendesk => new ZendeskSource(source, index, time, loggers.CreateLogger<ZendeskSource>()),
-            Platforms.Freshdesk => new FreshdeskSource(source, index, time, loggers.CreateLogger<FreshdeskSource>()),
-            Platforms.Chatwoot => new ChatwootSource(source, index, time, loggers.CreateLogger<ChatwootSource>()),
+            Platforms.Zendesk => new ZendeskSource(source, index, time, loggers.CreateLogger<ZendeskSource>(), openSet: store),
+            Platforms.Freshdesk => new FreshdeskSource(source, index, time, loggers.CreateLogger<FreshdeskSource>(), openSet: store),
+            Platforms.Chatwoot => new ChatwootSource(source, index, time, loggers.CreateLogger<ChatwootSource>(), openSet: store),
             Platforms.WhatsApp => new WhatsAppSource(source, index, store, time, loggers.CreateLogger<WhatsAppSource>()),
             var platform => throw new OptionsValidationException(
                 KpiCollectorOptions.SectionName,

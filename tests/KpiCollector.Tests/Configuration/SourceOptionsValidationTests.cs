@@ -139,6 +139,33 @@ public sealed class SourceOptionsValidationTests
         Assert.Equal(3, OptionsValidationTests.Bind(new(source) { ["KpiCollector:Sources:0:Chatwoot:AccountId"] = "3" }).Sources[0].Chatwoot.AccountId);
     }
 
+    [Theory]
+    [InlineData("zendesk", "Zendesk", "soon", "KpiCollector:Sources:0:Zendesk:OpenSetInterval: 'soon' is not a positive duration")]
+    [InlineData("zendesk", "Zendesk", "1m", "KpiCollector:Sources:0:Zendesk:OpenSetInterval: '1m' is too short; each reconciliation lists every open conversation, use 5m or more")]
+    [InlineData("freshdesk", "Freshdesk", "0h", "KpiCollector:Sources:0:Freshdesk:OpenSetInterval: '0h' is not a positive duration")]
+    [InlineData("chatwoot", "Chatwoot", "4m", "KpiCollector:Sources:0:Chatwoot:OpenSetInterval: '4m' is too short")]
+    public void InvalidOpenSetInterval_NamesThePlatformsKey(string platform, string section, string value, string expected)
+    {
+        var values = new Dictionary<string, string?>(platform == "freshdesk" ? Freshdesk : Zendesk)
+        {
+            ["KpiCollector:Sources:0:Platform"] = platform,
+            ["KpiCollector:Sources:0:Chatwoot:AccountId"] = "3",
+            [$"KpiCollector:Sources:0:{section}:OpenSetInterval"] = value,
+        };
+
+        var failure = Assert.Single(Fail(values));
+        Assert.StartsWith(expected, failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OpenSetInterval_DefaultsToAnHour_AndTakesADuration()
+    {
+        Assert.Equal("1h", OptionsValidationTests.Bind(Zendesk).Sources[0].Zendesk.OpenSetInterval);
+        Assert.Equal("1h", OptionsValidationTests.Bind(Freshdesk).Sources[0].Freshdesk.OpenSetInterval);
+        var source = OptionsValidationTests.Bind(new(Freshdesk) { ["KpiCollector:Sources:0:Freshdesk:OpenSetInterval"] = "6h" }).Sources.Single();
+        Assert.Equal("6h", source.Freshdesk.OpenSetInterval);
+    }
+
     [Fact]
     public void NoFailureEchoesTheCredential()
     {

@@ -55,6 +55,9 @@ public sealed class ChatwootFace : IFace
 
     public FaultPlan Faults { get; } = new();
 
+    /// <summary>The simulated account behind the face, for tests that change it the way an agent would (delete a ticket).</summary>
+    public SimulatedHelpdesk Helpdesk => _helpdesk;
+
     public void CatchUp() => _helpdesk.CatchUp();
 
     public void Map(IEndpointRouteBuilder app)

@@ -9,7 +9,8 @@ namespace KpiCollector.Simulator.Faces.Freshdesk;
 /// A simulated Freshdesk account under <c>/freshdesk</c>, written from Freshdesk's documented API v2 JSON
 /// (platform-apis.md 2.1-2.6), independently of the connector: the tickets list with <c>updated_since</c>, ordering,
 /// the <c>stats</c> embed, <c>page</c>/<c>per_page</c>, the <c>Link</c> header and the 300-page wall; one ticket;
-/// <c>ticket_fields</c>; satisfaction ratings on the −103..103 scale.
+/// the ticket search (<c>status</c> and <c>created_at</c> terms, 30 a page, 10 pages); <c>ticket_fields</c>;
+/// satisfaction ratings on the −103..103 scale.
 /// </summary>
 /// <remarks>
 /// The account has its own codes, as real ones do: custom statuses 6 "Waiting on Customer" and 7 "Waiting on Third
@@ -22,6 +23,8 @@ public sealed class FreshdeskFace : IFace
     private const int MaxPage = 300;
     private const int MaxPerPage = 100;
     private const long RatingIdOffset = 8_000_000;
+    private const int SearchPageSize = 30;
+    private const int SearchMaxPage = 10;
 
     private static readonly FaceErrors Errors = new(
         new JsonObject { ["code"] = "invalid_credentials", ["message"] = "You have to be logged in to perform this action." },
@@ -61,6 +64,9 @@ public sealed class FreshdeskFace : IFace
 
     public FaultPlan Faults { get; } = new();
 
+    /// <summary>The simulated account behind the face, for tests that change it the way an agent would (delete a ticket).</summary>
+    public SimulatedHelpdesk Helpdesk => _helpdesk;
+
     public void CatchUp() => _helpdesk.CatchUp();
 
     public void Map(IEndpointRouteBuilder app)
@@ -70,6 +76,7 @@ public sealed class FreshdeskFace : IFace
         Get(api, "/tickets", Tickets, _ => new FaceReply(new JsonArray()));
         Get(api, "/tickets/{id}", OneTicket, _ => new FaceReply(
             new JsonObject { ["code"] = "access_denied", ["message"] = "You are not authorized to perform this action." }, StatusCodes.Status403Forbidden));
+        Get(api, "/search/tickets", Search, _ => new FaceReply(new JsonObject { ["results"] = new JsonArray(), ["total"] = 0 }));
         Get(api, "/ticket_fields", _ => new FaceReply(TicketFields()));
         Get(api, "/surveys/satisfaction_ratings", Ratings, _ => new FaceReply(new JsonArray()));
     }
@@ -196,6 +203,76 @@ public sealed class FreshdeskFace : IFace
         return long.TryParse(id, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && _helpdesk.Get($"sim-{number:D6}") is { } c
             ? new FaceReply(Ticket(c, request.Query["include"].ToString().Contains("stats", StringComparison.Ordinal)))
             : new FaceReply(new JsonObject { ["code"] = "access_denied", ["message"] = "You are not authorized to perform this action." }, StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>
+    /// <c>GET /api/v2/search/tickets?query="(status:2 OR status:3) AND created_at:&gt;'2025-01-01' AND created_at:&lt;'2025-01-31'"&amp;page=</c>:
+    /// <c>{ results, total }</c>, 30 a page (no <c>stats</c>), pages 1 to 10, newest first. The query must be in double
+    /// quotes; the face understands status terms OR-ed together and <c>created_at</c> day bounds, which it takes as
+    /// inclusive (on or after, on or before); anything else is rejected like a query Freshdesk cannot parse.
+    /// </summary>
+    private FaceReply Search(HttpRequest request)
+    {
+        var page = Int(request, "page") ?? 1;
+        if (page is < 1 or > SearchMaxPage)
+        {
+            return ValidationFailed("page", $"It should be a Positive Number less than or equal to {SearchMaxPage}");
+        }
+
+        var query = request.Query["query"].ToString();
+        if (query.Length < 2 || query[0] != '"' || query[^1] != '"' || ParseSearch(query[1..^1]) is not { } filter)
+        {
+            return ValidationFailed("query", "It is not in the expected format: a quoted query of status and created_at terms");
+        }
+
+        var matching = _helpdesk.Latest()
+            .Where(c => filter.Statuses.Contains(Status(c.Status))
+                && DateOnly.FromDateTime(c.CreatedAt.UtcDateTime) is var day && day >= filter.From && day <= filter.To)
+            .OrderByDescending(c => Seconds(c.CreatedAt)).ThenByDescending(c => c.ExternalId, StringComparer.Ordinal)
+            .ToList();
+        return new FaceReply(new JsonObject
+        {
+            ["results"] = new JsonArray([.. matching.Skip((page - 1) * SearchPageSize).Take(SearchPageSize).Select(c => (JsonNode)Ticket(c, false))]),
+            ["total"] = matching.Count,
+        });
+    }
+
+    /// <summary>The status codes and creation days a search query selects; null when it holds anything else.</summary>
+    private static (HashSet<int> Statuses, DateOnly From, DateOnly To)? ParseSearch(string query)
+    {
+        var statuses = new HashSet<int>();
+        DateOnly from = DateOnly.MinValue, to = DateOnly.MaxValue;
+        foreach (var raw in query.Replace("(", " ", StringComparison.Ordinal).Replace(")", " ", StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (raw is "OR" or "AND")
+            {
+                continue;
+            }
+
+            if (raw.StartsWith("status:", StringComparison.Ordinal) && int.TryParse(raw.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out var code))
+            {
+                statuses.Add(code);
+            }
+            else if (raw.StartsWith("created_at:", StringComparison.Ordinal) && raw.Length == 24 && raw[12] == '\'' && raw[^1] == '\''
+                && DateOnly.TryParseExact(raw.AsSpan(13, 10), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+                && raw[11] is '>' or '<')
+            {
+                if (raw[11] == '>')
+                {
+                    from = day;
+                }
+                else
+                {
+                    to = day;
+                }
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return statuses.Count == 0 ? null : (statuses, from, to);
     }
 
     /// <summary><c>GET /api/v2/surveys/satisfaction_ratings?created_since=&amp;page=&amp;per_page=</c>, oldest first.</summary>

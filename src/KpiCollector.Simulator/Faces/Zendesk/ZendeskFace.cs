@@ -9,7 +9,8 @@ namespace KpiCollector.Simulator.Faces.Zendesk;
 /// A simulated Zendesk Support account under <c>/zendesk</c>, written from Zendesk's documented JSON
 /// (platform-apis.md 1.2-1.8), independently of the connector: the cursor-based incremental ticket export with the
 /// <c>metric_sets</c> sideload, legacy satisfaction ratings or CSAT survey responses (the account runs one of the two,
-/// <c>Simulator:Zendesk:Csat</c>), <c>tickets/show_many</c> and custom statuses.
+/// <c>Simulator:Zendesk:Csat</c>), <c>tickets/show_many</c> (with the <c>metric_sets</c> sideload), the Export Search
+/// Results endpoint for tickets by status, and custom statuses.
 /// </summary>
 /// <remarks>
 /// Like Zendesk, the export leaves out the last minute (the simulation runs one minute behind the clock), returns
@@ -42,6 +43,9 @@ public sealed class ZendeskFace : IFace
         (1, "new", "New"), (2, "open", "Open"), (3, "pending", "Pending"), (4, "hold", "On-hold"), (5, "solved", "Solved"),
     ];
 
+    /// <summary>Zendesk's status order, which search comparisons (<c>status&lt;solved</c>) follow.</summary>
+    private static readonly string[] StatusOrder = ["new", "open", "pending", "hold", "solved", "closed"];
+
     private readonly SimulatedHelpdesk _helpdesk;
     private readonly MinuteBudget _budget;
     private readonly string _basic;
@@ -69,6 +73,9 @@ public sealed class ZendeskFace : IFace
 
     public FaultPlan Faults { get; } = new();
 
+    /// <summary>The simulated account behind the face, for tests that change it the way an agent would (delete a ticket).</summary>
+    public SimulatedHelpdesk Helpdesk => _helpdesk;
+
     public void CatchUp() => _helpdesk.CatchUp();
 
     public void Map(IEndpointRouteBuilder app)
@@ -81,6 +88,8 @@ public sealed class ZendeskFace : IFace
         Get(api, "/guide/survey_responses", SurveyResponses);
         Get(api, "/guide/survey_responses.json", SurveyResponses);
         Get(api, "/tickets/show_many.json", ShowMany, adminOnly: false);
+        Get(api, "/search/export", SearchExport, adminOnly: false);
+        Get(api, "/search/export.json", SearchExport, adminOnly: false);
         Get(api, "/custom_statuses.json", _ => new FaceReply(new JsonObject
         {
             ["custom_statuses"] = new JsonArray([.. CustomStatuses.Select(s => (JsonNode)new JsonObject
@@ -270,19 +279,135 @@ public sealed class ZendeskFace : IFace
         });
     }
 
-    /// <summary><c>GET /api/v2/tickets/show_many.json?ids=1,2,3</c>.</summary>
+    /// <summary><c>GET /api/v2/tickets/show_many.json?ids=1,2,3[&amp;include=metric_sets]</c>: a deleted ticket is simply not returned.</summary>
     private FaceReply ShowMany(HttpRequest request)
     {
-        var tickets = new JsonArray();
+        var found = new List<Conversation>();
         foreach (var id in request.Query["ids"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(100))
         {
             if (long.TryParse(id, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && _helpdesk.Get($"sim-{number:D6}") is { } c)
             {
-                tickets.Add(Ticket(c, c.UpdatedAt));
+                found.Add(c);
             }
         }
 
-        return new FaceReply(new JsonObject { ["tickets"] = tickets });
+        var body = new JsonObject { ["tickets"] = new JsonArray([.. found.Select(c => (JsonNode)Ticket(c, c.UpdatedAt))]) };
+        if (request.Query["include"].ToString().Split(',').Contains("metric_sets"))
+        {
+            body["metric_sets"] = new JsonArray([.. found.Select(c => (JsonNode)MetricSet(c))]);
+        }
+
+        return new FaceReply(body);
+    }
+
+    /// <summary>
+    /// <c>GET /api/v2/search/export?query=status&lt;solved&amp;filter[type]=ticket&amp;page[size]=&amp;page[after]=</c>
+    /// (Export Search Results): no 1,000-result cap, cursor paging (<c>meta.has_more</c>, <c>meta.after_cursor</c>,
+    /// <c>links.next</c>), at most 1,000 a page (100 by default), <c>filter[type]</c> required and <c>type:</c> in the
+    /// query an error, as documented. The query understands what a status search needs: <c>status:open</c> (several
+    /// are OR-ed) and <c>status&lt;solved</c> / <c>status&gt;pending</c>-style comparisons on the status order new, open,
+    /// pending, hold, solved, closed. Results are in creation order (the simulation's ids follow it), so a cursor (the
+    /// last id returned) stays valid while tickets change.
+    /// </summary>
+    private FaceReply SearchExport(HttpRequest request)
+    {
+        if (request.Query["filter[type]"].ToString() is not "ticket")
+        {
+            return new FaceReply(new JsonObject { ["error"] = "InvalidParameter", ["description"] = "filter[type] is required: one of ticket, user, organization, group" }, StatusCodes.Status400BadRequest);
+        }
+
+        var query = request.Query["query"].ToString();
+        if (query.Contains("type:", StringComparison.Ordinal))
+        {
+            return new FaceReply(new JsonObject { ["error"] = "InvalidSearchQuery", ["description"] = "type is not allowed in the query of a search export; give it in filter[type]" }, StatusCodes.Status400BadRequest);
+        }
+
+        if (SearchStatuses(query) is not { } statuses)
+        {
+            return new FaceReply(new JsonObject { ["error"] = "InvalidSearchQuery", ["description"] = "the simulated search understands status terms only" }, StatusCodes.Status400BadRequest);
+        }
+
+        var size = Math.Clamp(IntParam(request, "page[size]") ?? 100, 1, MaxPerPage);
+        long after = 0;
+        if (request.Query["page[after]"].ToString() is { Length: > 0 } cursor)
+        {
+            if (DecodeCursor(cursor) is not { } position)
+            {
+                return new FaceReply(new JsonObject { ["error"] = "InvalidPaginationParameter", ["description"] = "page[after] is invalid" }, StatusCodes.Status400BadRequest);
+            }
+
+            after = position;
+        }
+
+        var matching = _helpdesk.Latest()
+            .Where(c => statuses.Contains(Status(c.Status)))
+            .Select(c => (Id: FaceResponses.Number(c.ExternalId)!.Value, Conversation: c))
+            .Where(x => x.Id > after)
+            .OrderBy(x => x.Id)
+            .ToList();
+        var page = matching.Take(size).ToList();
+        var more = matching.Count > page.Count;
+        var next = more ? EncodeCursor(page[^1].Id) : null;
+        return new FaceReply(new JsonObject
+        {
+            ["results"] = new JsonArray([.. page.Select(x =>
+            {
+                var ticket = Ticket(x.Conversation, x.Conversation.UpdatedAt);
+                ticket["result_type"] = "ticket";
+                return (JsonNode)ticket;
+            })]),
+            ["facets"] = null,
+            ["meta"] = new JsonObject { ["has_more"] = more, ["after_cursor"] = next, ["before_cursor"] = null },
+            ["links"] = new JsonObject
+            {
+                ["next"] = next is null ? null : $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?page[after]={Uri.EscapeDataString(next)}",
+                ["prev"] = null,
+            },
+        });
+    }
+
+    /// <summary>The statuses a ticket search query selects; null for a query the simulated search does not understand.</summary>
+    private static HashSet<string>? SearchStatuses(string query)
+    {
+        var any = new HashSet<string>(StringComparer.Ordinal);
+        var all = new HashSet<string>(StatusOrder, StringComparer.Ordinal);
+        var constrained = false;
+        foreach (var term in query.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (term.StartsWith("status:", StringComparison.Ordinal) && Array.IndexOf(StatusOrder, term[7..]) >= 0)
+            {
+                any.Add(term[7..]);
+                continue;
+            }
+
+            if (term.Length > 7 && term.StartsWith("status", StringComparison.Ordinal) && term[6] is '<' or '>')
+            {
+                var inclusive = term.Length > 8 && term[7] == '=';
+                var index = Array.IndexOf(StatusOrder, term[(inclusive ? 8 : 7)..]);
+                if (index < 0)
+                {
+                    return null;
+                }
+
+                var less = term[6] == '<';
+                all.IntersectWith(StatusOrder.Where((_, i) => less ? i < index || (inclusive && i == index) : i > index || (inclusive && i == index)));
+                constrained = true;
+                continue;
+            }
+
+            return null;
+        }
+
+        if (any.Count > 0)
+        {
+            all.IntersectWith(any);
+        }
+        else if (!constrained)
+        {
+            return null; // a search for every ticket is not what this face is for
+        }
+
+        return all;
     }
 
     private static JsonObject Ticket(Conversation c, DateTimeOffset generated)

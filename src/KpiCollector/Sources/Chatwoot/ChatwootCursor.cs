@@ -28,6 +28,12 @@ internal sealed record ChatwootCursor
     /// <summary>The data is complete up to here (Unix ms): set by each incremental read.</summary>
     public long? Watermark { get; init; }
 
+    /// <summary>
+    /// When the last complete reconciliation of the open set started (Unix ms); null before the first. Saved only with
+    /// the reconciliation's last batch, so one cut short starts again from the beginning.
+    /// </summary>
+    public long? OpenSetAt { get; init; }
+
     public DateTimeOffset? WatermarkAt => Watermark is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
     public static ChatwootCursor First(DateTimeOffset now, DateTimeOffset from) => new()

@@ -18,7 +18,15 @@ internal sealed record ConversationsResponse
 
 internal sealed record ConversationsData
 {
+    public ConversationsMeta? Meta { get; init; }
+
     public required List<ChatwootConversation> Payload { get; init; }
+}
+
+/// <summary>The counts of the filtered list; <c>all_count</c> is every conversation the list matches, over all its pages.</summary>
+internal sealed record ConversationsMeta
+{
+    public int? AllCount { get; init; }
 }
 
 internal sealed record ChatwootConversation

@@ -4,6 +4,7 @@ using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
 using KpiCollector.Core.Time;
 using KpiCollector.Sources.Http;
+using KpiCollector.Storage;
 using RestSharp;
 
 namespace KpiCollector.Sources.Chatwoot;
@@ -27,7 +28,7 @@ namespace KpiCollector.Sources.Chatwoot;
 /// threads over 100 messages), 1 CSAT request; once per process <c>GET /api</c> and the inboxes.
 /// </para>
 /// </remarks>
-public sealed class ChatwootSource : ISourceWithStatus, IDisposable
+public sealed partial class ChatwootSource : ISourceWithStatus, IDisposable
 {
     /// <summary>Conversations are read live; a small margin covers clock skew and whole-second timestamps.</summary>
     public static readonly TimeSpan ReadLag = TimeSpan.FromSeconds(10);
@@ -48,10 +49,11 @@ public sealed class ChatwootSource : ISourceWithStatus, IDisposable
     private readonly TimeSpan _backfill;
     private readonly ChatwootSettings _settings;
     private readonly Dictionary<long, string> _channelByConversation = [];
+    private readonly OpenSetReconciler _openSet;
     private Dictionary<long, string>? _inboxChannels;
     private bool _versionRead;
 
-    public ChatwootSource(SourceOptions options, int index, TimeProvider time, ILogger<ChatwootSource> logger, Random? jitter = null)
+    public ChatwootSource(SourceOptions options, int index, TimeProvider time, ILogger<ChatwootSource> logger, Random? jitter = null, IOpenConversations? openSet = null)
     {
         Name = options.Name;
         _time = time;
@@ -63,6 +65,7 @@ public sealed class ChatwootSource : ISourceWithStatus, IDisposable
         Status = new SourceStatus(Name, Platform);
 
         _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
+        _openSet = new OpenSetReconciler(Name, openSet, Durations.Parse(_settings.OpenSetInterval), time, logger);
         PollSchedule.WarnIfOverBudget(logger, options, PollSchedule.PollsPerMinute(options, time.GetUtcNow()), _settings.Csat ? 2 : 1, _http.Account);
     }
 
@@ -125,6 +128,16 @@ public sealed class ChatwootSource : ISourceWithStatus, IDisposable
         var watermark = (requestedAt - ReadLag).ToUnixTimeMilliseconds();
         state = state with { Since = requestedAt.ToUnixTimeSeconds(), Watermark = Math.Max(state.Watermark ?? long.MinValue, watermark) };
         yield return new SourceBatch { Conversations = changed, Cursor = state.Format(), Watermark = state.WatermarkAt };
+
+        // After the backfill and the incremental read, so only conversations older than the backfill are read in full.
+        if (_openSet.IsDue(state.OpenSetAt))
+        {
+            await foreach (var step in ReconcileOpenSetAsync(cancellationToken))
+            {
+                state = step.Done ? state with { OpenSetAt = step.StartedAt.ToUnixTimeMilliseconds() } : state;
+                yield return new SourceBatch { Conversations = step.Conversations, Cursor = state.Format(), Watermark = state.WatermarkAt };
+            }
+        }
 
         if (!_settings.Csat)
         {

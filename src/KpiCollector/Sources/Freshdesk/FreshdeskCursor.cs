@@ -5,7 +5,8 @@ namespace KpiCollector.Sources.Freshdesk;
 
 /// <summary>
 /// Where a Freshdesk source stands, saved with every batch as <c>fd1:</c> + JSON: the <c>updated_since</c> the tickets
-/// list resumes from and the page within it, how far satisfaction ratings were read, and the watermark.
+/// list resumes from and the page within it, how far satisfaction ratings were read, the watermark, and when the open
+/// set was last reconciled.
 /// </summary>
 internal sealed record FreshdeskCursor
 {
@@ -22,6 +23,12 @@ internal sealed record FreshdeskCursor
 
     /// <summary>The data is complete up to here (Unix ms): set when the list reached its end.</summary>
     public long? Watermark { get; init; }
+
+    /// <summary>
+    /// When the last complete reconciliation of the open set started (Unix ms); null before the first. Saved only with
+    /// the reconciliation's last batch, so one cut short starts again from the beginning.
+    /// </summary>
+    public long? OpenSetAt { get; init; }
 
     public DateTimeOffset? WatermarkAt => Watermark is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 

@@ -34,6 +34,10 @@ internal sealed class FreshdeskFields
     /// <summary>Whether the account's fields name this status code (or an override maps it).</summary>
     public bool Knows(int status) => status is >= 2 and <= 5 || _statusOverrides.ContainsKey(status) || _statusLabels.ContainsKey(status);
 
+    /// <summary>The status codes the account knows that count towards the backlog (2 Open, 3 Pending and custom ones not mapped to an end).</summary>
+    public IReadOnlyList<int> OpenStatuses() =>
+        [.. new[] { 2, 3, 4, 5 }.Concat(_statusLabels.Keys).Concat(_statusOverrides.Keys).Distinct().Where(c => !Status(c).IsEnded()).Order()];
+
     public bool KnowsSource(int source) => _channelOverrides.ContainsKey(source) || _sourceNames.ContainsKey(source) || DefaultSources.ContainsKey(source);
 
     public ConversationStatus Status(int code)

@@ -32,6 +32,20 @@ internal sealed record FreshdeskTicket
     public required DateTimeOffset UpdatedAt { get; init; }
 
     public FreshdeskStats? Stats { get; init; }
+
+    /// <summary>True for a ticket in the trash (<c>GET /api/v2/tickets/{id}</c> still answers it).</summary>
+    public bool? Deleted { get; init; }
+
+    /// <summary>True for a ticket marked as spam.</summary>
+    public bool? Spam { get; init; }
+}
+
+/// <summary><c>GET /api/v2/search/tickets?query="..."&amp;page=</c>: 30 tickets a page (no stats), pages 1 to 10, and the match count.</summary>
+internal sealed record FreshdeskSearchPage
+{
+    public required List<FreshdeskTicket> Results { get; init; }
+
+    public required int Total { get; init; }
 }
 
 /// <summary>The <c>stats</c> embed: calendar timestamps only (platform-apis.md 2.2).</summary>

@@ -5,6 +5,7 @@ using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
 using KpiCollector.Core.Time;
 using KpiCollector.Sources.Http;
+using KpiCollector.Storage;
 using RestSharp;
 
 namespace KpiCollector.Sources.Freshdesk;
@@ -30,7 +31,7 @@ namespace KpiCollector.Sources.Freshdesk;
 /// request, plus one per further page, plus one ticket request per rating of a ticket this process has not seen.
 /// </para>
 /// </remarks>
-public sealed class FreshdeskSource : ISourceWithStatus, IDisposable
+public sealed partial class FreshdeskSource : ISourceWithStatus, IDisposable
 {
     /// <summary>The list reads the live database; a small margin covers clock skew and second-precision timestamps.</summary>
     public static readonly TimeSpan ListLag = TimeSpan.FromSeconds(10);
@@ -53,9 +54,10 @@ public sealed class FreshdeskSource : ISourceWithStatus, IDisposable
     private readonly Dictionary<int, string> _channelOverrides;
     private readonly Dictionary<long, string> _channelByTicket = [];
     private readonly HashSet<(string, int)> _warned = [];
+    private readonly OpenSetReconciler _openSet;
     private FreshdeskFields? _fields;
 
-    public FreshdeskSource(SourceOptions options, int index, TimeProvider time, ILogger<FreshdeskSource> logger, Random? jitter = null)
+    public FreshdeskSource(SourceOptions options, int index, TimeProvider time, ILogger<FreshdeskSource> logger, Random? jitter = null, IOpenConversations? openSet = null)
     {
         Name = options.Name;
         _time = time;
@@ -71,6 +73,7 @@ public sealed class FreshdeskSource : ISourceWithStatus, IDisposable
 
         _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
         _tickets = new RequestBudget("tickets list", _settings.TicketsRequestsPerMinute, $"{_key}:Freshdesk:TicketsRequestsPerMinute");
+        _openSet = new OpenSetReconciler(Name, openSet, Durations.Parse(_settings.OpenSetInterval), time, logger);
 
         var pollsPerMinute = PollSchedule.PollsPerMinute(options, time.GetUtcNow());
         PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, 1, _tickets);
@@ -133,6 +136,16 @@ public sealed class FreshdeskSource : ISourceWithStatus, IDisposable
             if (tickets.Count < _settings.PerPage)
             {
                 break;
+            }
+        }
+
+        // After the list: the backfill has already stored the recent tickets in full, so only the older ones are read.
+        if (_openSet.IsDue(state.OpenSetAt))
+        {
+            await foreach (var step in ReconcileOpenSetAsync(cancellationToken))
+            {
+                state = step.Done ? state with { OpenSetAt = step.StartedAt.ToUnixTimeMilliseconds() } : state;
+                yield return new SourceBatch { Conversations = step.Conversations, Cursor = state.Format(), Watermark = state.WatermarkAt };
             }
         }
 

@@ -6,8 +6,8 @@ namespace KpiCollector.Sources.Zendesk;
 
 /// <summary>
 /// Where a Zendesk source stands, saved with every batch: the export's <c>after_cursor</c> (or, before the first
-/// page, the backfill's <c>start_time</c>), how far satisfaction ratings were read, and the watermark of the last
-/// export that reached its end. Serialized as <c>zd1:</c> + JSON.
+/// page, the backfill's <c>start_time</c>), how far satisfaction ratings were read, the watermark of the last
+/// export that reached its end, and when the open set was last reconciled. Serialized as <c>zd1:</c> + JSON.
 /// </summary>
 internal sealed record ZendeskCursor
 {
@@ -38,6 +38,12 @@ internal sealed record ZendeskCursor
     /// everything changed before it was delivered.
     /// </summary>
     public long? Watermark { get; init; }
+
+    /// <summary>
+    /// When the last complete reconciliation of the open set started (Unix ms); null before the first. Saved only with
+    /// the reconciliation's last batch, so one cut short starts again from the beginning.
+    /// </summary>
+    public long? OpenSetAt { get; init; }
 
     public DateTimeOffset? WatermarkAt => Watermark is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 

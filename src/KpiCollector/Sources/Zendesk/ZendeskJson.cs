@@ -183,10 +183,12 @@ internal sealed record ZendeskRatingOption
     public double? Rating { get; init; }
 }
 
-/// <summary><c>GET /api/v2/tickets/show_many.json?ids=...</c>.</summary>
+/// <summary><c>GET /api/v2/tickets/show_many.json?ids=...</c>, with the <c>metric_sets</c> sideload when asked (<c>include=metric_sets</c>).</summary>
 internal sealed record TicketsResponse
 {
     public required List<ZendeskTicket> Tickets { get; init; }
+
+    public List<ZendeskMetricSet>? MetricSets { get; init; }
 }
 
 /// <summary><c>GET /api/v2/custom_statuses.json</c>.</summary>
@@ -201,4 +203,15 @@ internal sealed record ZendeskCustomStatus
 
     /// <summary><c>new, open, pending, hold, solved</c>.</summary>
     public required string StatusCategory { get; init; }
+}
+
+/// <summary>
+/// A page of <c>GET /api/v2/search/export?query=...&amp;filter[type]=ticket</c>: tickets (each with
+/// <c>result_type: "ticket"</c>), cursor paging in <c>meta</c>.
+/// </summary>
+internal sealed record SearchExportPage
+{
+    public required List<ZendeskTicket> Results { get; init; }
+
+    public ZendeskPageMeta? Meta { get; init; }
 }

@@ -5,6 +5,7 @@ using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
 using KpiCollector.Core.Time;
 using KpiCollector.Sources.Http;
+using KpiCollector.Storage;
 using RestSharp;
 
 namespace KpiCollector.Sources.Zendesk;
@@ -27,7 +28,7 @@ namespace KpiCollector.Sources.Zendesk;
 /// to one minute before that request was sent; pages before the end keep the previous watermark.
 /// </para>
 /// </remarks>
-public sealed class ZendeskSource : ISourceWithStatus, IDisposable
+public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
 {
     /// <summary>Zendesk leaves items changed in the last minute out of every export response.</summary>
     public static readonly TimeSpan ExportLag = TimeSpan.FromMinutes(1);
@@ -48,6 +49,7 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
     private readonly TimeSpan _backfill;
     private readonly ZendeskSettings _zendesk;
     private readonly TimeSpan _csatOverlap;
+    private readonly OpenSetReconciler _openSet;
     private readonly Dictionary<long, TicketFacts> _tickets = [];
     private readonly HashSet<string> _unknownStatuses = new(StringComparer.Ordinal);
     private Dictionary<long, ConversationStatus>? _customStatuses;
@@ -55,7 +57,7 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
     /// <summary><see cref="ZendeskSettings.CsatLegacy"/>, <see cref="ZendeskSettings.CsatSurveyResponses"/> or <see cref="ZendeskSettings.CsatOff"/>; null until <c>auto</c> has decided.</summary>
     private string? _csat;
 
-    public ZendeskSource(SourceOptions options, int index, TimeProvider time, ILogger<ZendeskSource> logger, Random? jitter = null)
+    public ZendeskSource(SourceOptions options, int index, TimeProvider time, ILogger<ZendeskSource> logger, Random? jitter = null, IOpenConversations? openSet = null)
     {
         Name = options.Name;
         _time = time;
@@ -75,6 +77,7 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
 
         _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
         _export = new RequestBudget("incremental export", _zendesk.ExportRequestsPerMinute, $"{_key}:Zendesk:ExportRequestsPerMinute");
+        _openSet = new OpenSetReconciler(Name, openSet, Durations.Parse(_zendesk.OpenSetInterval), time, logger);
 
         var pollsPerMinute = PollSchedule.PollsPerMinute(options, time.GetUtcNow());
         PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, 1, _export);
@@ -143,6 +146,16 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
             if (page.EndOfStream)
             {
                 break;
+            }
+        }
+
+        // After the export: the backfill has already stored the recent tickets in full, so only the older ones are read.
+        if (_openSet.IsDue(state.OpenSetAt))
+        {
+            await foreach (var step in ReconcileOpenSetAsync(cancellationToken))
+            {
+                state = step.Done ? state with { OpenSetAt = step.StartedAt.ToUnixTimeMilliseconds() } : state;
+                yield return new SourceBatch { Conversations = step.Conversations, Cursor = state.Format(), Watermark = state.WatermarkAt };
             }
         }
 
