@@ -278,7 +278,7 @@ public sealed partial class SqliteStore : IDisposable
         return changes;
     }
 
-    private IEnumerable<T> ReadAll<T>(string sql, Func<SqliteDataReader, T> read)
+    private IEnumerable<T> ReadAll<T>(string sql, Func<SqliteDataReader, T> read, Action<SqliteParameterCollection>? bind = null)
     {
         // A separate read-only connection: the rebuild streams a million rows without holding the write lock.
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -290,6 +290,7 @@ public sealed partial class SqliteStore : IDisposable
         connection.Open();
         using var cmd = connection.CreateCommand();
         cmd.CommandText = sql;
+        bind?.Invoke(cmd.Parameters);
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
