@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what the suite needs when it is missing (Debian's prometheus package for promtool
-# and prometheus, prometheus-alertmanager for amtool and alertmanager, docker-compose for `docker-compose config`),
+# and prometheus, prometheus-alertmanager for amtool and alertmanager, docker-compose for `docker-compose config`,
+# chromium for the drill-down page test),
 # builds the solution and runs every test. Ends with a plain "N passed, N failed" line; exits non-zero when anything
 # failed.
 set -euo pipefail
@@ -10,6 +11,8 @@ missing=()
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
 { command -v amtool && command -v prometheus-alertmanager; } >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+# Headless Chromium renders the drill-down page in DrilldownTests (found at /usr/bin/chromium).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> Installing Debian packages: ${missing[*]}"
   sudo=""
