@@ -36,9 +36,12 @@ public sealed partial class SqliteStore
             where.Add("created_at < $to");
         }
 
-        // INDEXED BY: with a source filter the planner would otherwise take the primary key and sort every row.
+        // A range reads its slice of conversations_by_created (INDEXED BY: with a source filter the planner would take
+        // the primary key and sort every row). Without a range, a scan and SQLite's external sort (bounded memory,
+        // spilling to a temp file) beat a primary-key lookup per row through the index.
+        var access = from is null && to is null ? "NOT INDEXED" : "INDEXED BY conversations_by_created";
         var sql = $"""
-            SELECT {ConversationRows.Columns}, {OutcomesOfRow} FROM conversations c INDEXED BY conversations_by_created
+            SELECT {ConversationRows.Columns}, {OutcomesOfRow} FROM conversations c {access}
             {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY created_at, source, external_id;
             """;
         return ReadAll(sql, ReadWithOutcomes, p =>

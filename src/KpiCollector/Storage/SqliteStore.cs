@@ -153,7 +153,9 @@ public sealed partial class SqliteStore : IDisposable
 
     /// <summary>Every stored conversation, streamed (used to rebuild the engine at start).</summary>
     public IEnumerable<Conversation> ReadConversations() =>
-        ReadAll($"SELECT {ConversationRows.Columns} FROM conversations ORDER BY created_at;", ConversationRows.Read);
+        // NOT INDEXED: a scan and one sort read a million rows faster than walking conversations_by_created, which
+        // costs a primary-key lookup per row.
+        ReadAll($"SELECT {ConversationRows.Columns} FROM conversations NOT INDEXED ORDER BY created_at;", ConversationRows.Read);
 
     public IEnumerable<SurveyResponse> ReadSurveys() =>
         ReadAll($"SELECT {ConversationRows.SurveyColumns} FROM surveys;", ConversationRows.ReadSurvey);
