@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
+using KpiCollector.Endpoints;
 using KpiCollector.Sources;
 using KpiCollector.Storage;
 using KpiCollector.Tests.Support;
@@ -333,6 +334,22 @@ public sealed class DrilldownTests(DrilldownFixture fixture, ITestOutputHelper o
         var text = await Host.GetAsync("/metrics");
         Assert.DoesNotContain("conversation_id", text, StringComparison.Ordinal);
         Assert.Contains("helpdesk_first_response_duration_seconds_count{source=\"acme\"", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>docs/drilldown.md documents every parameter and every export column the code has.</summary>
+    [Fact]
+    public void TheDocs_NameEveryParameterAndColumn()
+    {
+        var doc = File.ReadAllText(Path.Combine(DemoModeTests.RepoRoot(), "docs", "drilldown.md"));
+        foreach (var name in DrilldownQuery.Parameters.Concat(ConversationExport.Parameters))
+        {
+            Assert.Contains($"| `{name}` |", doc, StringComparison.Ordinal);
+        }
+
+        var columns = ConversationExport.CsvHeader([]);
+        Assert.NotEmpty(columns);
+        Assert.All(columns, c => Assert.Contains($"`{c}`", doc, StringComparison.Ordinal));
+        Assert.Contains("`sla_{policy}_met`", doc, StringComparison.Ordinal);
     }
 
     private async Task<Dictionary<string, JsonElement>> RowsAsync(string query)
