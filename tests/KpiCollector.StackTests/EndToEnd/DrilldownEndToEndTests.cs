@@ -22,7 +22,7 @@ public sealed partial class MetricContractEndToEndTests
         {
             exemplars = await Stack.Prometheus.ExemplarsAsync(selector, TimeSpan.FromMinutes(30));
             return exemplars.Any(e => e.Label("conversation_id").Length > 0);
-        }, Since(TimeSpan.FromMinutes(3)), $"an exemplar with a conversation_id in /api/v1/query_exemplars?query={selector}", Stack.Diagnostics);
+        }, Since(TimeSpan.FromMinutes(6)), $"an exemplar with a conversation_id in /api/v1/query_exemplars?query={selector}", Stack.Diagnostics);
 
         var exemplar = exemplars.First(e => e.Label("conversation_id").Length > 0);
         var id = exemplar.Label("conversation_id");
@@ -79,7 +79,7 @@ public sealed partial class MetricContractEndToEndTests
             using var doc = JsonDocument.Parse(await Stack.Collector.Http.GetStringAsync(new Uri(breaching)));
             rows = doc.RootElement.GetProperty("conversations").Clone();
             return rows.GetArrayLength() > 0;
-        }, Since(TimeSpan.FromMinutes(4)), $"{breaching} to list a conversation", Stack.Diagnostics);
+        }, Since(TimeSpan.FromMinutes(7)), $"{breaching} to list a conversation", Stack.Diagnostics);
 
         Assert.All(rows.EnumerateArray(), r =>
         {
