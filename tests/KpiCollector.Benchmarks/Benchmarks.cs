@@ -14,11 +14,24 @@ public class ApplyBenchmark
     private string _dir = null!;
     private int _next;
 
+    /// <summary>With false, the indexes only the drill-down and the export read are dropped: what they cost the ingest.</summary>
+    [Params(true, false)]
+    public bool ReadIndexes { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _dir = Directory.CreateTempSubdirectory("kpi-bench-apply").FullName;
         _host = new Host(Path.Combine(_dir, "store.db"));
+        if (!ReadIndexes)
+        {
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "store.db")};Pooling=False");
+            connection.Open();
+            using var drop = connection.CreateCommand();
+            drop.CommandText = "DROP INDEX conversations_by_created; DROP INDEX conversations_unanswered; DROP INDEX sla_outcomes_by_conversation;";
+            drop.ExecuteNonQuery();
+        }
+
         // Two versions of every conversation (created, then replied and resolved), as an export delivers them.
         var conversations = Workload.Conversations(200_000).ToList();
         var created = conversations.Select(c => c with { Status = ConversationStatus.New, FirstResponseAt = null, FirstHumanResponseAt = null, FirstResponderKind = null, ResolvedAt = null, FirstResolvedAt = null, UpdatedAt = c.CreatedAt });

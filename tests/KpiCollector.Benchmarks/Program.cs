@@ -31,6 +31,13 @@ if (args is ["memory"])
     return;
 }
 
+// `export`: rows per second and peak memory of the raw export of 1,000,000 stored conversations (CSV and JSON).
+if (args is ["export"])
+{
+    await ExportMemory.RunAsync();
+    return;
+}
+
 // Few iterations: the suite measures seconds-long operations on a 2-core machine; the goals are orders of magnitude.
 var config = DefaultConfig.Instance.AddJob(Job.Default.WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1).AsDefault());
 BenchmarkSwitcher.FromAssembly(typeof(ApplyBenchmark).Assembly).Run(args, config);

@@ -50,6 +50,7 @@ public sealed partial class ComposeTests
         Assert.Contains(prometheus, v => named.Contains(v.Split(':')[0]) && v.EndsWith(":/prometheus", StringComparison.Ordinal));
         Assert.Contains("--storage.tsdb.path=/prometheus", services.Map("prometheus").Strings("command"));
         Assert.Contains("--config.file=/etc/prometheus/prometheus.yml", services.Map("prometheus").Strings("command"));
+        Assert.Contains("--enable-feature=exemplar-storage", services.Map("prometheus").Strings("command")); // the histogram's conversation ids
 
         Assert.Contains("./prometheus/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro", services.Map("alertmanager").Strings("volumes"));
 

@@ -214,6 +214,47 @@ public sealed partial class DashboardTests
         }
     }
 
+    /// <summary>
+    /// The "breaching now", "at risk" and "oldest waiting" panels link to the collector's drill-down with the clicked
+    /// series' labels; every label a link uses is one the panel's query keeps, and every query parameter is one the
+    /// drill-down knows (EndToEnd checks that the collector answers them).
+    /// </summary>
+    [Theory]
+    [InlineData("kpicollector-ops-wall", "Breaching now", "breaching")]
+    [InlineData("kpicollector-ops-wall", "At risk", "at_risk")]
+    [InlineData("kpicollector-ops-wall", "Oldest waiting", "oldest")]
+    [InlineData("kpicollector-sla", "Breaching now", "breaching")]
+    [InlineData("kpicollector-sla", "At risk", "at_risk")]
+    public void NowPanels_LinkToTheDrilldown_WithTheClickedSeriesLabels(string uid, string title, string state)
+    {
+        var d = Dashboards.All.Single(x => x.Uid == uid);
+        var url = d.DrilldownLinks.Where(l => Title(l.Panel) == title).Select(l => l.Url).SingleOrDefault();
+        Assert.True(url is not null, $"{uid} / {title}: no data link to ${{collector_url}}/drilldown");
+
+        var collector = d.Variables.SingleOrDefault(v => v.GetProperty("name").GetString() == "collector_url");
+        Assert.True(collector.ValueKind == JsonValueKind.Object, $"{uid}: no collector_url variable");
+        Assert.Equal("textbox", collector.GetProperty("type").GetString());
+        Assert.Equal("http://localhost:9470", collector.GetProperty("query").GetString());
+
+        var query = System.Web.HttpUtility.ParseQueryString(new Uri("http://collector" + url["${collector_url}".Length..]).Query);
+        Assert.Equal(state, query["state"]);
+        Assert.Equal("${__field.labels.source}", query["source"]);
+        Assert.All(query.AllKeys, k => Assert.Contains(k!, KpiCollector.Endpoints.DrilldownQuery.Parameters));
+        if (state != "oldest")
+        {
+            Assert.Equal("${__field.labels.sla}", query["sla"]);
+        }
+
+        // A label the link reads must survive the panel's aggregation; the dashboard's channel variable stands in otherwise.
+        var expr = d.Targets.First(t => t.Panel == title).Expr;
+        var by = ByClause().Match(expr);
+        foreach (Match label in FieldLabel().Matches(url))
+        {
+            Assert.True(!by.Success || by.Groups["labels"].Value.Split(',').Select(l => l.Trim()).Contains(label.Groups["label"].Value),
+                $"{uid} / {title}: the link uses label {label.Groups["label"].Value}, which `{expr}` drops");
+        }
+    }
+
     internal static void AssertPromtoolParses(IEnumerable<(string Where, string Expr)> exprs)
     {
         var list = exprs.ToList();
@@ -249,6 +290,12 @@ public sealed partial class DashboardTests
     private static double[] Steps(Dashboard d, string title) =>
         d.Panels.Single(p => Title(p) == title).GetProperty("fieldConfig").GetProperty("defaults").GetProperty("thresholds").GetProperty("steps")
             .EnumerateArray().Select(s => s.GetProperty("value").ValueKind == JsonValueKind.Null ? 0 : s.GetProperty("value").GetDouble()).ToArray();
+
+    [GeneratedRegex(@"\bby \((?<labels>[^)]*)\)")]
+    private static partial Regex ByClause();
+
+    [GeneratedRegex(@"\$\{__field\.labels\.(?<label>\w+)\}")]
+    private static partial Regex FieldLabel();
 
     [GeneratedRegex(@"^label_values\((?<selector>.+),\s*(?<label>\w+)\)$")]
     private static partial Regex LabelValues();

@@ -161,6 +161,28 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
         }
     }
 
+    /// <summary>
+    /// The running clocks themselves, each with its state now: the conversations behind <see cref="Open"/>'s counts,
+    /// for the drill-down. A copy taken under the lock, so a caller never sees a clock half-updated by a batch.
+    /// </summary>
+    public IReadOnlyList<RunningClock> Running(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var clocks = new List<RunningClock>(_clocks.Count);
+            foreach (var (key, clock) in _clocks)
+            {
+                var state = clock.Deadline <= now ? ClockState.Breaching
+                    : clock.Deadline - now <= clock.Policy.AtRisk ? ClockState.AtRisk
+                    : ClockState.Running;
+                clocks.Add(new RunningClock(key.Policy, key.Source, key.ConversationId, DateTimeOffset.FromUnixTimeMilliseconds(key.StartMs),
+                    clock.Deadline, clock.Channel, clock.Team, state));
+            }
+
+            return clocks;
+        }
+    }
+
     private IEnumerable<(SlaPolicy Policy, DateTimeOffset Start, DateTimeOffset? Stop)> ClocksOf(Conversation c)
     {
         foreach (var policy in Policies)
@@ -240,6 +262,22 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
         public bool Decided { get; set; }
     }
 }
+
+/// <summary>Where a running clock stands now, as <see cref="SlaEvaluator.Open"/> counts it.</summary>
+public enum ClockState
+{
+    /// <summary>Before the at-risk lead of its deadline.</summary>
+    Running,
+
+    /// <summary>Within the at-risk lead of its deadline (<c>helpdesk_sla_at_risk_tickets</c>).</summary>
+    AtRisk,
+
+    /// <summary>Past its deadline with no stop yet (<c>helpdesk_sla_breaching_tickets</c>).</summary>
+    Breaching,
+}
+
+/// <summary>One running SLA clock: policy, conversation, start, deadline and state.</summary>
+public sealed record RunningClock(string Policy, string Source, string ConversationId, DateTimeOffset Start, DateTimeOffset Deadline, string Channel, string? Team, ClockState State);
 
 /// <summary>Running SLA clocks of one source, channel (or <c>all</c>) and policy.</summary>
 public sealed record SlaOpenCount(string Source, string Channel, string Policy, long Breaching, long AtRisk);

@@ -40,6 +40,8 @@ public static class LandingPage
 
         html.Append("""
             <ul><li><a href="metrics">/metrics</a>: the KPIs and the collector's health, for Prometheus</li>
+            <li><a href="drilldown">/drilldown</a>: the conversations behind the "now" gauges (breaching, at risk, unanswered, oldest waiting), with links to each platform (<a href="api/drilldown">JSON</a>)</li>
+            <li><a href="export/conversations.csv">/export/conversations.csv</a> and <a href="export/conversations.json">.json</a>: every stored conversation, one row each (filters: source, from, to)</li>
             <li><a href="healthz">/healthz</a>: alive</li><li><a href="readyz">/readyz</a>: store open and every source polled once</li></ul>
             <h2>Sources</h2>
             <table><tr><th>source</th><th>platform</th><th>state</th><th>backfill</th><th>last success</th><th>data complete up to</th><th>last error</th></tr>

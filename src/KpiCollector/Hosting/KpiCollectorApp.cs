@@ -63,6 +63,8 @@ public static class KpiCollectorApp
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<PrometheusExporter>(sp).WithSourceMetrics(sp.GetRequiredService<CollectorRegistry>()));
         services.AddSingleton<KpiRefresher>();
         services.AddSingleton<SourcePoller>();
+        services.AddSingleton<TicketLinks>();
+        services.AddSingleton<Drilldown>();
 
         // Order matters: the store is open and the engine rebuilt before any job is scheduled or runs.
         services.AddHostedService<StartupService>();
@@ -148,6 +150,8 @@ public static class KpiCollectorApp
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
         app.MapHealthEndpoints();
         app.MapLandingPage();
+        app.MapDrilldownEndpoints();
+        app.MapExportEndpoints();
         app.MapWebhookEndpoints();
     }
 }

@@ -16,6 +16,8 @@ namespace KpiCollector.Metrics;
 /// </summary>
 public sealed partial class PrometheusExporter
 {
+    private const string ConversationIdLabel = "conversation_id";
+    private static readonly Exemplar.LabelKey ConversationIdKey = Exemplar.Key(ConversationIdLabel);
     private const string Computed = "Computed by the collector from its store on a schedule (KpiCollector:RefreshInterval).";
 
     private readonly MetricFactory _f;
@@ -198,9 +200,13 @@ public sealed partial class PrometheusExporter
             _slaBreaches.WithLabels(source, PlatformOf(source), channel, policy).IncTo(breaches);
         }
 
-        foreach (var (source, channel, seconds) in _live.DrainFirstResponses())
+        // Each observation carries the conversation's platform id as an OpenMetrics exemplar (conversation_id): a
+        // Grafana user goes from a slow bucket to the ticket. Exemplars are exposed only in the OpenMetrics format,
+        // which the /metrics endpoint serves when the scraper asks for it (Prometheus does); an id is never a label.
+        foreach (var first in _live.DrainFirstResponses())
         {
-            _firstResponseDuration.WithLabels(source, PlatformOf(source), channel).Observe(seconds);
+            _firstResponseDuration.WithLabels(first.Source, PlatformOf(first.Source), first.Channel)
+                .Observe(first.Seconds, FitsAnExemplar(first.ConversationId) ? Exemplar.From(ConversationIdKey.WithValue(first.ConversationId)) : Exemplar.None);
         }
 
         if (_store.IsOpen)
@@ -211,6 +217,12 @@ public sealed partial class PrometheusExporter
             }
         }
     }
+
+    /// <summary>
+    /// OpenMetrics limits an exemplar's label set to 128 characters and prometheus-net replaces non-ASCII ones: an id
+    /// that would not survive whole is not worth sending (a truncated id would point at the wrong ticket).
+    /// </summary>
+    private static bool FitsAnExemplar(string id) => id.Length <= 128 - ConversationIdLabel.Length && id.All(char.IsAscii);
 
     private static double[] FirstResponseBuckets(IEnumerable<SlaPolicy> policies) =>
         new double[] { 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400, 86400 }

@@ -15,7 +15,7 @@ public sealed class LiveObservations(TimeProvider time)
 
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Source, string Channel, string Policy), (long Events, long Breaches)> _outcomes = [];
-    private readonly List<(string Source, string Channel, double Seconds)> _pendingFirstResponses = [];
+    private readonly List<FirstResponse> _pendingFirstResponses = [];
 
     public void Record(IEnumerable<SlaOutcome> newlyDecided)
     {
@@ -41,7 +41,7 @@ public sealed class LiveObservations(TimeProvider time)
             {
                 if (old?.FirstResponseAt is null && c.FirstResponseAt is { } first && first >= since && first >= c.CreatedAt)
                 {
-                    _pendingFirstResponses.Add((c.Source, Channels.Normalize(c.Channel), (first - c.CreatedAt).TotalSeconds));
+                    _pendingFirstResponses.Add(new FirstResponse(c.Source, Channels.Normalize(c.Channel), (first - c.CreatedAt).TotalSeconds, c.ExternalId));
                 }
             }
         }
@@ -54,7 +54,7 @@ public sealed class LiveObservations(TimeProvider time)
     }
 
     /// <summary>Takes the first responses observed since the last call.</summary>
-    public IReadOnlyList<(string Source, string Channel, double Seconds)> DrainFirstResponses()
+    public IReadOnlyList<FirstResponse> DrainFirstResponses()
     {
         lock (_gate)
         {
@@ -64,3 +64,6 @@ public sealed class LiveObservations(TimeProvider time)
         }
     }
 }
+
+/// <summary>A first response seen live: where, how long it took, and the conversation (the histogram's exemplar).</summary>
+public readonly record struct FirstResponse(string Source, string Channel, double Seconds, string ConversationId);

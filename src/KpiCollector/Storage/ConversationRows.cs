@@ -11,6 +11,9 @@ internal static class ConversationRows
         "first_response_at, first_responder_kind, first_human_response_at, first_resolved_at, resolved_at, closed_at, " +
         "agent_public_replies, reopens, handle_ms, waiting_on_customer_ms, updated_at, bot_handoff_at, csat_score, csat_min, csat_max";
 
+    /// <summary>The number of <see cref="Columns"/>: a query's extra columns start at this index.</summary>
+    public const int ColumnCount = 25;
+
     public const string SurveyColumns =
         "source, external_id, conversation_id, kind, score, scale_min, scale_max, responded_at, channel, agent_id, team";
 

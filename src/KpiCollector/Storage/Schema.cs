@@ -114,6 +114,15 @@ internal static class Schema
         );
         CREATE INDEX webhook_inbox_by_source ON webhook_inbox (source, seq);
         """,
+        // 4: reads for the drill-down and the raw export (docs/drilldown.md): conversations by creation time (the
+        // export's range), the open ones with no reply yet (a small partial index: the unanswered list), and the SLA
+        // outcomes of one conversation.
+        """
+        CREATE INDEX conversations_by_created ON conversations (created_at);
+        CREATE INDEX conversations_unanswered ON conversations (created_at)
+            WHERE status < 4 AND first_response_at IS NULL AND first_human_response_at IS NULL;
+        CREATE INDEX sla_outcomes_by_conversation ON sla_outcomes (source, conversation_id);
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -153,7 +153,9 @@ public sealed partial class SqliteStore : IDisposable
 
     /// <summary>Every stored conversation, streamed (used to rebuild the engine at start).</summary>
     public IEnumerable<Conversation> ReadConversations() =>
-        ReadAll($"SELECT {ConversationRows.Columns} FROM conversations ORDER BY created_at;", ConversationRows.Read);
+        // NOT INDEXED: a scan and one sort read a million rows faster than walking conversations_by_created, which
+        // costs a primary-key lookup per row.
+        ReadAll($"SELECT {ConversationRows.Columns} FROM conversations NOT INDEXED ORDER BY created_at;", ConversationRows.Read);
 
     public IEnumerable<SurveyResponse> ReadSurveys() =>
         ReadAll($"SELECT {ConversationRows.SurveyColumns} FROM surveys;", ConversationRows.ReadSurvey);
@@ -278,7 +280,7 @@ public sealed partial class SqliteStore : IDisposable
         return changes;
     }
 
-    private IEnumerable<T> ReadAll<T>(string sql, Func<SqliteDataReader, T> read)
+    private IEnumerable<T> ReadAll<T>(string sql, Func<SqliteDataReader, T> read, Action<SqliteParameterCollection>? bind = null)
     {
         // A separate read-only connection: the rebuild streams a million rows without holding the write lock.
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -290,6 +292,7 @@ public sealed partial class SqliteStore : IDisposable
         connection.Open();
         using var cmd = connection.CreateCommand();
         cmd.CommandText = sql;
+        bind?.Invoke(cmd.Parameters);
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {

@@ -60,7 +60,7 @@ public sealed class SurgeStackFixture : IAsyncLifetime
 /// query returns data from a real Prometheus scraping a real collector, and a surge that breaches the first-response
 /// SLA pages the on-call receiver. Both are bounded by the time since the stack started.
 /// </summary>
-public sealed class MetricContractEndToEndTests(SurgeStackFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<SurgeStackFixture>
+public sealed partial class MetricContractEndToEndTests(SurgeStackFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<SurgeStackFixture>
 {
     private static readonly IReadOnlyDictionary<string, string> Variables = new Dictionary<string, string>
     {

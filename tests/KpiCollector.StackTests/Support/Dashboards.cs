@@ -22,6 +22,15 @@ internal sealed record Dashboard(string File, JsonElement Json)
         select new DashboardTarget(this, panel.GetProperty("title").GetString() ?? "", target.GetProperty("refId").GetString() ?? "",
             target.TryGetProperty("expr", out var e) ? e.GetString() ?? "" : "");
 
+    /// <summary>The data links of every panel that point at the collector's drill-down: (panel, link title, URL template).</summary>
+    public IEnumerable<(JsonElement Panel, string Title, string Url)> DrilldownLinks =>
+        from panel in Panels
+        where panel.TryGetProperty("fieldConfig", out var fc) && fc.GetProperty("defaults").TryGetProperty("links", out _)
+        from link in panel.GetProperty("fieldConfig").GetProperty("defaults").GetProperty("links").EnumerateArray()
+        let url = link.GetProperty("url").GetString() ?? ""
+        where url.StartsWith("${collector_url}/drilldown", StringComparison.Ordinal)
+        select (panel, link.GetProperty("title").GetString() ?? "", url);
+
     public override string ToString() => System.IO.Path.GetFileName(File);
 
     private static IEnumerable<JsonElement> Flatten(JsonElement panels)

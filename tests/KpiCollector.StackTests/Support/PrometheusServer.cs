@@ -43,6 +43,7 @@ internal sealed class PrometheusServer : IDisposable
             $"--config.file={configFile}",
             $"--storage.tsdb.path={dataDirectory}",
             $"--web.listen-address=127.0.0.1:{port}",
+            "--enable-feature=exemplar-storage", // as docker-compose.yml runs it: the histogram's exemplars are kept
             "--log.level=warn",
         ], dataDirectory);
         return new PrometheusServer(process, port);
@@ -80,6 +81,27 @@ internal sealed class PrometheusServer : IDisposable
         return result.EnumerateArray().Select(s => new PromSample(
             s.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? ""),
             ParseValue(s.GetProperty("value")[1]))).ToList();
+    }
+
+    /// <summary>The exemplars stored for the series of <paramref name="selector"/> over the last <paramref name="range"/>: their labels and values.</summary>
+    public async Task<IReadOnlyList<PromSample>> ExemplarsAsync(string selector, TimeSpan range)
+    {
+        var end = DateTimeOffset.UtcNow;
+        var response = await Http.PostAsync("/api/v1/query_exemplars", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["query"] = selector,
+            ["start"] = (end - range).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["end"] = end.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }));
+        var text = await response.Content.ReadAsStringAsync();
+        using var doc = JsonDocument.Parse(text);
+        Assert.True(doc.RootElement.GetProperty("status").GetString() == "success", $"query_exemplars {selector} failed: {text}");
+        return doc.RootElement.GetProperty("data").EnumerateArray()
+            .SelectMany(series => series.GetProperty("exemplars").EnumerateArray())
+            .Select(e => new PromSample(
+                e.GetProperty("labels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? ""),
+                double.Parse(e.GetProperty("value").GetString()!, System.Globalization.CultureInfo.InvariantCulture)))
+            .ToList();
     }
 
     /// <summary>The alerts Prometheus's rules hold now (pending or firing).</summary>

@@ -184,6 +184,26 @@ public sealed class SlaEvaluatorTests
             .ToDictionary(d => d, _ => (IReadOnlyList<(TimeOnly, TimeOnly)>)[(TimeOnly.Parse(open, System.Globalization.CultureInfo.InvariantCulture), TimeOnly.Parse(close, System.Globalization.CultureInfo.InvariantCulture))]);
 
     /// <summary>One poll as the pipeline runs it: decide what the version settles, track its clock, advance to the watermark.</summary>
+    /// <summary>The running clocks the drill-down lists are the ones <see cref="SlaEvaluator.Open"/> counts, in the same states.</summary>
+    [Theory]
+    [InlineData(30, "Running")]
+    [InlineData(48, "AtRisk")] // the default at-risk lead: 20 % of 60 s
+    [InlineData(60, "Breaching")]
+    [InlineData(600, "Breaching")]
+    public void Running_ListsTheClocksOpenCounts_WithTheirState(int secondsAfter, string state)
+    {
+        Poll(Conversation("c1", T0) with { Team = "t1" }, watermark: T0);
+        var now = T0.AddSeconds(secondsAfter);
+
+        var clock = Assert.Single(_sla.Running(now));
+        Assert.Equal(("frt", "src", "c1", T0, T0.AddSeconds(60), "t1"), (clock.Policy, clock.Source, clock.ConversationId, clock.Start, clock.Deadline, clock.Team));
+        Assert.Equal(state, clock.State.ToString());
+        Assert.Equal((state == "Breaching" ? 1 : 0, state == "AtRisk" ? 1 : 0), ((int)Open(now).Breaching, (int)Open(now).AtRisk));
+
+        Poll(Conversation("c1", T0).Replied(TimeSpan.FromSeconds(700)), watermark: T0.AddSeconds(700));
+        Assert.Empty(_sla.Running(now)); // stopped: no longer listed
+    }
+
     private void Poll(Conversation version, DateTimeOffset watermark)
     {
         var decided = new List<SlaOutcome>();
