@@ -170,6 +170,11 @@ public sealed partial class KpiCollectorOptionsValidator
 
         ValidateDuration($"{key}:WhatsApp:AnalyticsInterval", whatsApp.AnalyticsInterval, failures);
         ValidateDuration($"{key}:WhatsApp:ServiceWindow", whatsApp.ServiceWindow, failures);
+        ValidateDuration($"{key}:WhatsApp:WebhookBodyTimeout", whatsApp.WebhookBodyTimeout, failures);
+        if (whatsApp.MaxConcurrentWebhooks is < 1 or > 1024)
+        {
+            failures.Add($"{key}:WhatsApp:MaxConcurrentWebhooks: {whatsApp.MaxConcurrentWebhooks} is out of range; allowed: 1 to 1024.");
+        }
         ValidateDuration($"{key}:WhatsApp:InboxRetention", whatsApp.InboxRetention, failures);
         if (!whatsApp.Analytics && !whatsApp.WebhookEnabled)
         {

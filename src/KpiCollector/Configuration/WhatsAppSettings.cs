@@ -43,6 +43,18 @@ public sealed class WhatsAppSettings
     /// <summary>Largest webhook body accepted, in bytes. Default 4 MiB.</summary>
     public int MaxWebhookBytes { get; set; } = DefaultMaxWebhookBytes;
 
+    /// <summary>
+    /// Webhook bodies read at once for this source; a request beyond waits up to a second for a slot, then gets 503
+    /// with <c>Retry-After</c> (Meta delivers again). Bounds the memory signed senders can hold. Default 8.
+    /// </summary>
+    public int MaxConcurrentWebhooks { get; set; } = 8;
+
+    /// <summary>
+    /// The whole body must arrive within this time from the request's start, whatever its pace (a sender trickling
+    /// bytes just fast enough for a minimum rate cannot hold a slot longer); 408 after. Default <c>10s</c>.
+    /// </summary>
+    public string WebhookBodyTimeout { get; set; } = "10s";
+
     /// <summary>The customer service window: a thread whose last customer message is older than this with no business reply is abandoned. Default <c>24h</c>.</summary>
     public string ServiceWindow { get; set; } = "24h";
 

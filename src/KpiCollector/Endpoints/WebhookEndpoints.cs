@@ -1,6 +1,8 @@
 using KpiCollector.Sources;
 using KpiCollector.Sources.WhatsApp;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace KpiCollector.Endpoints;
 
@@ -10,6 +12,13 @@ namespace KpiCollector.Endpoints;
 /// 400 for a body that is not the documented JSON, 404 for a source that does not receive webhooks. Nothing is stored
 /// for a refused request.
 /// </summary>
+/// <remarks>
+/// Hostile senders are turned away before they cost memory (docs/sources.md, "Webhook limits"): a missing or
+/// malformed signature header, or a declared length over the limit, is refused before a byte of the body is read;
+/// at most <c>MaxConcurrentWebhooks</c> bodies per source are read at once (a request beyond waits a second, then gets
+/// 503 with Retry-After); a body must come at 8 KiB/s at least after a 2 s grace, and whole within
+/// <c>WebhookBodyTimeout</c>, whatever its pace (408). Every refusal is counted by outcome.
+/// </remarks>
 internal static class WebhookEndpoints
 {
     public const string Prefix = "/webhooks/whatsapp";
@@ -36,41 +45,112 @@ internal static class WebhookEndpoints
                 return Results.NotFound();
             }
 
-            var request = context.Request;
-            if (request.ContentLength > receiver.MaxBytes)
-            {
-                receiver.RejectTooLarge(request.ContentLength);
-                return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
-            }
+            return await ReceiveAsync(context, receiver);
+        });
+    }
 
+    /// <summary>Once the request is known to belong to a source, and the deadline it is read under.</summary>
+    private static async Task<IResult> ReceiveAsync(HttpContext context, WhatsAppWebhookReceiver receiver)
+    {
+        var request = context.Request;
+        var signature = request.Headers["X-Hub-Signature-256"].FirstOrDefault();
+
+        // Refusals before the body is read close the connection: the unread body is never drained into memory.
+        if (receiver.RejectUnsignedEarly(signature) is not null)
+        {
+            return Refuse(context, StatusCodes.Status401Unauthorized);
+        }
+
+        if (request.ContentLength > receiver.MaxBytes)
+        {
+            receiver.RejectTooLarge(request.ContentLength);
+            return Refuse(context, StatusCodes.Status413PayloadTooLarge);
+        }
+
+        if (!await receiver.Bodies.WaitAsync(SlotWait, context.RequestAborted))
+        {
+            receiver.RejectOverloaded(receiver.MaxConcurrent);
+            context.Response.Headers.RetryAfter = "5";
+            return Refuse(context, StatusCodes.Status503ServiceUnavailable);
+        }
+
+        try
+        {
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             {
                 limit.MaxRequestBodySize = receiver.MaxBytes + 1L;
             }
 
-            var body = await ReadAsync(request.Body, receiver.MaxBytes, context.RequestAborted);
+            if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+            {
+                rate.MinDataRate = MinDataRate;
+            }
+
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            deadline.CancelAfter(receiver.BodyTimeout);
+            byte[]? body;
+            try
+            {
+                body = await ReadAsync(request.Body, receiver.MaxBytes, request.ContentLength, deadline.Token);
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                body = null; // a chunked body past MaxRequestBodySize: Kestrel stops it before our own count does
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status408RequestTimeout)
+            {
+                receiver.RejectTooSlow($"the body came slower than {MinDataRate.BytesPerSecond:F0} bytes a second after a grace of {MinDataRate.GracePeriod.TotalSeconds:F0} s");
+                return Refuse(context, StatusCodes.Status408RequestTimeout);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+            {
+                receiver.RejectTooSlow($"the body had not arrived {receiver.BodyTimeout.TotalSeconds:F0} s after the request started (KpiCollector:Sources:N:WhatsApp:WebhookBodyTimeout)");
+                return Refuse(context, StatusCodes.Status408RequestTimeout);
+            }
+
             if (body is null)
             {
                 receiver.RejectTooLarge(null);
-                return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
+                return Refuse(context, StatusCodes.Status413PayloadTooLarge);
             }
 
-            return receiver.Receive(body, request.Headers["X-Hub-Signature-256"].FirstOrDefault()) switch
+            return receiver.Receive(body, signature) switch
             {
                 WebhookOutcomes.BadSignature => Results.StatusCode(StatusCodes.Status401Unauthorized),
                 WebhookOutcomes.Malformed => Results.StatusCode(StatusCodes.Status400BadRequest),
                 _ => Results.Ok(),
             };
-        });
+        }
+        finally
+        {
+            receiver.Bodies.Release();
+        }
+    }
+
+    /// <summary>How long a request waits for one of its source's body slots before it is refused with 503.</summary>
+    private static readonly TimeSpan SlotWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The pace below which Kestrel ends a body read (after the grace period): far under what Meta sends, far over
+    /// what a sender stalling on purpose would. The body deadline (<c>WebhookBodyTimeout</c>) bounds the rest.
+    /// </summary>
+    private static readonly MinDataRate MinDataRate = new(bytesPerSecond: 8 * 1024, gracePeriod: TimeSpan.FromSeconds(2));
+
+    /// <summary>Answers a request whose body is not read (or not wholly) and closes the connection after.</summary>
+    private static IResult Refuse(HttpContext context, int status)
+    {
+        context.Response.Headers.Connection = "close";
+        return Results.StatusCode(status);
     }
 
     private static WhatsAppWebhookReceiver? ReceiverOf(SourceRegistry sources, string name) =>
         sources.Sources.OfType<WhatsAppSource>().FirstOrDefault(s => s.Name == name)?.Receiver;
 
     /// <summary>The body's bytes, or null when it is longer than <paramref name="max"/>.</summary>
-    private static async Task<byte[]?> ReadAsync(Stream body, int max, CancellationToken cancellationToken)
+    /// <remarks>A declared length sizes the buffer once (no doubling); a chunked body grows it as it comes.</remarks>
+    private static async Task<byte[]?> ReadAsync(Stream body, int max, long? declared, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
+        using var buffer = new MemoryStream(declared is > 0 and var d && d <= max ? (int)d : 0);
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)

@@ -35,6 +35,7 @@ public static class KpiCollectorApp
             o.SingleLine = true;
             o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
         });
+        RedactingLoggerProvider.WrapAll(builder.Services); // no query-string secret in any log line, at any level
 
         var services = builder.Services;
         services.AddKpiCollectorOptions();

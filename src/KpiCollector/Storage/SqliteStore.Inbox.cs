@@ -40,10 +40,27 @@ public sealed partial class SqliteStore
             var list = new List<InboxDelivery>();
             while (r.Read())
             {
-                list.Add(new InboxDelivery(r.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)), r.GetString(2)));
+                list.Add(ReadDelivery(r));
             }
 
             return list;
+        }
+    }
+
+    /// <summary>
+    /// One inbox row. A row damaged on disk (a received time that is no instant, events that are not text) keeps its
+    /// position and reads as a delivery without events, which the source skips: one bad row never stops the inbox.
+    /// </summary>
+    private static InboxDelivery ReadDelivery(SqliteDataReader r)
+    {
+        var seq = r.GetInt64(0);
+        try
+        {
+            return new InboxDelivery(seq, DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)), r.GetString(2));
+        }
+        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or ArgumentOutOfRangeException)
+        {
+            return new InboxDelivery(seq, DateTimeOffset.UnixEpoch, "");
         }
     }
 

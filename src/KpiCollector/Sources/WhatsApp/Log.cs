@@ -20,8 +20,11 @@ internal static partial class Log
     [LoggerMessage(LogLevel.Information, "{Source}: rebuilt the state of {Threads} threads and {Messages} outbound messages from {Deliveries} webhook deliveries")]
     public static partial void Restored(ILogger logger, string source, int threads, int messages, int deliveries);
 
-    [LoggerMessage(LogLevel.Warning, "{Source}: webhook rejected ({Outcome}): {Why}")]
-    public static partial void WebhookRejected(ILogger logger, string source, string outcome, string why);
+    [LoggerMessage(LogLevel.Warning, "{Source}: webhook rejected ({Outcome}): {Why}; {Unlogged} more rejected as {Outcome} since the last such line (one line a minute per outcome; kpicollector_webhook_requests_total counts them all)")]
+    public static partial void WebhookRejected(ILogger logger, string source, string outcome, string why, long unlogged);
+
+    [LoggerMessage(LogLevel.Warning, "{Source}: webhook inbox delivery {Seq}: {Skipped} events left out of the threads (a damaged row, or timestamps outside the plausible window around its arrival)")]
+    public static partial void InboxEventsSkipped(ILogger logger, string source, long seq, int skipped);
 
     [LoggerMessage(LogLevel.Warning, "{Source}: webhook verification refused: {Why}")]
     public static partial void VerificationRefused(ILogger logger, string source, string why);

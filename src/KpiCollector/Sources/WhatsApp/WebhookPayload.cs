@@ -26,22 +26,40 @@ public sealed record WebhookEvent(string Kind, string Id, string PhoneNumberId, 
 }
 
 /// <summary>
-/// Reads a webhook body (platform-apis.md 3.3) into <see cref="WebhookEvent"/>s, all or nothing: any malformed part
-/// rejects the whole delivery, so nothing is half-applied. Changes of other fields (account updates, templates) are
-/// acknowledged and carry no events.
+/// Reads a webhook body (docs/sources.md, "WhatsApp") into <see cref="WebhookEvent"/>s, all or nothing: any malformed
+/// part rejects the whole delivery, so nothing is half-applied. Changes of other fields (account updates, templates)
+/// are acknowledged and carry no events.
 /// </summary>
+/// <remarks>
+/// A timestamp is plausible within <see cref="MaxAge"/> before and <see cref="MaxAhead"/> after the instant the
+/// delivery arrived: Meta retries a delivery for up to seven days and stamps events with its own clock, so a month
+/// back and a little clock skew ahead cover every honest delivery, while a timestamp in the year 2200 (or one that
+/// no date can hold) is refused at the door instead of keeping a conversation open for centuries.
+/// </remarks>
 public static class WebhookPayload
 {
+    /// <summary>How far before its arrival an event may be stamped.</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(30);
+
+    /// <summary>How far after its arrival an event may be stamped (clock skew).</summary>
+    public static readonly TimeSpan MaxAhead = TimeSpan.FromHours(1);
+
     private static readonly HashSet<string> States = ["sent", "delivered", "read", "failed"];
 
     /// <summary>The events, or null with <paramref name="problem"/> naming the offending path.</summary>
-    public static IReadOnlyList<WebhookEvent>? Parse(ReadOnlySpan<byte> body, out string? problem)
+    /// <param name="receivedAt">When the delivery arrived: the plausible window of its timestamps is around it.</param>
+    public static IReadOnlyList<WebhookEvent>? Parse(ReadOnlySpan<byte> body, DateTimeOffset receivedAt, out string? problem)
     {
         try
         {
             using var doc = JsonDocument.Parse(body.ToArray());
             var events = new List<WebhookEvent>();
             problem = Read(doc.RootElement, events);
+            if (problem is null && events.FirstOrDefault(e => !IsPlausible(e.Timestamp, receivedAt)) is { } implausible)
+            {
+                problem = $"timestamp {implausible.Timestamp} of {implausible.Kind} {Short(implausible.Id)} is outside the plausible window ({MaxAge.TotalDays:F0} days before to {MaxAhead.TotalHours:F0} h after its arrival)";
+            }
+
             return problem is null ? events : null;
         }
         catch (JsonException ex)
@@ -49,6 +67,19 @@ public static class WebhookPayload
             problem = $"not JSON ({ex.Message.Split(". ")[0]})";
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // JsonElement.GetString() on a string whose bytes are not UTF-8.
+            problem = "a string is not valid UTF-8";
+            return null;
+        }
+    }
+
+    /// <summary>Whether Unix seconds <paramref name="timestamp"/> lie in the plausible window around <paramref name="receivedAt"/>.</summary>
+    public static bool IsPlausible(long timestamp, DateTimeOffset receivedAt)
+    {
+        var at = receivedAt.ToUnixTimeSeconds();
+        return timestamp >= at - (long)MaxAge.TotalSeconds && timestamp <= at + (long)MaxAhead.TotalSeconds;
     }
 
     /// <summary>A stable digest of a WhatsApp id: the same customer gets the same requester id, and no phone number is stored.</summary>

@@ -66,7 +66,9 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
                 store,
                 Status,
                 time,
-                logger);
+                logger,
+                _settings.MaxConcurrentWebhooks,
+                Durations.Parse(_settings.WebhookBodyTimeout));
         }
 
         if (_settings.Analytics)
@@ -137,7 +139,7 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
 
                 foreach (var delivery in deliveries)
                 {
-                    _threads.Apply(WhatsAppInbox.Events(delivery));
+                    _threads.Apply(ReadEvents(delivery));
                 }
 
                 var watermark = Math.Max(state.Watermark ?? long.MinValue, deliveries.Max(d => d.ReceivedAt).ToUnixTimeMilliseconds());
@@ -169,6 +171,18 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
 
     public void Dispose() => _http?.Dispose();
 
+    /// <summary>A stored delivery's events; what cannot be read or is implausible is left out, with a log line.</summary>
+    private IReadOnlyList<WebhookEvent> ReadEvents(InboxDelivery delivery)
+    {
+        var events = WhatsAppInbox.Events(delivery, out var skipped);
+        if (skipped > 0)
+        {
+            Log.InboxEventsSkipped(_logger, Name, delivery.Seq, skipped);
+        }
+
+        return events;
+    }
+
     /// <summary>At the first poll of the process, replays the processed deliveries still in the inbox into the threads' state.</summary>
     private void Restore(long upTo)
     {
@@ -190,7 +204,7 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
 
             foreach (var delivery in page)
             {
-                _threads.Apply(WhatsAppInbox.Events(delivery));
+                _threads.Apply(ReadEvents(delivery));
             }
 
             deliveries += page.Count;

@@ -13,7 +13,13 @@ public static class WebhookOutcomes
     public const string Duplicate = "duplicate";
     public const string TooLarge = "too_large";
 
-    public static IReadOnlyList<string> All { get; } = [Accepted, BadSignature, Malformed, Duplicate, TooLarge];
+    /// <summary>The body came slower than the minimum data rate, or not within the read deadline (408).</summary>
+    public const string TooSlow = "too_slow";
+
+    /// <summary>Too many bodies were being read at once; refused with 503 and Retry-After, Meta delivers again.</summary>
+    public const string Overloaded = "overloaded";
+
+    public static IReadOnlyList<string> All { get; } = [Accepted, BadSignature, Malformed, Duplicate, TooLarge, TooSlow, Overloaded];
 }
 
 /// <summary>
@@ -31,10 +37,24 @@ public sealed class WhatsAppWebhookReceiver
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
+    private readonly RejectionLog _rejections;
     private HashSet<ulong>? _seen;
 
-    public WhatsAppWebhookReceiver(string source, string appSecret, string verifyToken, int maxBytes, SqliteStore store, SourceStatus status, TimeProvider time, ILogger logger)
+    public WhatsAppWebhookReceiver(
+        string source,
+        string appSecret,
+        string verifyToken,
+        int maxBytes,
+        SqliteStore store,
+        SourceStatus status,
+        TimeProvider time,
+        ILogger logger,
+        int maxConcurrent = 8,
+        TimeSpan? bodyTimeout = null)
     {
+        MaxConcurrent = maxConcurrent;
+        Bodies = new SemaphoreSlim(maxConcurrent, maxConcurrent);
+        BodyTimeout = bodyTimeout ?? TimeSpan.FromSeconds(10);
         Source = source;
         _appSecret = Encoding.UTF8.GetBytes(appSecret);
         _verifyToken = Encoding.UTF8.GetBytes(verifyToken);
@@ -43,11 +63,21 @@ public sealed class WhatsAppWebhookReceiver
         _status = status;
         _time = time;
         _logger = logger;
+        _rejections = new RejectionLog(time);
     }
 
     public string Source { get; }
 
     public int MaxBytes { get; }
+
+    /// <summary>Bodies read at once at most (<see cref="Bodies"/> holds a slot per body being read).</summary>
+    public int MaxConcurrent { get; }
+
+    /// <summary>The slots of the bodies being read: taken before the first byte is read, released after the answer.</summary>
+    public SemaphoreSlim Bodies { get; }
+
+    /// <summary>The whole body must have arrived this long after the request started.</summary>
+    public TimeSpan BodyTimeout { get; }
 
     /// <summary>Meta's GET: the challenge to echo when the mode is subscribe and the token matches, else null (403).</summary>
     public string? Verify(string? mode, string? token, string? challenge)
@@ -76,7 +106,7 @@ public sealed class WhatsAppWebhookReceiver
             return Reject(WebhookOutcomes.BadSignature, signature is null ? "no X-Hub-Signature-256 header" : "X-Hub-Signature-256 does not match the body signed with the app secret");
         }
 
-        if (WebhookPayload.Parse(body, out var problem) is not { } events)
+        if (WebhookPayload.Parse(body, _time.GetUtcNow(), out var problem) is not { } events)
         {
             return Reject(WebhookOutcomes.Malformed, problem ?? "malformed");
         }
@@ -109,17 +139,44 @@ public sealed class WhatsAppWebhookReceiver
     public string RejectTooLarge(long? length) =>
         Reject(WebhookOutcomes.TooLarge, $"body of {(length is { } l ? l.ToString(System.Globalization.CultureInfo.InvariantCulture) : "more than " + MaxBytes)} bytes exceeds KpiCollector:Sources:N:WhatsApp:MaxWebhookBytes ({MaxBytes})");
 
+    /// <summary>
+    /// Refuses, before a byte of the body is read, a request whose signature header is missing or cannot be a
+    /// signature (<c>sha256=</c> and 64 hex digits): no unauthenticated body is ever buffered. Null when the header is
+    /// well formed (whether it matches is decided over the body).
+    /// </summary>
+    public string? RejectUnsignedEarly(string? header) => IsWellFormed(header)
+        ? null
+        : Reject(WebhookOutcomes.BadSignature, header is null ? "no X-Hub-Signature-256 header" : "X-Hub-Signature-256 is not sha256= and 64 hex digits");
+
+    /// <summary>Counts and logs a body that came too slowly.</summary>
+    public string RejectTooSlow(string why) => Reject(WebhookOutcomes.TooSlow, why);
+
+    /// <summary>Counts and logs a request refused because too many bodies were being read.</summary>
+    public string RejectOverloaded(int limit) =>
+        Reject(WebhookOutcomes.Overloaded, $"{limit} webhook bodies were being read at once (KpiCollector:Sources:N:WhatsApp:MaxConcurrentWebhooks); answered 503 with Retry-After");
+
     private string Reject(string outcome, string why)
     {
         _status.RecordWebhook(outcome);
-        Log.WebhookRejected(_logger, Source, outcome, why);
+        if (_rejections.Take(outcome, out var unlogged))
+        {
+            Log.WebhookRejected(_logger, Source, outcome, why, unlogged);
+        }
+
         return outcome;
+    }
+
+    private static bool IsWellFormed([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? header)
+    {
+        const string Prefix = "sha256=";
+        return header is not null && header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && header.Length == Prefix.Length + 64
+            && !header.AsSpan(Prefix.Length).ContainsAnyExcept("0123456789abcdefABCDEF");
     }
 
     private bool SignatureMatches(ReadOnlySpan<byte> body, string? header)
     {
         const string Prefix = "sha256=";
-        if (header is null || !header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || header.Length != Prefix.Length + 64)
+        if (!IsWellFormed(header))
         {
             return false;
         }
@@ -154,7 +211,7 @@ public sealed class WhatsAppWebhookReceiver
 
             foreach (var delivery in page)
             {
-                foreach (var e in WhatsAppInbox.Events(delivery))
+                foreach (var e in WhatsAppInbox.Events(delivery, out _))
                 {
                     seen.Add(Hash(e.Key));
                 }
@@ -184,6 +241,32 @@ public static class WhatsAppInbox
 
     public static string Serialize(IReadOnlyList<WebhookEvent> events) => System.Text.Json.JsonSerializer.Serialize(events, Json);
 
-    public static IReadOnlyList<WebhookEvent> Events(InboxDelivery delivery) =>
-        System.Text.Json.JsonSerializer.Deserialize<List<WebhookEvent>>(delivery.Events, Json) ?? [];
+    /// <summary>
+    /// A stored delivery's events, robust to any stored row: a row that does not read as events (damaged, or written
+    /// by another version) gives none and <paramref name="skipped"/> says so; events whose timestamp is outside the
+    /// plausible window around the delivery's arrival (stored before the receiver refused them) are left out and
+    /// counted in <paramref name="skipped"/> too. The replay of the threads goes on with the rest.
+    /// </summary>
+    public static IReadOnlyList<WebhookEvent> Events(InboxDelivery delivery, out int skipped)
+    {
+        List<WebhookEvent>? events;
+        try
+        {
+            events = System.Text.Json.JsonSerializer.Deserialize<List<WebhookEvent>>(delivery.Events, Json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            events = null;
+        }
+
+        if (events is null || events.Any(e => e is null || e.Id is null || e.Kind is null || e.PhoneNumberId is null || e.Contact is null))
+        {
+            skipped = 1;
+            return [];
+        }
+
+        var plausible = events.Where(e => WebhookPayload.IsPlausible(e.Timestamp, delivery.ReceivedAt)).ToList();
+        skipped = events.Count - plausible.Count;
+        return plausible;
+    }
 }
