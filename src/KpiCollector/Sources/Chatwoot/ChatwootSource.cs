@@ -77,6 +77,13 @@ public sealed class ChatwootSource : ISourceWithStatus, IDisposable
 
     public string Platform => Platforms.Chatwoot;
 
+    /// <summary>Bot first responses are told apart only from the messages (<c>ReadMessages</c>); CSAT only when read.</summary>
+    public SourceCapabilities Capabilities => new()
+    {
+        Responders = _settings.ReadMessages ? SourceCapabilities.BotAndHuman : SourceCapabilities.HumanOnly,
+        Surveys = SourceCapabilities.CsatIf(_settings.Csat),
+    };
+
     public SourceStatus Status { get; }
 
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)

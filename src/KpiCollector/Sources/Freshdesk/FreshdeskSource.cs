@@ -88,6 +88,9 @@ public sealed class FreshdeskSource : ISourceWithStatus, IDisposable
 
     public string Platform => Platforms.Freshdesk;
 
+    /// <summary><c>first_responded_at</c> is an agent's reply: Freshdesk does not say whether a bot answered first.</summary>
+    public SourceCapabilities Capabilities => new() { Responders = SourceCapabilities.HumanOnly, Surveys = SourceCapabilities.CsatIf(_settings.Csat) };
+
     public SourceStatus Status { get; }
 
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)

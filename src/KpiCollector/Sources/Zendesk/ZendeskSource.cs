@@ -96,6 +96,13 @@ public sealed class ZendeskSource : ISourceWithStatus, IDisposable
 
     public string Platform => Platforms.Zendesk;
 
+    /// <summary>Zendesk's metrics count only public agent replies: bot replies are not visible. CSAT unless switched off.</summary>
+    public SourceCapabilities Capabilities => new()
+    {
+        Responders = SourceCapabilities.HumanOnly,
+        Surveys = SourceCapabilities.CsatIf(_csat != ZendeskSettings.CsatOff),
+    };
+
     public SourceStatus Status { get; }
 
     /// <summary>The fewest requests a poll makes: one export page, and one ratings (or survey responses) page when CSAT is read.</summary>
