@@ -53,7 +53,8 @@ public static class SimulatorApp
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, ZendeskFace.ExportLag);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, ZendeskFace.ExportLag,
+                csatAnswersUpdate: options.Zendesk.Csat == ZendeskFaceOptions.CsatLegacy);
             return new ZendeskFace(helpdesk, options.Zendesk, time, sp.GetRequiredService<ILogger<ZendeskFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<ZendeskFace>());

@@ -208,10 +208,12 @@ internal sealed class Contributions(EngineOptions options)
             into.Add(KpiEvent.Duration(r, Dist.Handle, handle));
         }
 
+        // FCR needs both the reply count and the reopens: a platform that cannot say whether a conversation was
+        // reopened cannot say it was resolved at first contact either (unknown, not counted as a first-contact resolution).
         bool? fcr = null;
-        if (c.AgentPublicReplies is { } replies)
+        if (c.AgentPublicReplies is { } replies && c.Reopens is { } reopenCount)
         {
-            fcr = replies <= options.FcrMaxReplies && (c.Reopens ?? 0) == 0;
+            fcr = replies <= options.FcrMaxReplies && reopenCount == 0;
             into.Add(KpiEvent.Count(r, Counter.FcrEligible));
             if (fcr.Value)
             {

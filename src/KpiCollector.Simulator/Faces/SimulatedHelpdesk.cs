@@ -31,13 +31,21 @@ public sealed class SimulatedHelpdesk
     private readonly Dictionary<string, Conversation> _latest = new(StringComparer.Ordinal);
     private readonly List<SurveyResponse> _surveys = [];
     private readonly HashSet<string> _deleted = new(StringComparer.Ordinal);
+
+    private readonly Dictionary<string, SurveyResponse> _csatByConversation = new(StringComparer.Ordinal);
+    private readonly bool _csatAnswersUpdate;
     private long _nextSequence = 1;
 
-    public SimulatedHelpdesk(SimulatorOptions model, DateTimeOffset epoch, TimeProvider time, TimeSpan lag)
+    /// <param name="csatAnswersUpdate">
+    /// A CSAT answer changes its conversation (Zendesk's legacy ratings: the ticket's <c>satisfaction_rating</c> changes,
+    /// so the ticket is updated at the answer and comes again in the change log).
+    /// </param>
+    public SimulatedHelpdesk(SimulatorOptions model, DateTimeOffset epoch, TimeProvider time, TimeSpan lag, bool csatAnswersUpdate = false)
     {
         _simulation = new TrafficSimulation(model, "simulator", epoch);
         _time = time;
         _lag = lag;
+        _csatAnswersUpdate = csatAnswersUpdate;
     }
 
     public DateTimeOffset Epoch => _simulation.Epoch;
@@ -75,6 +83,18 @@ public sealed class SimulatedHelpdesk
                 }
 
                 _surveys.AddRange(delta.Surveys);
+                foreach (var survey in delta.Surveys.Where(r => r.Kind == SurveyKind.Csat && r.ConversationId is not null))
+                {
+                    _csatByConversation[survey.ConversationId!] = survey;
+                    if (_csatAnswersUpdate && survey.Score is not null && _latest.TryGetValue(survey.ConversationId!, out var rated) && rated.UpdatedAt < survey.RespondedAt)
+                    {
+                        var sequence = _nextSequence++;
+                        var updated = rated with { UpdatedAt = survey.RespondedAt };
+                        _log.Add(new Entry(sequence, until, updated));
+                        _latestSequence[updated.ExternalId] = sequence;
+                        _latest[updated.ExternalId] = updated;
+                    }
+                }
             }
 
             Compact();
@@ -151,6 +171,15 @@ public sealed class SimulatedHelpdesk
         lock (_gate)
         {
             return [.. _surveys];
+        }
+    }
+
+    /// <summary>The conversation's CSAT survey up to the horizon: its answer, or the offer nobody answered; null when none yet.</summary>
+    public SurveyResponse? CsatOf(string conversationId)
+    {
+        lock (_gate)
+        {
+            return _csatByConversation.GetValueOrDefault(conversationId);
         }
     }
 

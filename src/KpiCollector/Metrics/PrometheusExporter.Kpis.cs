@@ -1,5 +1,6 @@
 using KpiCollector.Core.Engine;
 using KpiCollector.Core.Records;
+using KpiCollector.Sources;
 using Counter = KpiCollector.Core.Engine.Counter;
 
 namespace KpiCollector.Metrics;
@@ -7,6 +8,13 @@ namespace KpiCollector.Metrics;
 public sealed partial class PrometheusExporter
 {
     private static readonly SurveyKind[] SurveyKindsAll = [SurveyKind.Csat, SurveyKind.Nps, SurveyKind.Ces];
+
+    /// <summary>The responder kinds besides <c>all</c>: <c>human</c> is the time to the first human reply, whoever replied first.</summary>
+    private static readonly (ResponderKind Kind, Dist Dist, string Label)[] Responders =
+    [
+        (ResponderKind.Bot, Dist.FirstResponseBot, "bot"),
+        (ResponderKind.Human, Dist.FirstResponseHuman, "human"),
+    ];
 
     private GaugeFamily _created = null!;
     private GaugeFamily _resolved = null!;
@@ -50,19 +58,19 @@ public sealed partial class PrometheusExporter
         _unanswered = Family("helpdesk_unanswered_tickets", "Open conversations with no business reply yet (count; no window).", SeriesLabels());
         _oldestUnanswered = Family("helpdesk_oldest_unanswered_created_timestamp_seconds", "created_at of the oldest open conversation with no business reply (Unix seconds; no window); absent when there is none.", SeriesLabels());
         _firstResponseSeconds = Family("helpdesk_first_response_seconds", "First response time: first_response_at - created_at (seconds), mean and percentiles, by responder (all, bot, human = time to the first human reply), at the reply time.", SeriesLabels("window", "stat", "responder"));
-        _firstResponses = Family("helpdesk_first_responses", "First responses given in the window (count), by responder, at the reply time.", SeriesLabels("window", "responder"));
+        _firstResponses = Family("helpdesk_first_responses", "First responses given in the window (count, 0 included), by responder, at the reply time; a responder kind the platform cannot tell apart (bot on Zendesk, Freshdesk, WhatsApp) is absent.", SeriesLabels("window", "responder"));
         _waitSeconds = Family("helpdesk_wait_seconds", "Average wait time: from created_at (or the bot hand-off) to the first human reply (seconds), at the human reply.", SeriesLabels("window", "stat"));
         _responseSeconds = Family("helpdesk_response_seconds", "Response time: every gap from a customer message to the business reply that answers it (seconds), at the reply; needs message-level data.", SeriesLabels("window", "stat"));
         _resolutionSeconds = Family("helpdesk_resolution_seconds", "Resolution time: resolved_at - created_at (seconds), mean and percentiles, at resolved_at.", SeriesLabels("window", "stat"));
         _handleSeconds = Family("helpdesk_handle_seconds", "Agent handling time per resolved conversation (seconds), where the platform reports it, at resolved_at.", SeriesLabels("window", "stat"));
-        _fcr = Family("helpdesk_first_contact_resolution_ratio", "First contact resolution: resolved with at most KpiCollector:Kpis:FcrMaxReplies agent public replies and no reopen / resolved with a known reply count (ratio 0-1), at resolved_at.", w);
+        _fcr = Family("helpdesk_first_contact_resolution_ratio", "First contact resolution: resolved with at most KpiCollector:Kpis:FcrMaxReplies agent public replies and no reopen / resolved with known reply and reopen counts (ratio 0-1), at resolved_at.", w);
         _reopened = Family("helpdesk_reopened_ratio", "Resolved conversations reopened at least once / resolved with a known reopen count (ratio 0-1), at resolved_at.", w);
         _abandonment = Family("helpdesk_abandonment_ratio", "Conversations that ended with no human reply and not resolved by a bot / conversations that ended (ratio 0-1), at the end time.", w);
         _csat = Family("helpdesk_csat_ratio", "CSAT: survey responses at or above the satisfied threshold / responses (ratio 0-1), at responded_at. Absent without responses.", w);
         _nps = Family("helpdesk_nps_score", "NPS: 100 x (promoters 9-10 - detractors 0-6) / responses (score -100..100), at responded_at.", w);
         _ces = Family("helpdesk_ces_score", "CES: mean customer effort score on the configured scale (KpiCollector:Surveys:CesScaleMin..Max), at responded_at.", w);
         _cesLow = Family("helpdesk_ces_low_effort_ratio", "CES responses in the low-effort half of the scale / responses (ratio 0-1), at responded_at.", w);
-        _surveyResponses = Family("helpdesk_survey_responses", "Survey responses in the window (count), by kind (csat, nps, ces), at responded_at.", SeriesLabels("window", "kind"));
+        _surveyResponses = Family("helpdesk_survey_responses", "Survey responses in the window (count, 0 included), by kind (csat, nps, ces), at responded_at; only the kinds the source reads.", SeriesLabels("window", "kind"));
         _surveyResponseRatio = Family("helpdesk_survey_response_ratio", "Survey responses / surveys offered (ratio 0-1), by kind; only for sources that report unanswered offers.", SeriesLabels("window", "kind"));
         _ticketsPerCustomer = Family("helpdesk_tickets_per_customer", "Conversations created / distinct requesters (ratio), among conversations with a known requester, at created_at.", w);
         _byType = Family("helpdesk_tickets_created_by_type", "Conversations created in the window by ticket type: the top N types (KpiCollector:Kpis:TicketTypesTopN) and other (count; channel all only), at created_at.", SeriesLabels("window", "ticket_type"));
@@ -84,6 +92,7 @@ public sealed partial class PrometheusExporter
         foreach (var series in snapshot.Series)
         {
             var key = series.Key;
+            var can = _sources.TryCapabilitiesOf(key.Source);
             foreach (var status in ConversationStatuses.Backlog)
             {
                 _backlog.Set(series.BacklogByStatus[(int)status], SeriesValues(key, status.ToLabel()));
@@ -97,11 +106,17 @@ public sealed partial class PrometheusExporter
                 _created.Set(w[Counter.TicketsCreated], labels);
                 _resolved.Set(w[Counter.TicketsResolved], labels);
                 Durations(_firstResponseSeconds, w[Dist.FirstResponseAll], labels, "all");
-                Durations(_firstResponseSeconds, w[Dist.FirstResponseBot], labels, "bot");
-                Durations(_firstResponseSeconds, w[Dist.FirstResponseHuman], labels, "human");
                 _firstResponses.Set(w[Dist.FirstResponseAll].Count, [.. labels, "all"]);
-                _firstResponses.Set(w[Dist.FirstResponseBot].Count, [.. labels, "bot"]);
-                _firstResponses.Set(w[Dist.FirstResponseHuman].Count, [.. labels, "human"]);
+                foreach (var (kind, dist, label) in Responders)
+                {
+                    // A responder kind the platform cannot tell apart is unknown, not 0 (a bot share of 0 % would be a lie).
+                    if (Supplies(can, kind, w[dist].Count))
+                    {
+                        Durations(_firstResponseSeconds, w[dist], labels, label);
+                        _firstResponses.Set(w[dist].Count, [.. labels, label]);
+                    }
+                }
+
                 Durations(_waitSeconds, w[Dist.Wait], labels, null);
                 Durations(_responseSeconds, w[Dist.Response], labels, null);
                 Durations(_resolutionSeconds, w[Dist.Resolution], labels, null);
@@ -115,8 +130,9 @@ public sealed partial class PrometheusExporter
                 _cesLow.SetIfDefined(w.CesLowEffortRatio, labels);
                 foreach (var kind in SurveyKindsAll)
                 {
+                    // Every kind the source reads is a count, 0 included, in every series; a kind it cannot read is absent.
                     var responses = w.SurveyResponses(kind);
-                    if (responses > 0 || w.SurveysOffered(kind) > 0)
+                    if (can is null ? responses > 0 || w.SurveysOffered(kind) > 0 : can.Surveys.Contains(kind))
                     {
                         _surveyResponses.Set(responses, [.. labels, kind.ToLabel()]);
                     }
@@ -133,7 +149,7 @@ public sealed partial class PrometheusExporter
                     _byType.Set(count, [.. labels, type]);
                 }
 
-                if (w[Counter.MessagesIn] + w[Counter.MessagesOut] > 0)
+                if (can is null ? w[Counter.MessagesIn] + w[Counter.MessagesOut] > 0 : can.Messages)
                 {
                     _messages.Set(w[Counter.MessagesIn], [.. labels, "inbound"]);
                     _messages.Set(w[Counter.MessagesOut], [.. labels, "outbound"]);
@@ -194,6 +210,13 @@ public sealed partial class PrometheusExporter
             }
         }
     }
+
+    /// <summary>
+    /// Whether a responder kind is exported for a source: when its platform tells that kind apart. For a source no longer
+    /// configured (its records are still in the store) nothing is known about the platform: exported when observed.
+    /// </summary>
+    private static bool Supplies(SourceCapabilities? can, ResponderKind kind, long observed) =>
+        can is null ? observed > 0 : can.Responders.Contains(kind);
 
     private static void Durations(GaugeFamily family, DistSummary d, string[] labels, string? responder)
     {

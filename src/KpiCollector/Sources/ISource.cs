@@ -13,6 +13,9 @@ public interface ISource
 
     string Platform { get; }
 
+    /// <summary>What the platform can supply as configured: the exporter leaves out what it cannot (never exports it as 0).</summary>
+    SourceCapabilities Capabilities { get; }
+
     /// <summary>
     /// Yields the pages that follow <paramref name="cursor"/> (null before the first poll), each with the cursor to
     /// resume after it. The caller commits each page before asking for the next, so a failure mid-poll loses nothing.

@@ -25,6 +25,9 @@ public sealed class SourceRegistry : IDisposable
 
     public SourceStatus? TryStatusOf(string name) => _byName.TryGetValue(name, out var entry) ? entry.Status : null;
 
+    /// <summary>What the source can supply; null for a name that is not configured (records left in the store by a removed source).</summary>
+    public SourceCapabilities? TryCapabilitiesOf(string name) => _byName.TryGetValue(name, out var entry) ? entry.Source.Capabilities : null;
+
     public void Dispose()
     {
         foreach (var source in Sources.OfType<IDisposable>())

@@ -115,6 +115,25 @@ public sealed class KpiCatalogueTests
     }
 
     [Fact]
+    public void Fcr_LeavesOutConversationsWhoseReopensAreUnknown()
+    {
+        // A platform that cannot say whether a conversation was reopened cannot say it was resolved at first contact.
+        var engine = Engine();
+        Apply(engine,
+            Conversation("known", T0.AddHours(-2)).Replied(TimeSpan.FromMinutes(1)).Solved(TimeSpan.FromMinutes(5)) with { AgentPublicReplies = 1, Reopens = 0 },
+            Conversation("unknown", T0.AddHours(-2)).Replied(TimeSpan.FromMinutes(1)).Solved(TimeSpan.FromMinutes(9)) with { AgentPublicReplies = 1, Reopens = null });
+
+        var w = All(engine, "24h");
+        Assert.Equal(1.0, w.FirstContactResolutionRatio);
+        Assert.Equal(1, w[Counter.FcrEligible]);
+        Assert.Equal(2, w[Counter.TicketsResolved]);
+
+        var none = Engine();
+        Apply(none, Conversation("unknown", T0.AddHours(-2)).Replied(TimeSpan.FromMinutes(1)).Solved(TimeSpan.FromMinutes(9)) with { AgentPublicReplies = 1 });
+        Assert.Null(All(none, "24h").FirstContactResolutionRatio); // absent, not 100 %
+    }
+
+    [Fact]
     public void TicketsPerCustomer_IsCreatedOverDistinctRequesters()
     {
         var engine = Engine();

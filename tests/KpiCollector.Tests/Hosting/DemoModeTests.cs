@@ -64,6 +64,38 @@ public sealed partial class DemoModeTests : IAsyncLifetime
         Assert.Empty(samples.Find("helpdesk_backlog_tickets", ("status", "solved")));
     }
 
+    /// <summary>
+    /// Counts of zero are exported as 0 in every series, for every kind the source supplies (the simulator: every
+    /// responder kind, every survey kind, messages); a quiet channel does not make a count disappear.
+    /// </summary>
+    [Fact]
+    public void Metrics_ExportZeroCounts_InEverySeries_ForEveryKindTheSourceSupplies()
+    {
+        var samples = MetricsText.Parse(_metrics);
+        var series = samples.Find("helpdesk_tickets_created", ("source", "demo")).Select(s => (Channel: s.Labels["channel"], Window: s.Labels["window"])).ToList();
+        Assert.True(series.Count >= 4 * Windows.Length, "channels × windows");
+        foreach (var (channel, window) in series)
+        {
+            (string, string)[] labels = [("source", "demo"), ("channel", channel), ("window", window)];
+            foreach (var kind in new[] { "csat", "nps", "ces" })
+            {
+                Assert.True(samples.Value("helpdesk_survey_responses", [.. labels, ("kind", kind)]) >= 0, $"survey responses {kind} {channel} {window}");
+            }
+
+            foreach (var responder in new[] { "all", "bot", "human" })
+            {
+                Assert.True(samples.Value("helpdesk_first_responses", [.. labels, ("responder", responder)]) >= 0, $"first responses {responder} {channel} {window}");
+            }
+
+            foreach (var direction in new[] { "inbound", "outbound" })
+            {
+                Assert.True(samples.Value("helpdesk_messages", [.. labels, ("direction", direction)]) >= 0, $"messages {direction} {channel} {window}");
+            }
+        }
+
+        Assert.Contains(samples.Find("helpdesk_survey_responses", ("source", "demo")), s => s.Value == 0); // the case this is about
+    }
+
     [Fact]
     public void Metrics_WindowsNest_AndChannelAllIsTheSumOfChannels()
     {

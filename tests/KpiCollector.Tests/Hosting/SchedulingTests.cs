@@ -75,6 +75,8 @@ public sealed class SchedulingTests
 
         public string Platform => "simulator";
 
+        public SourceCapabilities Capabilities => SourceCapabilities.None;
+
         public int Polls => Volatile.Read(ref _polls);
 
         public int FailAfter { get; init; } = int.MaxValue;
@@ -105,6 +107,8 @@ public sealed class SchedulingTests
         public string Name => name;
 
         public string Platform => "simulator";
+
+        public SourceCapabilities Capabilities => SourceCapabilities.None;
 
         public int Polls => Volatile.Read(ref _polls);
 

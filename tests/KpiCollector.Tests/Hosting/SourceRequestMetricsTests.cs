@@ -52,6 +52,8 @@ public sealed class SourceRequestMetricsTests
 
         public string Platform => "chatwoot";
 
+        public SourceCapabilities Capabilities => SourceCapabilities.None;
+
         public SourceStatus Status { get; } = new("chat", "chatwoot");
 
         public int Polls => Volatile.Read(ref _polls);

@@ -97,6 +97,20 @@ public sealed class ZendeskEndToEndTests
         }
 
         Assert.InRange(m.Value("helpdesk_csat_ratio", [.. zd, ("channel", "all"), ("window", "24h")])!.Value, 0.05, 1.0);
+
+        // What Zendesk cannot supply is absent, never 0: bot replies (its metrics count agents' replies only), NPS and
+        // CES. What it supplies is a count in every series, 0 included.
+        foreach (var s in m.Find("helpdesk_tickets_created", zd))
+        {
+            (string, string)[] series = [.. zd, ("channel", s.Labels["channel"]), ("window", s.Labels["window"])];
+            Assert.Null(m.Value("helpdesk_first_responses", [.. series, ("responder", "bot")]));
+            Assert.NotNull(m.Value("helpdesk_first_responses", [.. series, ("responder", "human")]));
+            Assert.NotNull(m.Value("helpdesk_survey_responses", [.. series, ("kind", "csat")]));
+            Assert.Null(m.Value("helpdesk_survey_responses", [.. series, ("kind", "nps")]));
+        }
+
+        Assert.Empty(m.Find("helpdesk_first_response_seconds", [.. zd, ("responder", "bot")]));
+        Assert.Empty(m.Find("helpdesk_messages", zd)); // no message-level data from Zendesk
         Assert.NotNull(m.Value("helpdesk_backlog_tickets", [.. zd, ("channel", "all"), ("status", "open")]));
         Assert.True(m.Value("kpicollector_source_requests_total", ("source", "acme-zd"), ("code", "200")) >= 2);
         Assert.NotNull(m.Value("kpicollector_source_rate_limit_remaining", ("source", "acme-zd")));

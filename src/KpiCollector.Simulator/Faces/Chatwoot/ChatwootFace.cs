@@ -183,14 +183,18 @@ public sealed class ChatwootFace : IFace
         });
     }
 
-    /// <summary><c>since</c>/<c>until</c> (epoch seconds) on <c>created_at</c>, 25 a page, a bare array.</summary>
+    /// <summary>
+    /// 25 a page, a bare array, oldest first. As in Chatwoot (its <c>DateRangeHelper</c>), the date range applies only
+    /// when both <c>since</c> and <c>until</c> (epoch seconds) are given, as <c>since ≤ created_at &lt; until</c>; with
+    /// only one of them, every response ever given is listed.
+    /// </summary>
     private FaceReply Csat(HttpRequest request)
     {
-        var since = long.TryParse(request.Query["since"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
-        var until = long.TryParse(request.Query["until"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var u) ? u : long.MaxValue;
+        var ranged = long.TryParse(request.Query["since"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var since)
+            & long.TryParse(request.Query["until"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var until);
         var page = Math.Max(1, int.TryParse(request.Query["page"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) ? p : 1);
         var responses = _helpdesk.Surveys()
-            .Where(r => r.Kind == SurveyKind.Csat && r.Score is not null && r.RespondedAt.ToUnixTimeSeconds() >= since && r.RespondedAt.ToUnixTimeSeconds() <= until)
+            .Where(r => r.Kind == SurveyKind.Csat && r.Score is not null && (!ranged || (r.RespondedAt.ToUnixTimeSeconds() >= since && r.RespondedAt.ToUnixTimeSeconds() < until)))
             .Skip((page - 1) * CsatPerPage).Take(CsatPerPage);
         return new FaceReply(new JsonArray([.. responses.Select(r => (JsonNode)new JsonObject
         {
@@ -246,7 +250,12 @@ public sealed class ChatwootFace : IFace
 
     /// <summary>
     /// The messages the conversation implies, oldest first: the customer's, the bot's reply, every public agent reply
-    /// (the first at the first human reply, the rest spread until resolution or the last update), and the resolve.
+    /// (the first at the first human reply, the rest spread until resolution or the last update), and the status-change
+    /// activity messages Chatwoot writes: each resolve ("Conversation was marked resolved by ..."), each reopen (the
+    /// customer writes again: "System reopened the conversation due to a new incoming message."), and, on a
+    /// conversation the simulation closed after resolving it, a wrap-up label added at the close, after the resolve.
+    /// On every fourth WhatsApp conversation the agent answers from the WhatsApp Business app: the replies are
+    /// external echoes (no sender, <c>content_attributes.external_echo</c>), which Chatwoot counts as human responses.
     /// </summary>
     private static List<JsonObject> MessagesOf(Conversation c)
     {
@@ -262,36 +271,80 @@ public sealed class ChatwootFace : IFace
         {
             var end = c.ResolvedAt ?? c.UpdatedAt;
             var step = replies > 1 && end > human ? (end - human) / replies : TimeSpan.Zero;
+            var echo = c.Channel == Channels.WhatsApp && number % 4 == 0;
             for (var i = 0; i < replies; i++)
             {
-                events.Add((human + step * i, 1, "user", i == 0 ? "Hello, I'm on it." : "Following up."));
+                events.Add((human + step * i, 1, echo ? "echo" : "user", i == 0 ? "Hello, I'm on it." : "Following up."));
             }
         }
 
-        // Chatwoot has no closed: a conversation closed as stale (never answered) was resolved when it was closed.
-        if (c.Status is ConversationStatus.Solved or ConversationStatus.Closed && (c.ResolvedAt ?? c.ClosedAt) is { } resolved)
+        var resolves = Resolves(c);
+        for (var i = 0; i < resolves.Count; i++)
         {
-            events.Add((resolved, 2, null, "Conversation was marked resolved by Agent"));
+            events.Add((resolves[i], 2, null, c.FirstResponderKind == ResponderKind.Bot && c.FirstHumanResponseAt is null
+                ? "Conversation was marked resolved by Assistant"
+                : "Conversation was marked resolved by Agent"));
+            var next = i + 1 < resolves.Count ? resolves[i + 1] : (c.Status is ConversationStatus.Solved or ConversationStatus.Closed ? (DateTimeOffset?)null : c.UpdatedAt);
+            if (next is { } before && before > resolves[i])
+            {
+                var reopened = resolves[i] + ((before - resolves[i]) / 2);
+                events.Add((reopened, 0, "contact", "Sorry, it happened again"));
+                events.Add((reopened, 2, null, "System reopened the conversation due to a new incoming message."));
+            }
         }
 
-        return events.OrderBy(e => e.At).Select((e, i) => new JsonObject
+        if (c.Status == ConversationStatus.Closed && c.ResolvedAt is { } resolvedAt && c.ClosedAt is { } closedAt && closedAt > resolvedAt && c.TicketType is { } label)
         {
-            ["id"] = number * 1000 + i + 1,
-            ["content"] = e.Content,
-            ["inbox_id"] = inbox,
-            ["conversation_id"] = number,
-            ["message_type"] = e.Type,
-            ["created_at"] = e.At.ToUnixTimeSeconds(),
-            ["private"] = false,
-            ["source_id"] = null,
-            ["sender"] = e.Sender switch
+            events.Add((closedAt, 2, null, $"Supervisor added {label}")); // after the resolve: not the resolution time
+        }
+
+        return events.Select((e, i) => (Event: e, Order: i)).OrderBy(e => e.Event.At).ThenBy(e => e.Order).Select((x, i) =>
+        {
+            var e = x.Event;
+            var message = new JsonObject
             {
-                "contact" => new JsonObject { ["id"] = FaceResponses.Number(c.RequesterId), ["name"] = c.RequesterId, ["type"] = "contact" },
-                "agent_bot" => new JsonObject { ["id"] = 1, ["name"] = "Assistant", ["type"] = "agent_bot" },
-                "user" => new JsonObject { ["id"] = FaceResponses.Number(c.AssigneeId) ?? 0, ["name"] = c.AssigneeId, ["type"] = "user" },
-                _ => null,
-            },
+                ["id"] = number * 1000 + i + 1,
+                ["content"] = e.Content,
+                ["inbox_id"] = inbox,
+                ["conversation_id"] = number,
+                ["message_type"] = e.Type,
+                ["created_at"] = e.At.ToUnixTimeSeconds(),
+                ["private"] = false,
+                ["source_id"] = e.Sender == "echo" ? $"wamid.sim{number}x{i}" : null,
+                ["content_attributes"] = e.Sender == "echo" ? new JsonObject { ["external_echo"] = true } : new JsonObject(),
+                ["sender"] = e.Sender switch
+                {
+                    "contact" => new JsonObject { ["id"] = FaceResponses.Number(c.RequesterId), ["name"] = c.RequesterId, ["type"] = "contact" },
+                    "agent_bot" => new JsonObject { ["id"] = 1, ["name"] = "Assistant", ["type"] = "agent_bot" },
+                    "user" => new JsonObject { ["id"] = FaceResponses.Number(c.AssigneeId) ?? 0, ["name"] = c.AssigneeId, ["type"] = "user" },
+                    _ => null,
+                },
+            };
+            return message;
         }).ToList();
+    }
+
+    /// <summary>
+    /// When the conversation was resolved, oldest first: the first resolution, the latest, and as many in between
+    /// (evenly spread) as the reopens imply. Chatwoot has no closed: a conversation closed as stale (never answered) was
+    /// resolved when it was closed.
+    /// </summary>
+    private static List<DateTimeOffset> Resolves(Conversation c)
+    {
+        var ended = c.Status is ConversationStatus.Solved or ConversationStatus.Closed;
+        if (c.FirstResolvedAt is not { } first)
+        {
+            return ended && c.ClosedAt is { } closed ? [closed] : [];
+        }
+
+        var last = c.ResolvedAt ?? first;
+        var count = (c.Reopens ?? 0) + (ended ? 1 : 0);
+        if (count <= 1)
+        {
+            return count == 1 ? [ended ? last : first] : [];
+        }
+
+        return [.. Enumerable.Range(0, count).Select(i => first + ((last - first) * i / (count - 1)))];
     }
 
     /// <summary>Chatwoot's statuses: <c>pending</c> before anyone took it, <c>snoozed</c> on hold, <c>resolved</c> when solved or closed.</summary>

@@ -10,7 +10,9 @@ namespace KpiCollector.Simulator.Faces.Zendesk;
 /// (platform-apis.md 1.2-1.8), independently of the connector: the cursor-based incremental ticket export with the
 /// <c>metric_sets</c> sideload, legacy satisfaction ratings or CSAT survey responses (the account runs one of the two,
 /// <c>Simulator:Zendesk:Csat</c>), <c>tickets/show_many</c> (with the <c>metric_sets</c> sideload), the Export Search
-/// Results endpoint for tickets by status, and custom statuses.
+/// Results endpoint for tickets by status, and custom statuses. A legacy rating is created when the survey is offered
+/// (at the first resolution) and updated when it is answered, which also updates the ticket (its
+/// <c>satisfaction_rating</c>), so the ticket comes again in the export; the ratings list filters on creation.
 /// </summary>
 /// <remarks>
 /// Like Zendesk, the export leaves out the last minute (the simulation runs one minute behind the clock), returns
@@ -85,6 +87,7 @@ public sealed class ZendeskFace : IFace
         Get(api, "/incremental/tickets/cursor.json", Export);
         Get(api, "/satisfaction_ratings.json", Ratings);
         Get(api, "/satisfaction_ratings", Ratings);
+        Get(api, "/satisfaction_ratings/{id}", OneRating);
         Get(api, "/guide/survey_responses", SurveyResponses);
         Get(api, "/guide/survey_responses.json", SurveyResponses);
         Get(api, "/tickets/show_many.json", ShowMany, adminOnly: false);
@@ -200,9 +203,10 @@ public sealed class ZendeskFace : IFace
         var end = long.TryParse(request.Query["end_time"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var e) ? DateTimeOffset.FromUnixTimeSeconds(e) : DateTimeOffset.MaxValue;
         var score = request.Query["score"].ToString();
         var ratings = (_surveyResponses ? [] : _helpdesk.Surveys())
-            .Where(r => r.Kind == SurveyKind.Csat && r.Score is not null && r.RespondedAt >= start && r.RespondedAt <= end)
+            .Where(r => r.Kind == SurveyKind.Csat && r.Score is not null && OfferedAt(r) is var created && created >= start && created <= end)
             .Select(r => (Response: r, Good: r.Score >= 4))
             .Where(r => score switch { "good" => r.Good, "bad" => !r.Good, "" or "received" => true, _ => false })
+            .OrderBy(r => OfferedAt(r.Response)).ThenBy(r => r.Response.ConversationId, StringComparer.Ordinal)
             .ToList();
         var offset = request.Query["page[after]"].ToString() is { Length: > 0 } after ? DecodeCursor(after) ?? 0 : 0;
         var page = ratings.Skip((int)offset).Take(size).ToList();
@@ -210,7 +214,7 @@ public sealed class ZendeskFace : IFace
         var next = more ? EncodeCursor(offset + page.Count) : null;
         return new FaceReply(new JsonObject
         {
-            ["satisfaction_ratings"] = new JsonArray([.. page.Select(r => (JsonNode)Rating(r.Response, r.Good))]),
+            ["satisfaction_ratings"] = new JsonArray([.. page.Select(r => (JsonNode)Rating(r.Response, r.Good, OfferedAt(r.Response)))]),
             ["meta"] = new JsonObject { ["has_more"] = more, ["after_cursor"] = next, ["before_cursor"] = null },
             ["links"] = new JsonObject
             {
@@ -218,6 +222,42 @@ public sealed class ZendeskFace : IFace
                 ["prev"] = null,
             },
         });
+    }
+
+    /// <summary><c>GET /api/v2/satisfaction_ratings/{id}</c>: one legacy rating, answered or only offered; 404 when there is none.</summary>
+    private FaceReply OneRating(HttpRequest request)
+    {
+        var id = request.RouteValues["id"]?.ToString()?.Replace(".json", "", StringComparison.Ordinal);
+        if (_surveyResponses || !long.TryParse(id, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) || number <= RatingIdOffset
+            || _helpdesk.CsatOf($"sim-{number - RatingIdOffset:D6}") is not { } survey)
+        {
+            return new FaceReply(new JsonObject { ["error"] = "RecordNotFound", ["description"] = "Not found" }, StatusCodes.Status404NotFound);
+        }
+
+        return new FaceReply(new JsonObject { ["satisfaction_rating"] = Rating(survey, survey.Score >= 4, OfferedAt(survey)) });
+    }
+
+    /// <summary>
+    /// When the survey was offered: a legacy rating is created then (score <c>offered</c>) and updated when answered,
+    /// minutes to days later. The simulation offers surveys at the first resolution.
+    /// </summary>
+    private DateTimeOffset OfferedAt(SurveyResponse r) =>
+        r.Score is not null && r.ConversationId is { } id && _helpdesk.Get(id)?.FirstResolvedAt is { } offered && offered <= r.RespondedAt
+            ? offered
+            : r.RespondedAt;
+
+    /// <summary>The ticket's <c>satisfaction_rating</c>: the answer (id, score, comment), the offer, or <c>unoffered</c>.</summary>
+    private JsonObject TicketRating(Conversation c)
+    {
+        if (_surveyResponses || _helpdesk.CsatOf(c.ExternalId) is not { } survey)
+        {
+            return new JsonObject { ["score"] = "unoffered" };
+        }
+
+        var id = RatingIdOffset + FaceResponses.Number(c.ExternalId);
+        return survey.Score is null
+            ? new JsonObject { ["id"] = id, ["score"] = "offered", ["comment"] = null }
+            : new JsonObject { ["id"] = id, ["score"] = survey.Score >= 4 ? "good" : "bad", ["comment"] = survey.Score >= 4 ? "Thanks, quick and helpful" : "Took too long" };
     }
 
     /// <summary>
@@ -410,7 +450,7 @@ public sealed class ZendeskFace : IFace
         return all;
     }
 
-    private static JsonObject Ticket(Conversation c, DateTimeOffset generated)
+    private JsonObject Ticket(Conversation c, DateTimeOffset generated)
     {
         var id = FaceResponses.Number(c.ExternalId);
         var status = Status(c.Status);
@@ -430,7 +470,7 @@ public sealed class ZendeskFace : IFace
             ["organization_id"] = null,
             ["group_id"] = GroupId(c.Team),
             ["via"] = new JsonObject { ["channel"] = ViaType(c.Channel), ["source"] = new JsonObject { ["from"] = new JsonObject(), ["to"] = new JsonObject(), ["rel"] = null } },
-            ["satisfaction_rating"] = new JsonObject { ["score"] = "unoffered" },
+            ["satisfaction_rating"] = TicketRating(c),
             ["tags"] = new JsonArray(c.Team ?? "untriaged"),
             ["custom_fields"] = new JsonArray(),
             ["created_at"] = FaceResponses.Iso(c.CreatedAt),
@@ -477,7 +517,7 @@ public sealed class ZendeskFace : IFace
         return metrics;
     }
 
-    private static JsonObject Rating(SurveyResponse r, bool good)
+    private static JsonObject Rating(SurveyResponse r, bool good, DateTimeOffset offered)
     {
         var ticket = FaceResponses.Number(r.ConversationId);
         return new JsonObject
@@ -488,10 +528,10 @@ public sealed class ZendeskFace : IFace
             ["group_id"] = GroupId(r.Team),
             ["requester_id"] = null,
             ["ticket_id"] = ticket,
-            ["score"] = good ? "good" : "bad",
-            ["comment"] = good ? "Thanks, quick and helpful" : "Took too long",
-            ["reason"] = good ? null : "Issue took too long to resolve",
-            ["created_at"] = FaceResponses.Iso(r.RespondedAt),
+            ["score"] = r.Score is null ? "offered" : good ? "good" : "bad",
+            ["comment"] = r.Score is null ? null : good ? "Thanks, quick and helpful" : "Took too long",
+            ["reason"] = r.Score is null || good ? null : "Issue took too long to resolve",
+            ["created_at"] = FaceResponses.Iso(offered),
             ["updated_at"] = FaceResponses.Iso(r.RespondedAt),
         };
     }

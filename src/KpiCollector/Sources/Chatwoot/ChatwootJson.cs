@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace KpiCollector.Sources.Chatwoot;
 
 // The connector's view of Chatwoot's JSON (platform-apis.md 4.1-4.6, from Chatwoot's jbuilder views), snake_case via
@@ -115,6 +117,15 @@ internal sealed record ChatwootMessage
     public bool Private { get; init; }
 
     public ChatwootPerson? Sender { get; init; }
+
+    /// <summary>The text; for activity messages the English sentence of the change (<c>Conversation was marked resolved by Ana</c>).</summary>
+    public string? Content { get; init; }
+
+    /// <summary>
+    /// A free-form object: <c>external_echo: true</c> on a reply sent from the WhatsApp Business app; on status-change
+    /// activity messages of newer installs <c>activity: { type: "conversation_status_changed", status }</c>. Read leniently.
+    /// </summary>
+    public JsonElement ContentAttributes { get; init; }
 }
 
 /// <summary>One of <c>GET /api/v1/accounts/{id}/csat_survey_responses</c> (a bare array, 25 a page).</summary>

@@ -13,15 +13,17 @@ namespace KpiCollector.Sources.Chatwoot;
 /// A Chatwoot account (platform-apis.md section 4). The first poll backfills conversations, newest activity first, 25
 /// a page; each later poll reads every conversation updated since the last one in a single request
 /// (<c>updated_within</c>, unpaginated); each changed conversation's messages give the first response, bot or human,
-/// and the agent reply count; then the CSAT survey responses. The install's version goes to <c>kpicollector_source_info</c>.
+/// the agent reply count (external echoes included), and from the status-change activity messages the resolution time
+/// and the reopens; then the CSAT survey responses created since the last poll. The install's version goes to
+/// <c>kpicollector_source_info</c>.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Chatwoot returns <c>first_reply_created_at</c> and <c>waiting_since</c> as 0, not null, when unset
 /// (platform-apis.md pitfall 8): 0 is "unset" here. Status: <c>pending</c> (a bot still has it) is new;
 /// <c>open</c> with nobody waiting after a human reply is pending (waiting on the customer); otherwise open;
-/// <c>snoozed</c> is on hold; <c>resolved</c> is solved. The conversation has no resolved time: the last activity
-/// message (the resolve is normally the last action) stands for it, else the update time.
+/// <c>snoozed</c> is on hold; <c>resolved</c> is solved. The conversation has no resolved time: the activity message of
+/// the last change to resolved gives it (see <see cref="ChatwootActivities"/> and docs/sources.md).
 /// </para>
 /// <para>
 /// Cost per poll at steady state: 1 conversations request, 1 messages request per changed conversation (more for
@@ -89,6 +91,13 @@ public sealed partial class ChatwootSource : ISourceWithStatus, IDisposable
 
     public double? BackfillRequestsPerMinute => _http.Account.RequestsPerMinute;
 
+    /// <summary>Bot first responses are told apart only from the messages (<c>ReadMessages</c>); CSAT only when read.</summary>
+    public SourceCapabilities Capabilities => new()
+    {
+        Responders = _settings.ReadMessages ? SourceCapabilities.BotAndHuman : SourceCapabilities.HumanOnly,
+        Surveys = SourceCapabilities.CsatIf(_settings.Csat),
+    };
+
     public SourceStatus Status { get; }
 
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -146,10 +155,14 @@ public sealed partial class ChatwootSource : ISourceWithStatus, IDisposable
 
         var newest = state.RatingsSince;
         var since = Math.Max(0, state.RatingsSince - (long)CsatOverlap.TotalSeconds);
+        var until = _time.GetUtcNow().ToUnixTimeSeconds() + 1;
         for (var page = 1; ; page++)
         {
+            // Chatwoot applies the date range only when both ends are given (without until, since is ignored and every
+            // response ever given is listed): until is exclusive, so one second past the request.
             var request = new RestRequest($"{_account}/csat_survey_responses");
             request.AddQueryParameter("since", Number(since));
+            request.AddQueryParameter("until", Number(until));
             request.AddQueryParameter("page", Number(page));
             var responses = SourceJson.Parse<List<ChatwootCsat>>(await _http.SendAsync(request, null, cancellationToken), "CSAT survey responses");
             var surveys = await SurveysAsync(responses, cancellationToken);
@@ -242,18 +255,55 @@ public sealed partial class ChatwootSource : ISourceWithStatus, IDisposable
         var firstHuman = record.FirstHumanResponseAt ?? At(replies.FirstOrDefault(IsHuman)?.CreatedAt);
         var firstBot = At(replies.FirstOrDefault(IsBot)?.CreatedAt);
         var botFirst = firstBot is { } bot && (firstHuman is null || bot < firstHuman);
-        var resolved = record.Status == ConversationStatus.Solved
-            ? At(messages.LastOrDefault(m => m.MessageType == 2)?.CreatedAt) ?? record.ResolvedAt
-            : null;
+        var history = StatusHistory(messages);
+        DateTimeOffset? resolved = null, firstResolved = null;
+        int? reopens = complete && (record.Status != ConversationStatus.Solved || history.LastResolve is not null) ? history.Reopens : null;
+        if (record.Status == ConversationStatus.Solved)
+        {
+            // The change to resolved, never a later label or assignment; without a recognized one (an install in
+            // another language, or more than 1,000 messages) the last activity stands for it, else the update time.
+            resolved = At(history.LastResolve) ?? At(messages.LastOrDefault(m => m.MessageType == 2)?.CreatedAt) ?? record.ResolvedAt;
+            firstResolved = At(history.FirstResolve) ?? resolved;
+        }
+
         return record with
         {
             FirstResponseAt = botFirst ? firstBot : firstHuman,
             FirstResponderKind = botFirst ? ResponderKind.Bot : firstHuman is null ? null : ResponderKind.Human,
             FirstHumanResponseAt = firstHuman,
             AgentPublicReplies = complete ? replies.Count(IsHuman) : null,
+            Reopens = reopens,
             ResolvedAt = resolved,
-            FirstResolvedAt = resolved,
+            FirstResolvedAt = firstResolved,
         };
+    }
+
+    /// <summary>
+    /// The conversation's status changes, from its activity messages (oldest first): the first and the last change to
+    /// resolved, and the reopens (a change away from resolved, to open, pending or snoozed, after one).
+    /// </summary>
+    private static (long? FirstResolve, long? LastResolve, int Reopens) StatusHistory(List<ChatwootMessage> messages)
+    {
+        long? first = null, last = null;
+        var reopens = 0;
+        var isResolved = false;
+        foreach (var m in messages.Where(m => m.MessageType == 2))
+        {
+            switch (ChatwootActivities.StatusChange(m.Content, m.ContentAttributes))
+            {
+                case ChatwootActivities.Resolved:
+                    first ??= m.CreatedAt;
+                    last = m.CreatedAt;
+                    isResolved = true;
+                    break;
+                case { } when isResolved:
+                    reopens++;
+                    isResolved = false;
+                    break;
+            }
+        }
+
+        return (first, last, reopens);
     }
 
     /// <summary>What the conversation object alone says.</summary>
@@ -367,7 +417,12 @@ public sealed partial class ChatwootSource : ISourceWithStatus, IDisposable
         _channelByConversation[conversation] = channel;
     }
 
-    private static bool IsHuman(ChatwootMessage m) => string.Equals(m.Sender?.Type, "user", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// An agent's reply: sent by a user, or an external echo (sent from the WhatsApp Business app, no sender), which
+    /// Chatwoot counts as a human response too.
+    /// </summary>
+    private static bool IsHuman(ChatwootMessage m) =>
+        string.Equals(m.Sender?.Type, "user", StringComparison.OrdinalIgnoreCase) || ChatwootActivities.IsExternalEcho(m.ContentAttributes);
 
     private static bool IsBot(ChatwootMessage m) => string.Equals(m.Sender?.Type, "agent_bot", StringComparison.OrdinalIgnoreCase);
 

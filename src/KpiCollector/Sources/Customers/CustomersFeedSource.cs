@@ -41,6 +41,8 @@ public sealed class CustomersFeedSource : ISource, IDisposable
 
     public string Platform => Platforms.Customers;
 
+    public SourceCapabilities Capabilities => SourceCapabilities.None;
+
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var text = await ReadAsync(cancellationToken);

@@ -101,6 +101,9 @@ public sealed partial class FreshdeskSource : ISourceWithStatus, IDisposable
     /// <summary>A backfill reads the tickets list, the tightest budget it counts against.</summary>
     public double? BackfillRequestsPerMinute => Math.Min(_http.Account.RequestsPerMinute, _tickets.RequestsPerMinute);
 
+    /// <summary><c>first_responded_at</c> is an agent's reply: Freshdesk does not say whether a bot answered first.</summary>
+    public SourceCapabilities Capabilities => new() { Responders = SourceCapabilities.HumanOnly, Surveys = SourceCapabilities.CsatIf(_settings.Csat) };
+
     public SourceStatus Status { get; }
 
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)

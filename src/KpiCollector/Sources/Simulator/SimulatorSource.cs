@@ -40,6 +40,14 @@ public sealed class SimulatorSource : ISource
 
     public TimeSpan? BackfillSpan => _backfill;
 
+    /// <summary>The simulation knows everything: bot and human replies, CSAT, NPS and CES, and every message.</summary>
+    public SourceCapabilities Capabilities { get; } = new()
+    {
+        Responders = SourceCapabilities.BotAndHuman,
+        Surveys = new HashSet<SurveyKind> { SurveyKind.Csat, SurveyKind.Nps, SurveyKind.Ces },
+        Messages = true,
+    };
+
     public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();

@@ -100,6 +100,12 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
 
     public double? BackfillRequestsPerMinute => _http?.Account.RequestsPerMinute;
 
+    /// <summary>
+    /// WhatsApp does not say who sent a business message, so every first response counts as a human one and bots are
+    /// not told apart; messages come from the webhooks, when they are received.
+    /// </summary>
+    public SourceCapabilities Capabilities => new() { Responders = SourceCapabilities.HumanOnly, Messages = _settings.WebhookEnabled };
+
     public SourceStatus Status { get; }
 
     /// <summary>The webhook receiver, when an app secret is configured.</summary>

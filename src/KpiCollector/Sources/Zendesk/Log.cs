@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(LogLevel.Debug, "{Source}: survey responses page of {Responses} responses, {Ratings} CSAT ratings, more: {HasMore}")]
     public static partial void SurveyResponsesPage(ILogger logger, string source, int responses, int ratings, bool hasMore);
+
+    [LoggerMessage(LogLevel.Debug, "{Source}: {Pending} ratings answered after the ratings position (seen in the export) read one by one, {Read} found")]
+    public static partial void LateRatings(ILogger logger, string source, int pending, int read);
 }

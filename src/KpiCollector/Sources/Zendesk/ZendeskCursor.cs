@@ -28,6 +28,13 @@ internal sealed record ZendeskCursor
     /// </summary>
     public long? SurveysSince { get; init; }
 
+    /// <summary>
+    /// Legacy ratings the export showed answered (the ticket's <c>satisfaction_rating</c>) and not read yet: an answer
+    /// given long after the offer is created before the ratings position, so only the export says it came. Read one by
+    /// one after the ratings list, unless the list had them; null when none.
+    /// </summary>
+    public long[]? RatingsToRead { get; init; }
+
     /// <summary>Where survey responses were read up to (Unix ms).</summary>
     [JsonIgnore]
     public long SurveysSinceOrStart => SurveysSince ?? RatingsSince * 1000;

@@ -43,6 +43,12 @@ internal sealed record ZendeskTicket
     public long? GroupId { get; init; }
 
     public ZendeskVia? Via { get; init; }
+
+    /// <summary>
+    /// The legacy CSAT state: <c>{ "score": "unoffered" }</c>, <c>{ "id", "score": "offered" }</c>, or the answer
+    /// <c>{ "id", "score": "good" | "bad", "comment" }</c> (no times). Read leniently: null on plans without CSAT.
+    /// </summary>
+    public JsonElement SatisfactionRating { get; init; }
 }
 
 internal sealed record ZendeskVia
@@ -80,6 +86,12 @@ internal sealed record ZendeskDuration
     public double? Calendar { get; init; }
 
     public double? Business { get; init; }
+}
+
+/// <summary><c>GET /api/v2/satisfaction_ratings/{id}</c>.</summary>
+internal sealed record RatingResponse
+{
+    public required ZendeskRating SatisfactionRating { get; init; }
 }
 
 /// <summary>A page of <c>GET /api/v2/satisfaction_ratings</c> (cursor pagination).</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
 using KpiCollector.Core.Time;
@@ -51,6 +52,9 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
     private readonly TimeSpan _csatOverlap;
     private readonly OpenSetReconciler _openSet;
     private readonly Dictionary<long, TicketFacts> _tickets = [];
+
+    /// <summary>Legacy ratings read by this process, by id, with the score read: an export showing the same score again needs no request.</summary>
+    private readonly Dictionary<long, string> _ratingsRead = [];
     private readonly HashSet<string> _unknownStatuses = new(StringComparer.Ordinal);
     private Dictionary<long, ConversationStatus>? _customStatuses;
 
@@ -110,6 +114,13 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
                 + (oauth ? " and carry the read scope." : $" ({key}:Email)."));
     }
 
+    /// <summary>Zendesk's metrics count only public agent replies: bot replies are not visible. CSAT unless switched off.</summary>
+    public SourceCapabilities Capabilities => new()
+    {
+        Responders = SourceCapabilities.HumanOnly,
+        Surveys = SourceCapabilities.CsatIf(_csat != ZendeskSettings.CsatOff),
+    };
+
     public SourceStatus Status { get; }
 
     /// <summary>The fewest requests a poll makes: one export page, and one ratings (or survey responses) page when CSAT is read.</summary>
@@ -140,7 +151,12 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
                 watermark = state.WatermarkAt; // never backwards, even if the clock is
             }
 
-            state = state with { After = page.AfterCursor ?? state.After, Watermark = watermark?.ToUnixTimeMilliseconds() };
+            state = state with
+            {
+                After = page.AfterCursor ?? state.After,
+                Watermark = watermark?.ToUnixTimeMilliseconds(),
+                RatingsToRead = AnsweredRatings(page, state.RatingsToRead),
+            };
             var readUpTo = page.Tickets.Count == 0 ? (DateTimeOffset?)null : page.Tickets.Max(t => t.UpdatedAt);
             yield return new SourceBatch { Conversations = conversations, Cursor = state.Format(), Watermark = state.WatermarkAt, ReadUpTo = readUpTo };
             if (page.EndOfStream)
@@ -205,7 +221,12 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
         return mode;
     }
 
-    /// <summary>Legacy satisfaction ratings received since the saved position (less the overlap), every page to the end.</summary>
+    /// <summary>
+    /// Legacy satisfaction ratings created since the saved position (less the overlap), every page to the end; then,
+    /// one by one, the ratings the export showed answered that the list did not hold: a rating is created when the
+    /// survey is offered and answered later (its <c>updated_at</c>), so an answer given more than the overlap after its
+    /// offer is not in the list; the answer changes the ticket, which is how the export shows it.
+    /// </summary>
     private async IAsyncEnumerable<SourceBatch> RatingsAsync(ZendeskCursor state, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? pageCursor = null;
@@ -226,7 +247,7 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
             // the store ignores what it already holds.
             if (!more)
             {
-                state = state with { RatingsSince = newest };
+                state = state with { RatingsSince = newest, RatingsToRead = Unread(state.RatingsToRead) };
             }
 
             yield return new SourceBatch { Surveys = surveys, Cursor = state.Format(), Watermark = state.WatermarkAt };
@@ -237,7 +258,57 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
 
             pageCursor = page.Meta!.AfterCursor;
         }
+
+        if (state.RatingsToRead is not { Length: > 0 } unread)
+        {
+            yield break;
+        }
+
+        var late = new List<ZendeskRating>(unread.Length);
+        foreach (var id in unread)
+        {
+            var response = await _http.SendOrNotFoundAsync(new RestRequest($"api/v2/satisfaction_ratings/{id.ToString(CultureInfo.InvariantCulture)}.json"), null, cancellationToken);
+            if (response is not null)
+            {
+                late.Add(SourceJson.Parse<RatingResponse>(response, "satisfaction rating").SatisfactionRating); // null: deleted meanwhile
+            }
+        }
+
+        Log.LateRatings(_logger, Name, unread.Length, late.Count);
+        state = state with { RatingsToRead = null };
+        yield return new SourceBatch { Surveys = await SurveysAsync(late, cancellationToken), Cursor = state.Format(), Watermark = state.WatermarkAt };
     }
+
+    /// <summary>
+    /// The pending ratings plus those the page's tickets show answered (<c>good</c> or <c>bad</c>) with a score this
+    /// process has not read for them. Only while legacy ratings are (or may be) read.
+    /// </summary>
+    private long[]? AnsweredRatings(TicketExportPage page, long[]? pending)
+    {
+        if (_csat is ZendeskSettings.CsatOff or ZendeskSettings.CsatSurveyResponses)
+        {
+            return null;
+        }
+
+        var ids = new HashSet<long>(pending ?? []);
+        foreach (var t in page.Tickets)
+        {
+            if (t.SatisfactionRating is { ValueKind: JsonValueKind.Object } rating
+                && rating.TryGetProperty("id", out var idElement) && idElement.TryGetInt64(out var id)
+                && rating.TryGetProperty("score", out var scoreElement) && scoreElement.ValueKind == JsonValueKind.String
+                && scoreElement.GetString()?.Trim().ToLowerInvariant() is "good" or "bad"
+                && _ratingsRead.GetValueOrDefault(id) != scoreElement.GetString()!.Trim().ToLowerInvariant())
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids.Count == 0 ? null : [.. ids.Order()];
+    }
+
+    /// <summary>The pending ratings that the ratings list just read did not hold (with the score the export showed or another).</summary>
+    private long[]? Unread(long[]? pending) =>
+        pending?.Where(id => !_ratingsRead.ContainsKey(id)).ToArray() is { Length: > 0 } left ? left : null;
 
     /// <summary>
     /// Survey responses created since the saved position (less the overlap), in id order (ULIDs: creation order), every
@@ -389,6 +460,7 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
             if (ZendeskMapping.Survey(Name, r, channel, respondedAt) is { } survey)
             {
                 surveys.Add(survey);
+                RememberRating(r.Id, r.Score.Trim().ToLowerInvariant());
             }
         }
 
@@ -448,6 +520,16 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
         }
 
         _tickets[ticket] = facts;
+    }
+
+    private void RememberRating(long id, string score)
+    {
+        if (_ratingsRead.Count >= TicketCacheLimit)
+        {
+            _ratingsRead.Clear(); // a rating forgotten costs one request if its ticket shows it again
+        }
+
+        _ratingsRead[id] = score;
     }
 
     /// <summary>What a CSAT answer takes from its ticket; <see cref="Channel"/> is null for a ticket not seen.</summary>

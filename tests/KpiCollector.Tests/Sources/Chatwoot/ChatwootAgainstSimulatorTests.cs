@@ -40,11 +40,13 @@ public sealed class ChatwootAgainstSimulatorTests : IAsyncLifetime
             Assert.Equal(Seconds(sim.FirstResponseAt), c.FirstResponseAt); // bot replies from the messages, human from first_reply_created_at
             Assert.Equal(sim.FirstResponderKind, c.FirstResponderKind);
             Assert.Equal(Seconds(sim.FirstHumanResponseAt), c.FirstHumanResponseAt);
-            Assert.Equal(sim.AgentPublicReplies, c.AgentPublicReplies);
-            Assert.Equal(sim.Status is ConversationStatus.Solved or ConversationStatus.Closed ? Seconds(sim.ResolvedAt ?? sim.ClosedAt) : null, c.ResolvedAt);
+            Assert.Equal(sim.AgentPublicReplies, c.AgentPublicReplies); // replies from the WhatsApp Business app (external echoes) included
+            Assert.Equal(sim.Reopens, c.Reopens); // from the status-change activity messages
+            Assert.Equal(sim.Status is ConversationStatus.Solved or ConversationStatus.Closed ? Seconds(sim.ResolvedAt ?? sim.ClosedAt) : null, c.ResolvedAt); // the resolve, not the label added at the close
         }
 
         Assert.Contains(delivered.Values, c => c.FirstResponderKind == ResponderKind.Bot);
+        Assert.Contains(delivered.Values, c => c.Reopens > 0 && c.Status == ConversationStatus.Solved && c.ResolvedAt > c.FirstResolvedAt);
         Assert.Equal("4.13.0", source.Status.PlatformVersion);
         var csat = batches.SelectMany(b => b.Surveys).ToList();
         Assert.Equal(SimulatedCsat(T0 - ChatwootFace.Lag), csat.Count);
@@ -61,15 +63,33 @@ public sealed class ChatwootAgainstSimulatorTests : IAsyncLifetime
         Assert.True(updates.Count < delivered.Count / 2, "an incremental poll reads what changed, not everything");
     }
 
-    private ChatwootSource Source() => new(new SourceOptions
+    [Fact]
+    public async Task ASteadyStatePoll_ReadsTheNewCsatResponsesInOneRequest()
+    {
+        // A quieter account, so that the hour read again (the overlap) fits in one page while the history does not.
+        await using var quiet = await SimulatorHost.StartAsync(_clock, "Simulator:Backfill=2d", "Simulator:ArrivalsPerHour=25");
+        using var source = Source(readMessages: false, quiet, backfill: "2d");
+        var first = await Drain(source, null);
+        var before = source.Status.RequestsByCode.Values.Sum();
+        _clock.Advance(TimeSpan.FromMinutes(5));
+
+        var second = await Drain(source, first[^1].Cursor);
+
+        Assert.True(first.SelectMany(b => b.Surveys).Count() > 25, "more responses than one page, so a read of the whole history would page");
+        Assert.Equal(2, source.Status.RequestsByCode.Values.Sum() - before); // one conversations request, one CSAT request
+        var newest = first.SelectMany(b => b.Surveys).Max(s => s.RespondedAt);
+        Assert.All(second.SelectMany(b => b.Surveys), s => Assert.True(s.RespondedAt >= newest - TimeSpan.FromHours(1), $"{s.ExternalId} at {s.RespondedAt:u} was read again")); // only the overlap again
+    }
+
+    private ChatwootSource Source(bool readMessages = true, SimulatorHost? simulator = null, string backfill = "6h") => new(new SourceOptions
     {
         Name = "cw",
         Platform = Platforms.Chatwoot,
-        BaseUrl = _simulator.BaseUrl("chatwoot"),
+        BaseUrl = (simulator ?? _simulator).BaseUrl("chatwoot"),
         ApiToken = "simulator-chatwoot-token",
-        Backfill = "6h",
+        Backfill = backfill,
         Timeout = "10s",
-        Chatwoot = new ChatwootSettings { AccountId = 1 },
+        Chatwoot = new ChatwootSettings { AccountId = 1, ReadMessages = readMessages },
     }, 0, _clock, NullLogger<ChatwootSource>.Instance);
 
     /// <summary>Chatwoot's inboxes: the website widget carries chat and web, an API inbox carries phone.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
 using KpiCollector.Sources;
@@ -77,6 +78,66 @@ public sealed class ChatwootSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task StatusChangeActivities_GiveTheResolutionTimeAndTheReopens_AndExternalEchoesAreAgentReplies()
+    {
+        Conversations(
+            Conversation(31, 1, "resolved", firstReply: Created + 60, waitingSince: 0),
+            Conversation(32, 4, "resolved", firstReply: Created + 30, waitingSince: 0),
+            Conversation(33, 1, "resolved", firstReply: Created + 30, waitingSince: 0));
+        Messages(31, $$$"""
+            {"meta":{},"payload":[
+              {"id":1,"content":"hi","message_type":0,"created_at":{{{Created}}},"private":false,"sender":{"id":5,"type":"contact"}},
+              {"id":2,"content":"from the phone","message_type":1,"created_at":{{{Created + 60}}},"private":false,"source_id":"wamid.1","content_attributes":{"external_echo":true}},
+              {"id":3,"content":"Conversation was marked resolved by Ana","message_type":2,"created_at":{{{Created + 300}}},"private":false,"content_attributes":{}},
+              {"id":4,"content":"again","message_type":0,"created_at":{{{Created + 1000}}},"private":false,"sender":{"id":5,"type":"contact"}},
+              {"id":5,"content":"System reopened the conversation due to a new incoming message.","message_type":2,"created_at":{{{Created + 1000}}},"private":false},
+              {"id":6,"content":"sorted","message_type":1,"created_at":{{{Created + 1200}}},"private":false,"sender":{"id":9,"type":"user"}},
+              {"id":7,"content":"Conversación resuelta por Ana","message_type":2,"created_at":{{{Created + 1500}}},"private":false,
+               "content_attributes":{"activity":{"type":"conversation_status_changed","status":"resolved"} } },
+              {"id":8,"content":"Ana added billing","message_type":2,"created_at":{{{Created + 3000}}},"private":false}]}
+            """);
+        Messages(32, $$$"""
+            {"meta":{},"payload":[
+              {"id":1,"content":"hi","message_type":0,"created_at":{{{Created}}},"private":false,"sender":{"id":5,"type":"contact"}},
+              {"id":2,"content":"agent","message_type":1,"created_at":{{{Created + 30}}},"private":false,"sender":{"id":9,"type":"user"}},
+              {"id":3,"content":"Conversation was marked resolved by Ana","message_type":2,"created_at":{{{Created + 300}}},"private":false},
+              {"id":4,"content":"Assigned to Bob by Ana","message_type":2,"created_at":{{{Created + 900}}},"private":false}]}
+            """);
+        Messages(33, $$$"""
+            {"meta":{},"payload":[
+              {"id":1,"content":"agent","message_type":1,"created_at":{{{Created + 30}}},"private":false,"sender":{"id":9,"type":"user"}},
+              {"id":2,"content":"Conversazione risolta da Ana","message_type":2,"created_at":{{{Created + 400}}},"private":false}]}
+            """);
+        using var source = Source(readMessages: true);
+
+        var c = (await Drain(source, null)).SelectMany(b => b.Conversations).GroupBy(x => x.ExternalId).ToDictionary(g => g.Key, g => g.Last());
+
+        var reopened = c["31"];
+        Assert.Equal((2, 1), (reopened.AgentPublicReplies, reopened.Reopens)); // the echo is an agent reply; resolved, reopened, resolved
+        Assert.Equal((At(Created + 300), At(Created + 1500)), (reopened.FirstResolvedAt, reopened.ResolvedAt)); // not the label added afterwards
+        Assert.Equal((At(Created + 60), ResponderKind.Human), (reopened.FirstHumanResponseAt, reopened.FirstResponderKind));
+        Assert.Equal((At(Created + 300), 0, 1), (c["32"].ResolvedAt, c["32"].Reopens, c["32"].AgentPublicReplies)); // not the assignment after the resolve
+        Assert.Equal(At(Created + 400), c["33"].ResolvedAt); // no status change it can read (another language): the last activity
+        Assert.Null(c["33"].Reopens); // and the reopens are unknown, so FCR leaves it out
+    }
+
+    [Fact]
+    public async Task CsatResponses_AreAskedForWithSinceAndUntil_SoOnePollReadsOnlyTheNewOnes()
+    {
+        Conversations();
+        On($"{Account}/csat_survey_responses", $$$"""[{"id":5,"rating":4,"conversation_id":99,"created_at":{{{T0.AddMinutes(-5).ToUnixTimeSeconds()}}}}]""");
+        On($"{Account}/conversations/99", Conversation(99, 1, "resolved", firstReply: Created + 60, waitingSince: 0));
+        using var source = Source(readMessages: false, csat: true);
+
+        var survey = Assert.Single((await Drain(source, null)).SelectMany(b => b.Surveys));
+
+        Assert.Equal(("5", 4.0, Channels.WhatsApp), (survey.ExternalId, survey.Score, survey.Channel));
+        var query = Assert.Single(_platform.Requests($"{Account}/csat_survey_responses")).RequestMessage!.Query!;
+        Assert.Equal(T0.AddDays(-1).AddHours(-1).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), query["since"].Single()); // the backfill, less the overlap
+        Assert.Equal((T0.ToUnixTimeSeconds() + 1).ToString(CultureInfo.InvariantCulture), query["until"].Single()); // Chatwoot ignores since without until
+    }
+
+    [Fact]
     public async Task AnInboxCreatedAfterStart_IsReadAgain()
     {
         Conversations(Conversation(21, 9, "open", firstReply: 0, waitingSince: Created));
@@ -117,7 +178,7 @@ public sealed class ChatwootSourceTests : IDisposable
 
     private static DateTimeOffset At(long epoch) => DateTimeOffset.FromUnixTimeSeconds(epoch);
 
-    private ChatwootSource Source(bool readMessages) => new(new SourceOptions
+    private ChatwootSource Source(bool readMessages, bool csat = false) => new(new SourceOptions
     {
         Name = "cw",
         Platform = Platforms.Chatwoot,
@@ -126,7 +187,7 @@ public sealed class ChatwootSourceTests : IDisposable
         Backfill = "1d",
         Timeout = "5s",
         MaxRetries = 0,
-        Chatwoot = new ChatwootSettings { AccountId = 3, ReadMessages = readMessages, Csat = false },
+        Chatwoot = new ChatwootSettings { AccountId = 3, ReadMessages = readMessages, Csat = csat },
     }, 0, _clock, _logs.For<ChatwootSource>(), new Random(1));
 
     private static string Conversation(long id, long inbox, string status, long firstReply, long waitingSince) => $$$"""

@@ -109,6 +109,33 @@ public sealed class ZendeskAgainstSimulatorTests : IAsyncLifetime
         Assert.DoesNotContain(secondDelivery, c => unchanged.Contains(c.ExternalId));
     }
 
+    [Fact]
+    public async Task RatingsAnsweredLongAfterTheirOffer_AreRead_EachWithItsAnswerTime()
+    {
+        // The face creates a legacy rating at the offer (the first resolution) and updates it at the answer, minutes
+        // to two days later, as Zendesk does; the ratings list filters on creation, the export shows the answer.
+        using var source = Source();
+        var batches = await Drain(source, null);
+        for (var i = 0; i < 12; i++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(30));
+            batches.AddRange(await Drain(source, batches[^1].Cursor));
+        }
+
+        var until = _clock.GetUtcNow() - ZendeskSource.ExportLag;
+        var run = new TrafficSimulation(new SimulatorAppOptions().ToModel(), "x", T0.AddHours(-6)).AdvanceTo(until);
+        var answered = run.Surveys.Where(s => s.Kind == SurveyKind.Csat && s.Score is not null).ToList();
+        var resolvedAt = run.Conversations.ToDictionary(c => c.ExternalId, c => c.FirstResolvedAt);
+        Assert.Contains(answered, s => s.RespondedAt - resolvedAt.GetValueOrDefault(s.ConversationId!) > TimeSpan.FromHours(2)); // some answers come late
+
+        var delivered = batches.SelectMany(b => b.Surveys).GroupBy(s => s.ExternalId).ToList();
+        Assert.Equal(answered.Count, delivered.Count); // none lost
+        Assert.All(delivered, g => Assert.Single(g.Select(s => (s.RespondedAt, s.Score)).Distinct())); // read again in the overlap, never changed
+        Assert.Equal(
+            answered.Select(s => (Ticket(s.ConversationId!), Seconds(s.RespondedAt), s.Score >= 4 ? 1.0 : 0.0)).Order(),
+            delivered.Select(g => g.First()).Select(s => (s.ConversationId!, s.RespondedAt, s.Score!.Value)).Order());
+    }
+
     private ZendeskSource Source() => new(new SourceOptions
     {
         Name = "zd",
@@ -131,9 +158,19 @@ public sealed class ZendeskAgainstSimulatorTests : IAsyncLifetime
         var latest = new Dictionary<string, Conversation>();
         for (var t = T0.AddHours(-5); ; t = t.AddHours(1))
         {
-            foreach (var c in simulation.AdvanceTo(t < until ? t : until).Conversations)
+            var delta = simulation.AdvanceTo(t < until ? t : until);
+            foreach (var c in delta.Conversations)
             {
-                latest[int.Parse(c.ExternalId.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture)] = c;
+                latest[Ticket(c.ExternalId)] = c;
+            }
+
+            // A legacy CSAT answer updates its ticket (its satisfaction_rating changes).
+            foreach (var answer in delta.Surveys.Where(r => r.Kind == SurveyKind.Csat && r.Score is not null))
+            {
+                if (latest.TryGetValue(Ticket(answer.ConversationId!), out var rated) && rated.UpdatedAt < answer.RespondedAt)
+                {
+                    latest[Ticket(answer.ConversationId!)] = rated with { UpdatedAt = answer.RespondedAt };
+                }
             }
 
             if (t >= until)
@@ -144,6 +181,10 @@ public sealed class ZendeskAgainstSimulatorTests : IAsyncLifetime
     }
 
     private static DateTimeOffset Seconds(DateTimeOffset at) => DateTimeOffset.FromUnixTimeSeconds(at.ToUnixTimeSeconds());
+
+    /// <summary>The ticket id Zendesk gives a simulated conversation: the number in <c>sim-000123</c>.</summary>
+    private static string Ticket(string externalId) =>
+        int.Parse(externalId.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<List<SourceBatch>> Drain(ISource source, string? cursor)
     {

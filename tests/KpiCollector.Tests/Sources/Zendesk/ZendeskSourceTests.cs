@@ -146,6 +146,46 @@ public sealed class ZendeskSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ARatingAnsweredDaysAfterItsOffer_IsReadWhenTheExportShowsTheAnswer_AndOnlyOnce()
+    {
+        // A legacy rating is created when the survey is offered and updated when it is answered: three days apart
+        // here, far more than the overlap before the ratings position, so the ratings list (filtered on creation)
+        // never holds it. The answer changes the ticket, so the export shows it.
+        var offered = T0.AddDays(-3);
+        var answeredAt = T0.AddMinutes(-10);
+        var ticket = Ticket(5, "solved", "email", T0.AddDays(-4), offered);
+        ticket["satisfaction_rating"] = new JsonObject { ["id"] = 81, ["score"] = "offered", ["comment"] = null };
+        var rated = Clone(ticket);
+        rated["updated_at"] = Iso(answeredAt);
+        rated["satisfaction_rating"] = new JsonObject { ["id"] = 81, ["score"] = "good", ["comment"] = "quick!" };
+        var closed = Clone(rated);
+        closed["status"] = "closed";
+        closed["updated_at"] = Iso(T0.AddMinutes(30));
+        Export(r => r.WithParam("start_time"), ExportPage([ticket], null, "c1", true));
+        Export(r => r.WithParam("cursor", "c1"), ExportPage([rated], null, "c2", true));
+        Export(r => r.WithParam("cursor", "c2"), ExportPage([closed], null, "c3", true));
+        Ratings(RatingsPage([]));
+        var rating = Rating(81, 5, "good", offered);
+        rating["updated_at"] = Iso(answeredAt);
+        _platform.Server.Given(Request.Create().WithPath("/api/v2/satisfaction_ratings/81.json").UsingGet())
+            .RespondWith(FakePlatform.Json(new JsonObject { ["satisfaction_rating"] = rating }.ToJsonString()));
+        using var source = Source();
+
+        var first = await Drain(source, null);
+        _clock.Advance(TimeSpan.FromMinutes(20));
+        var second = await Drain(source, first[^1].Cursor);
+        _clock.Advance(TimeSpan.FromMinutes(20));
+        var third = await Drain(source, second[^1].Cursor);
+
+        Assert.Empty(first.SelectMany(b => b.Surveys)); // offered, not answered
+        var survey = Assert.Single(second.SelectMany(b => b.Surveys));
+        Assert.Equal(("81", "5", 1.0, answeredAt, Channels.Email), (survey.ExternalId, survey.ConversationId, survey.Score, survey.RespondedAt, survey.Channel));
+        Assert.Empty(third.SelectMany(b => b.Surveys)); // the ticket changed again, the answer did not: not read twice
+        Assert.Equal(1, _platform.Count("/api/v2/satisfaction_ratings/81.json"));
+        Assert.Equal(3, _platform.Count(RatingsPath)); // the list is still read every poll
+    }
+
+    [Fact]
     public async Task AfterEndOfStream_TheNextPollResumesFromTheSavedCursor_AndMovesTheWatermark()
     {
         Export(r => r.WithParam("start_time"), ExportPage([Ticket(1, "open", "chat", T0.AddHours(-1), T0.AddHours(-1))], null, "c1", true));
