@@ -89,6 +89,8 @@ public sealed class DrilldownFixture : IAsyncLifetime
 
         public string Platform => platform;
 
+        public SourceCapabilities Capabilities => SourceCapabilities.None;
+
         public async IAsyncEnumerable<SourceBatch> PollAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             await Task.Yield();

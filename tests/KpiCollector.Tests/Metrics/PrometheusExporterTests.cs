@@ -85,7 +85,7 @@ public sealed class PrometheusExporterTests : IDisposable
         using var configured = new SourceRegistry(sources, demoMode: false);
         using var store = new SqliteStore(_dir.File("store.db"), NullLogger<SqliteStore>.Instance);
         var exporter = new PrometheusExporter(registry, configured, store, new LiveObservations(_clock), new SlaEvaluator([]),
-            Options.Create(new KpiCollectorOptions()), NullLogger<PrometheusExporter>.Instance);
+            Options.Create(new KpiCollectorOptions()), _clock, NullLogger<PrometheusExporter>.Instance);
         exporter.Publish(engine.Snapshot(), []);
         using var stream = new MemoryStream();
         await registry.CollectAndExportAsTextAsync(stream);
