@@ -130,6 +130,24 @@ public static class KpiCollectorApp
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KpiCollector");
         try
         {
+            // Validated here, before the host starts: an invalid configuration then ends with its clean message only,
+            // not with the host's "Hosting failed to start" error and its stack trace first.
+            _ = app.Services.GetRequiredService<IOptions<KpiCollectorOptions>>().Value;
+            _ = app.Services.GetRequiredService<SourceRegistry>();
+        }
+        catch (OptionsValidationException ex)
+        {
+            Log.InvalidConfiguration(logger, FormatFailures(ex));
+            return 2;
+        }
+        catch (IOException ex)
+        {
+            Log.StartFailed(logger, ex.Message, ex);
+            return 1;
+        }
+
+        try
+        {
             await app.RunAsync();
             Log.Stopped(logger, PrometheusExporter.Version);
             return 0;

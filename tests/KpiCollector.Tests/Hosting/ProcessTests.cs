@@ -46,6 +46,9 @@ public sealed class ProcessTests : IDisposable
         Assert.Equal(2, collector.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Contains("Invalid configuration, not starting", collector.Output, StringComparison.Ordinal);
         Assert.Contains(expected, collector.Output, StringComparison.Ordinal);
+        // Only the clean message: no "Hosting failed to start" error and no stack frames before it.
+        Assert.DoesNotContain("Hosting failed to start", collector.Output, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?m)^\s+at [A-Za-z]", collector.Output);
     }
 
     /// <summary>
