@@ -10,10 +10,24 @@ public static class ConfigurationServiceCollectionExtensions
     {
         services.AddSingleton<IValidateOptions<KpiCollectorOptions>, KpiCollectorOptionsValidator>();
         services.AddOptions<KpiCollectorOptions>()
+            .Configure<IConfiguration>(RejectMisshapenValues)
             .BindConfiguration(KpiCollectorOptions.SectionName)
             .Configure<IConfiguration>(ApplyWindowDefaults)
             .ValidateOnStart();
         return services;
+    }
+
+    /// <summary>
+    /// Runs before the binder, which would skip a list element whose value does not convert, or throw for a top-level
+    /// one: every such value stops the start with its key (<see cref="ConfigurationShape"/>).
+    /// </summary>
+    private static void RejectMisshapenValues(KpiCollectorOptions options, IConfiguration configuration)
+    {
+        var (failures, _) = ConfigurationShape.Check(configuration);
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(KpiCollectorOptions.SectionName, typeof(KpiCollectorOptions), failures);
+        }
     }
 
     /// <summary>

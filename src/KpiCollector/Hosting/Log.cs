@@ -20,4 +20,7 @@ internal static partial class Log
 
     [LoggerMessage(LogLevel.Information, "KpiCollector {Version} stopped cleanly")]
     public static partial void Stopped(ILogger logger, string version);
+
+    [LoggerMessage(LogLevel.Warning, "Configuration: {Warning}")]
+    public static partial void ConfigurationWarning(ILogger logger, string warning);
 }

@@ -20,6 +20,7 @@ public sealed class StartupService(
     KpiRefresher refresher,
     IOptions<KpiCollectorOptions> options,
     TimeProvider time,
+    IConfiguration configuration,
     ILogger<StartupService> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -27,6 +28,11 @@ public sealed class StartupService(
         if (sources.DemoMode)
         {
             Log.DemoMode(logger);
+        }
+
+        foreach (var warning in ConfigurationShape.Check(configuration).Warnings)
+        {
+            Log.ConfigurationWarning(logger, warning);
         }
 
         WarnAboutShortSlaWindows();

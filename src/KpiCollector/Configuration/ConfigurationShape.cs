@@ -1,0 +1,199 @@
+using System.Collections;
+using System.ComponentModel;
+using System.Globalization;
+using System.Reflection;
+
+namespace KpiCollector.Configuration;
+
+/// <summary>
+/// Checks the <c>KpiCollector</c> section against the shape of <see cref="KpiCollectorOptions"/> before it is bound.
+/// The configuration binder skips a list element whose value fails conversion (a source with
+/// <c>MaxRetries=four</c> vanishes, and with it maybe every source: demo mode) and throws with a stack trace for a
+/// top-level one; here every value that cannot be converted is a failure naming its key, and so are a single value
+/// where a list or a section is expected and a source with both <c>Interval</c> and <c>Cron</c>. Keys that nothing
+/// reads (typos) are warnings naming the nearest known key.
+/// </summary>
+public static class ConfigurationShape
+{
+    /// <summary>Lists that may also be written as one comma-separated value (handy in an environment variable).</summary>
+    private static readonly HashSet<string> CommaLists = new(StringComparer.OrdinalIgnoreCase) { "KpiCollector:Windows", "KpiCollector:Sla:Windows" };
+
+    public static (List<string> Failures, List<string> Warnings) Check(IConfiguration configuration)
+    {
+        var failures = new List<string>();
+        var warnings = new List<string>();
+        var root = configuration.GetSection(KpiCollectorOptions.SectionName);
+        if (root.Value is { Length: > 0 } && !root.GetChildren().Any())
+        {
+            failures.Add($"{KpiCollectorOptions.SectionName}: a single value where the section of settings is expected.");
+        }
+
+        Walk(root, typeof(KpiCollectorOptions), KpiCollectorOptions.SectionName, failures, warnings);
+        foreach (var source in root.GetSection("Sources").GetChildren())
+        {
+            if (!string.IsNullOrWhiteSpace(source["Interval"]) && !string.IsNullOrWhiteSpace(source["Cron"]))
+            {
+                failures.Add($"{KpiCollectorOptions.SectionName}:Sources:{source.Key}: both Interval ('{source["Interval"]}') and Cron ('{source["Cron"]}') are set; set one of them.");
+            }
+        }
+
+        return (failures, warnings);
+    }
+
+    private static void Walk(IConfigurationSection section, Type type, string path, List<string> failures, List<string> warnings)
+    {
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToList();
+        foreach (var child in section.GetChildren())
+        {
+            var property = properties.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (property is null)
+            {
+                var nearest = properties.Select(p => (p.Name, Distance: Distance(p.Name.ToLowerInvariant(), child.Key.ToLowerInvariant())))
+                    .MinBy(p => p.Distance);
+                warnings.Add(nearest.Name is not null && nearest.Distance <= Math.Max(2, child.Key.Length / 3)
+                    ? $"{path}:{child.Key}: unknown key, ignored; did you mean {path}:{nearest.Name}?"
+                    : $"{path}:{child.Key}: unknown key, ignored.");
+                continue;
+            }
+
+            CheckValue(child, property.PropertyType, $"{path}:{property.Name}", failures, warnings);
+        }
+    }
+
+    private static void CheckValue(IConfigurationSection section, Type type, string path, List<string> failures, List<string> warnings)
+    {
+        var hasChildren = section.GetChildren().Any();
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (Dictionary(target) is { } valueType)
+        {
+            foreach (var entry in section.GetChildren())
+            {
+                CheckValue(entry, valueType, $"{path}:{entry.Key}", failures, warnings);
+            }
+
+            return;
+        }
+
+        if (Element(target) is { } elementType)
+        {
+            if (!hasChildren)
+            {
+                if (section.Value is { Length: > 0 } value && !CommaLists.Contains(path))
+                {
+                    failures.Add($"{path}: '{Short(value)}' is a single value where a list is expected; give its elements as {path}:0, {path}:1, … (environment {Environment(path)}__0__…).");
+                }
+
+                return;
+            }
+
+            foreach (var element in section.GetChildren())
+            {
+                if (!int.TryParse(element.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                {
+                    failures.Add($"{path}:{element.Key}: '{element.Key}' is not a list position; elements of {path} are numbered 0, 1, 2, …");
+                    continue;
+                }
+
+                CheckValue(element, elementType, $"{path}:{element.Key}", failures, warnings);
+            }
+
+            return;
+        }
+
+        if (IsScalar(target))
+        {
+            if (hasChildren)
+            {
+                failures.Add($"{path}: a section where a single value is expected.");
+                return;
+            }
+
+            if (section.Value is { Length: > 0 } text && !Converts(text, target))
+            {
+                failures.Add($"{path}: '{Short(text)}' is not {Describe(target)}.");
+            }
+
+            return;
+        }
+
+        if (!hasChildren && section.Value is { Length: > 0 } single)
+        {
+            failures.Add($"{path}: '{Short(single)}' is a single value where a section of settings is expected.");
+            return;
+        }
+
+        Walk(section, target, path, failures, warnings);
+    }
+
+    private static bool IsScalar(Type t) => t.IsPrimitive || t.IsEnum || t == typeof(string) || t == typeof(decimal) || t == typeof(DateTimeOffset) || t == typeof(DateTime) || t == typeof(TimeSpan) || t == typeof(Uri);
+
+    private static Type? Element(Type t)
+    {
+        if (t == typeof(string) || !typeof(IEnumerable).IsAssignableFrom(t))
+        {
+            return null;
+        }
+
+        if (t.IsArray)
+        {
+            return t.GetElementType();
+        }
+
+        return t.IsGenericType && t.GetGenericArguments() is [var e] ? e : null;
+    }
+
+    private static Type? Dictionary(Type t) =>
+        t.IsGenericType && t.GetGenericTypeDefinition() is var d && (d == typeof(Dictionary<,>) || d == typeof(IDictionary<,>) || d == typeof(IReadOnlyDictionary<,>))
+            ? t.GetGenericArguments()[1]
+            : null;
+
+    private static bool Converts(string text, Type type)
+    {
+        if (type == typeof(string))
+        {
+            return true;
+        }
+
+        try
+        {
+            _ = TypeDescriptor.GetConverter(type).ConvertFromInvariantString(text);
+            return true;
+        }
+        catch (Exception ex) when (ex is FormatException or NotSupportedException or ArgumentException or OverflowException || ex.InnerException is FormatException or OverflowException)
+        {
+            return false;
+        }
+    }
+
+    private static string Describe(Type t) => t switch
+    {
+        _ when t == typeof(int) || t == typeof(long) || t == typeof(short) => "a whole number",
+        _ when t == typeof(double) || t == typeof(float) || t == typeof(decimal) => "a number (with a dot for decimals, e.g. 0.9)",
+        _ when t == typeof(bool) => "true or false",
+        _ when t.IsEnum => "one of " + string.Join(", ", Enum.GetNames(t)),
+        _ => "a valid " + t.Name,
+    };
+
+    private static string Environment(string path) => path.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant();
+
+    private static string Short(string s) => s.Length > 60 ? s[..60] + "…" : s;
+
+    /// <summary>Levenshtein distance, for the nearest known key.</summary>
+    private static int Distance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
+    }
+}
