@@ -26,19 +26,19 @@ public sealed class WhatsAppRestartTests : IDisposable
         store.Open();
         var inbound = WebhookBodies.Inbound("4915112345678", "wamid.before", T.AddMinutes(-5));
         string cursor;
-        using (var before = Source(store))
+        using (var before = WhatsAppTestSource.Create(store, _clock))
         {
             Assert.Equal(WebhookOutcomes.Accepted, Receive(before, inbound));
-            var batches = await Drain(before, null);
+            var batches = await WhatsAppTestSource.DrainAsync(before, null);
             cursor = batches[^1].Cursor;
             store.Apply("wa", batches[^1], T);
         }
 
-        using var after = Source(store); // a new process: same store, the saved cursor
+        using var after = WhatsAppTestSource.Create(store, _clock); // a new process: same store, the saved cursor
         var reply = WebhookBodies.Status("4915112345678", "wamid.reply", "sent", T.AddMinutes(-1));
         Assert.Equal(WebhookOutcomes.Duplicate, Receive(after, inbound));
         Assert.Equal(WebhookOutcomes.Accepted, Receive(after, reply));
-        var resumed = await Drain(after, cursor);
+        var resumed = await WhatsAppTestSource.DrainAsync(after, cursor);
 
         var conversation = Assert.Single(resumed.SelectMany(b => b.Conversations));
         Assert.Equal(("wamid.before", T.AddMinutes(-5), T.AddMinutes(-1)), (conversation.ExternalId, conversation.CreatedAt, conversation.FirstResponseAt));
@@ -48,28 +48,4 @@ public sealed class WhatsAppRestartTests : IDisposable
 
     private static string Receive(WhatsAppSource source, string body) =>
         source.Receiver!.Receive(Encoding.UTF8.GetBytes(body), WebhookBodies.Sign(body));
-
-    private WhatsAppSource Source(SqliteStore store) => new(new SourceOptions
-    {
-        Name = "wa",
-        Platform = Platforms.WhatsApp,
-        WhatsApp = new WhatsAppSettings
-        {
-            WabaId = "102290129340398",
-            Analytics = false,
-            AppSecret = WebhookBodies.AppSecret,
-            VerifyToken = WebhookBodies.VerifyToken,
-        },
-    }, 0, store, _clock, NullLogger<WhatsAppSource>.Instance);
-
-    private static async Task<List<SourceBatch>> Drain(ISource source, string? cursor)
-    {
-        var batches = new List<SourceBatch>();
-        await foreach (var b in source.PollAsync(cursor, CancellationToken.None))
-        {
-            batches.Add(b);
-        }
-
-        return batches;
-    }
 }

@@ -287,9 +287,9 @@ public sealed class WhatsAppWebhookHardeningTests
         store.AppendToInbox("wa", t.AddMinutes(-5), WhatsAppInbox.Serialize([new WebhookEvent(WebhookEvent.Status, "wamid.reply1", WebhookBodies.PhoneNumberId, "wa-aaaa", t.AddMinutes(-4).ToUnixTimeSeconds(), "sent")]));
 
         string cursor;
-        using (var first = Source(store, clock))
+        using (var first = WhatsAppTestSource.Create(store, clock))
         {
-            var batches = await Drain(first, null);
+            var batches = await WhatsAppTestSource.DrainAsync(first, null);
             var conversation = Assert.Single(batches.SelectMany(b => b.Conversations).GroupBy(c => c.ExternalId).Select(g => g.Last()));
             Assert.Equal(("wamid.good1", t.AddMinutes(-4)), (conversation.ExternalId, conversation.FirstResponseAt));
             foreach (var b in batches)
@@ -302,34 +302,10 @@ public sealed class WhatsAppWebhookHardeningTests
             Assert.Equal(WebhookOutcomes.Accepted, first.Receiver!.Receive(Encoding.UTF8.GetBytes(body), WebhookBodies.Sign(body)));
         }
 
-        using var restarted = Source(store, clock); // a new process replays the inbox into its threads
-        var resumed = await Drain(restarted, cursor);
+        using var restarted = WhatsAppTestSource.Create(store, clock); // a new process replays the inbox into its threads
+        var resumed = await WhatsAppTestSource.DrainAsync(restarted, cursor);
         var fresh = Assert.Single(resumed.SelectMany(b => b.Conversations));
         Assert.Equal("wamid.new", fresh.ExternalId); // the replayed ones are not counted again
-    }
-
-    private static WhatsAppSource Source(SqliteStore store, TimeProvider clock) => new(new SourceOptions
-    {
-        Name = "wa",
-        Platform = Platforms.WhatsApp,
-        WhatsApp = new WhatsAppSettings
-        {
-            WabaId = "102290129340398",
-            Analytics = false,
-            AppSecret = WebhookBodies.AppSecret,
-            VerifyToken = WebhookBodies.VerifyToken,
-        },
-    }, 0, store, clock, NullLogger<WhatsAppSource>.Instance);
-
-    private static async Task<List<SourceBatch>> Drain(ISource source, string? cursor)
-    {
-        var batches = new List<SourceBatch>();
-        await foreach (var b in source.PollAsync(cursor, CancellationToken.None))
-        {
-            batches.Add(b);
-        }
-
-        return batches;
     }
 
     private static Task<CollectorHost> StartAsync(LogCapture? logs = null, Dictionary<string, string>? extra = null)
