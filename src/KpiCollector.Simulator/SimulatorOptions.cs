@@ -3,10 +3,10 @@ using KpiCollector.Core.Records;
 namespace KpiCollector.Simulator;
 
 /// <summary>
-/// The knobs of the traffic model (design.md, Simulator). The defaults describe a mid-size helpdesk: about 20,000
-/// conversations a week, WhatsApp dominant, 24 agents on shifts, a bot that deflects a quarter of what it sees.
-/// Staffing follows the arrival profile with little headroom at the peaks and none for surges, so waits, abandonment
-/// and survey scores respond to load.
+/// The knobs of the traffic model (docs/sources.md, "The traffic model"). The defaults describe a mid-size helpdesk:
+/// about 20,000 conversations a week, WhatsApp dominant, 24 agents on shifts, a bot that deflects a quarter of what it
+/// sees. Staffing follows the arrival profile with little headroom at the peaks and none for surges, so waits,
+/// abandonment and survey scores respond to load.
 /// </summary>
 public sealed record SimulatorOptions
 {

@@ -6,9 +6,10 @@ namespace KpiCollector.Simulator.Faces.Chatwoot;
 
 /// <summary>
 /// A simulated Chatwoot install under <c>/chatwoot</c>, written from Chatwoot's jbuilder views and finders
-/// (platform-apis.md 4.1-4.6), independently of the connector: <c>GET /api</c> (the version), inboxes, conversations
-/// (25 a page, <c>status</c>, <c>sort_by</c>, <c>updated_within</c> unpaginated), one conversation, its messages
-/// (<c>after</c>: oldest first, 100; <c>before</c>: the 20 before) and CSAT survey responses.
+/// (docs/sources.md, Chatwoot: "Endpoints called" and "What is read, and how it maps"), independently of the connector:
+/// <c>GET /api</c> (the version), inboxes, conversations (25 a page, <c>status</c>, <c>sort_by</c>,
+/// <c>updated_within</c> unpaginated), one conversation, its messages (<c>after</c>: oldest first, 100; <c>before</c>:
+/// the 20 before) and CSAT survey responses.
 /// </summary>
 /// <remarks>
 /// Timestamps are epoch seconds (<c>updated_at</c> a float), and <c>first_reply_created_at</c> and <c>waiting_since</c>

@@ -7,10 +7,11 @@ namespace KpiCollector.Simulator.Faces.Freshdesk;
 
 /// <summary>
 /// A simulated Freshdesk account under <c>/freshdesk</c>, written from Freshdesk's documented API v2 JSON
-/// (platform-apis.md 2.1-2.6), independently of the connector: the tickets list with <c>updated_since</c>, ordering,
-/// the <c>stats</c> embed, <c>page</c>/<c>per_page</c>, the <c>Link</c> header and the 300-page wall; one ticket;
-/// the ticket search (<c>status</c> and <c>created_at</c> terms, 30 a page, 10 pages); <c>ticket_fields</c>;
-/// satisfaction ratings on the −103..103 scale.
+/// (docs/sources.md, Freshdesk: "Endpoints called" and "What is read, and how it maps"), independently of the
+/// connector: the tickets list with <c>updated_since</c>, ordering, the <c>stats</c> embed,
+/// <c>page</c>/<c>per_page</c>, the <c>Link</c> header and the 300-page wall; one ticket; the ticket search
+/// (<c>status</c> and <c>created_at</c> terms, 30 a page, 10 pages); <c>ticket_fields</c>; satisfaction ratings on the
+/// −103..103 scale.
 /// </summary>
 /// <remarks>
 /// The account has its own codes, as real ones do: custom statuses 6 "Waiting on Customer" and 7 "Waiting on Third

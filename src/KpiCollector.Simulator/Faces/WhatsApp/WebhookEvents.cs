@@ -6,10 +6,10 @@ using KpiCollector.Core.Records;
 namespace KpiCollector.Simulator.Faces.WhatsApp;
 
 /// <summary>
-/// What Meta posts for the simulation's WhatsApp messages (platform-apis.md 3.3), as deterministic functions of the
-/// seed: the contact's <c>wa_id</c> and profile name, each message's <c>wamid</c>, the inbound <c>messages[]</c> entry,
-/// and each outbound message's statuses with their timestamps (sent at the message, delivered 1-5 s later, read
-/// 3 s to 10 min after that; a failed message only its <c>failed</c> status, 1-3 s later).
+/// What Meta posts for the simulation's WhatsApp messages (docs/sources.md, WhatsApp: "Webhook payload"), as
+/// deterministic functions of the seed: the contact's <c>wa_id</c> and profile name, each message's <c>wamid</c>, the
+/// inbound <c>messages[]</c> entry, and each outbound message's statuses with their timestamps (sent at the message,
+/// delivered 1-5 s later, read 3 s to 10 min after that; a failed message only its <c>failed</c> status, 1-3 s later).
 /// </summary>
 public static class WebhookEvents
 {

@@ -5,9 +5,10 @@ namespace KpiCollector.Simulator.Faces.WhatsApp;
 
 /// <summary>
 /// A simulated WhatsApp Business Account on the Graph API under <c>/whatsapp</c>, written from Meta's documentation
-/// (platform-apis.md 3.1-3.2, 3.5), independently of the connector: <c>GET /whatsapp/{version}/{wabaId}?fields=…</c>
-/// with <c>id</c>, <c>name</c>, <c>currency</c>, <c>pricing_analytics</c>, <c>conversation_analytics</c> and
-/// <c>analytics</c>, each analytics field with its own granularity names and its own response shape.
+/// (docs/sources.md, WhatsApp: "Endpoints called and served" and "What is read, and how it maps"), independently of the
+/// connector: <c>GET /whatsapp/{version}/{wabaId}?fields=…</c> with <c>id</c>, <c>name</c>, <c>currency</c>,
+/// <c>pricing_analytics</c>, <c>conversation_analytics</c> and <c>analytics</c>, each analytics field with its own
+/// granularity names and its own response shape.
 /// </summary>
 /// <remarks>
 /// <para>

@@ -6,13 +6,14 @@ using KpiCollector.Core.Records;
 namespace KpiCollector.Simulator.Faces.Zendesk;
 
 /// <summary>
-/// A simulated Zendesk Support account under <c>/zendesk</c>, written from Zendesk's documented JSON
-/// (platform-apis.md 1.2-1.8), independently of the connector: the cursor-based incremental ticket export with the
-/// <c>metric_sets</c> sideload, legacy satisfaction ratings or CSAT survey responses (the account runs one of the two,
-/// <c>Simulator:Zendesk:Csat</c>), <c>tickets/show_many</c> (with the <c>metric_sets</c> sideload), the Export Search
-/// Results endpoint for tickets by status, and custom statuses. A legacy rating is created when the survey is offered
-/// (at the first resolution) and updated when it is answered, which also updates the ticket (its
-/// <c>satisfaction_rating</c>), so the ticket comes again in the export; the ratings list filters on creation.
+/// A simulated Zendesk Support account under <c>/zendesk</c>, written from Zendesk's documented JSON (docs/sources.md,
+/// Zendesk Support: "Endpoints called" and "What is read, and how it maps"), independently of the connector: the
+/// cursor-based incremental ticket export with the <c>metric_sets</c> sideload, legacy satisfaction ratings or CSAT
+/// survey responses (the account runs one of the two, <c>Simulator:Zendesk:Csat</c>), <c>tickets/show_many</c> (with
+/// the <c>metric_sets</c> sideload), the Export Search Results endpoint for tickets by status, and custom statuses. A
+/// legacy rating is created when the survey is offered (at the first resolution) and updated when it is answered, which
+/// also updates the ticket (its <c>satisfaction_rating</c>), so the ticket comes again in the export; the ratings list
+/// filters on creation.
 /// </summary>
 /// <remarks>
 /// Like Zendesk, the export leaves out the last minute (the simulation runs one minute behind the clock), returns
