@@ -199,10 +199,9 @@ public sealed class DrilldownTests(DrilldownFixture fixture, ITestOutputHelper o
     public async Task ThePage_InHeadlessChromium_ListsTheConversations_WithLinks_AndNothingForbidden()
     {
         var url = new Uri(Host.Http.BaseAddress!, "/drilldown?state=any");
-        var dom = Chromium.DumpDom(url);
+        var dom = await HeadlessChromium.DumpDomAsync(url);
         var screenshot = Path.Combine(AppContext.BaseDirectory, "TestResults", "drilldown.png");
-        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
-        Chromium.Screenshot(url, screenshot);
+        await HeadlessChromium.ScreenshotAsync(url, screenshot);
         output.WriteLine($"screenshot of {url}: {screenshot} ({new FileInfo(screenshot).Length} bytes)");
 
         var table = Between(dom, "<table id=\"conversations\">", "</table>");
