@@ -6,6 +6,7 @@ using KpiCollector.Endpoints;
 using KpiCollector.Jobs;
 using KpiCollector.Metrics;
 using KpiCollector.Sources;
+using KpiCollector.Sources.Http;
 using KpiCollector.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -38,6 +39,7 @@ public static class KpiCollectorApp
         RedactingLoggerProvider.WrapAll(builder.Services); // no query-string secret in any log line, at any level
 
         var services = builder.Services;
+        services.AddBuiltInPlatforms();
         services.AddKpiCollectorOptions();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ISourceFactory, SourceFactory>();
@@ -54,6 +56,7 @@ public static class KpiCollectorApp
             return registry;
         });
         services.AddSingleton<SqliteStore>();
+        services.AddSingleton<IOpenConversations>(sp => sp.GetRequiredService<SqliteStore>());
         services.AddSingleton(sp => new KpiEngine(
             sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value.ToEngineOptions(),
             sp.GetRequiredService<TimeProvider>()));
@@ -104,20 +107,17 @@ public static class KpiCollectorApp
 
     /// <summary>
     /// Binds and validates the <c>KpiCollector</c> section exactly as the start does (the same registration, the same
-    /// validator, the factory's platform check), without opening the store or building a source.
+    /// validator, the same platforms), without opening the store or building a source.
     /// </summary>
     /// <exception cref="OptionsValidationException">Every problem found, each naming its key.</exception>
-    public static KpiCollectorOptions LoadOptions(IConfiguration configuration)
+    public static (KpiCollectorOptions Options, PlatformCatalog Platforms) LoadOptions(IConfiguration configuration)
     {
         var services = new ServiceCollection();
         services.AddSingleton(configuration);
+        services.AddBuiltInPlatforms();
         services.AddKpiCollectorOptions();
         using var provider = services.BuildServiceProvider();
-        var options = provider.GetRequiredService<IOptions<KpiCollectorOptions>>().Value;
-        var unsupported = SourceFactory.Unsupported(options);
-        return unsupported.Count == 0
-            ? options
-            : throw new OptionsValidationException(KpiCollectorOptions.SectionName, typeof(KpiCollectorOptions), unsupported);
+        return (provider.GetRequiredService<IOptions<KpiCollectorOptions>>().Value, provider.GetRequiredService<PlatformCatalog>());
     }
 
     /// <summary>The failures of invalid configuration, one per line, as the start logs them and <c>check config</c> prints them.</summary>
@@ -171,6 +171,9 @@ public static class KpiCollectorApp
         app.MapLandingPage();
         app.MapDrilldownEndpoints();
         app.MapExportEndpoints();
-        app.MapWebhookEndpoints();
+        foreach (var platform in app.Services.GetServices<SourcePlatform>())
+        {
+            platform.MapEndpoints(app);
+        }
     }
 }

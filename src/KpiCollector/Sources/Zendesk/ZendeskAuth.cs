@@ -1,4 +1,4 @@
-namespace KpiCollector.Configuration;
+namespace KpiCollector.Sources.Zendesk;
 
 /// <summary>The values of <c>KpiCollector:Sources:N:AuthMode</c> for Zendesk (platform-apis.md 1.1).</summary>
 public static class ZendeskAuth
