@@ -20,6 +20,9 @@ public sealed partial class RepositoryTests
         ("src/KpiCollector/Configuration/ZendeskAuth.cs", "platform-apis.md", "being rewritten with the platform descriptors (issue 9); cite docs/sources.md, \"Zendesk facts\""),
     ];
 
+    /// <summary>This file names missing documents on purpose (the pending list, the test data), so it is not scanned.</summary>
+    private const string ThisFile = "tests/KpiCollector.Tests/Hosting/RepositoryTests.cs";
+
     [Fact]
     public void EveryCitedDocument_IsInTheRepository()
     {
@@ -28,7 +31,7 @@ public sealed partial class RepositoryTests
         var names = tracked.Select(f => Path.GetFileName(f)).ToHashSet(StringComparer.Ordinal);
         var missing = new List<string>();
         var used = new HashSet<(string, string)>();
-        foreach (var file in tracked)
+        foreach (var file in tracked.Where(f => f != ThisFile))
         {
             var text = ReadText(Path.Combine(root, file));
             if (text is null)
@@ -125,6 +128,7 @@ public sealed partial class RepositoryTests
         Assert.Equal(0, git.ExitCode);
         var files = output.Split('\0', StringSplitOptions.RemoveEmptyEntries).ToList();
         Assert.Contains("docs/metrics.md", files); // the listing really is the repository's
+        Assert.Contains(ThisFile, files); // and the exclusion names a real file
         return files;
     }
 
