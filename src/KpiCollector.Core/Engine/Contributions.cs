@@ -3,7 +3,7 @@ using KpiCollector.Core.Records;
 namespace KpiCollector.Core.Engine;
 
 /// <summary>
-/// The one place that says which windowed events a record contributes, each at its event time (kpis.md section 4),
+/// The one place that says which windowed events a record contributes, each at its event time (docs/metrics.md, "KPI gauges"),
 /// and which parts of it are rejected as self-contradictory. The engine adds these for a new version and retracts
 /// them for the replaced one.
 /// </summary>

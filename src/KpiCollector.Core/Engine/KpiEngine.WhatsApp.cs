@@ -3,7 +3,7 @@ using KpiCollector.Core.Records;
 namespace KpiCollector.Core.Engine;
 
 /// <summary>
-/// The WhatsApp platform metrics of kpis.md section 6: outbound messages by their highest delivery status and failures
+/// The WhatsApp platform metrics (docs/metrics.md, "WhatsApp platform metrics"): outbound messages by their highest delivery status and failures
 /// by error code (from message events, counted when the message was sent), and the analytics the platform reports per
 /// period: conversations by category and direction, cost by currency and category (each spread evenly over its period,
 /// and kept only for windows at least as long as the platform's daily granularity).

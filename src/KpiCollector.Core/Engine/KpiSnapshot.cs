@@ -11,7 +11,7 @@ public sealed record KpiSnapshot(
     IReadOnlyList<SourceSnapshot> Sources,
     IReadOnlyDictionary<(string Source, string Reason), long> Rejections)
 {
-    /// <summary>The WhatsApp platform metrics of kpis.md section 6.</summary>
+    /// <summary>The WhatsApp platform metrics (docs/metrics.md, "WhatsApp platform metrics").</summary>
     public WhatsAppSnapshot WhatsApp { get; init; } = WhatsAppSnapshot.Empty;
 }
 
@@ -28,7 +28,7 @@ public sealed record SeriesSnapshot(SeriesKey Key, IReadOnlyList<WindowSnapshot>
 /// <summary>Count, exact mean and sketch percentiles (seconds) of a duration KPI within a window.</summary>
 public readonly record struct DistSummary(long Count, double MeanSeconds, double P50Seconds, double P90Seconds, double P95Seconds);
 
-/// <summary>The aggregates of one window of one series, and the KPI formulas of kpis.md section 4 over them.</summary>
+/// <summary>The aggregates of one window of one series, and the KPI formulas of docs/metrics.md ("KPI gauges") over them.</summary>
 public sealed record WindowSnapshot(KpiWindow Window, IReadOnlyList<long> Counters, IReadOnlyList<DistSummary> Dists)
 {
     public long DistinctRequesters { get; init; }
@@ -95,7 +95,7 @@ public sealed record SourceSnapshot(string Source)
 /// <summary>CRR and churn over the customer-feed periods inside a window.</summary>
 public sealed record CustomerWindow(KpiWindow Window, double RetentionRatio, double ChurnRatio);
 
-/// <summary>The WhatsApp platform metrics (kpis.md section 6) in every window.</summary>
+/// <summary>The WhatsApp platform metrics (docs/metrics.md, "WhatsApp platform metrics") in every window.</summary>
 public sealed record WhatsAppSnapshot(
     IReadOnlyList<WhatsAppCount> Messages,
     IReadOnlyList<WhatsAppCount> Failures,

@@ -1,6 +1,6 @@
 namespace KpiCollector.Core.Engine;
 
-/// <summary>The KPI formulas of kpis.md, on aggregated counts. Null means "not defined" and is never exported as 0.</summary>
+/// <summary>The KPI formulas of docs/metrics.md ("KPI gauges", "Worked examples"), on aggregated counts. Null means "not defined" and is never exported as 0.</summary>
 public static class Kpis
 {
     public static double? Ratio(long part, long whole) => whole <= 0 ? null : (double)part / whole;

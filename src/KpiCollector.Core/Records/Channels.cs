@@ -1,6 +1,6 @@
 namespace KpiCollector.Core.Records;
 
-/// <summary>The normalized channel names of kpis.md section 1, plus the <c>all</c> aggregate label value.</summary>
+/// <summary>The normalized channel names (docs/metrics.md, "Normalized records"), plus the <c>all</c> aggregate label value.</summary>
 public static class Channels
 {
     public const string WhatsApp = "whatsapp";

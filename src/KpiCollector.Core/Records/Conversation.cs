@@ -1,7 +1,7 @@
 namespace KpiCollector.Core.Records;
 
 /// <summary>
-/// A ticket or a messaging conversation, normalized (kpis.md section 1). Immutable: a source that learns more
+/// A ticket or a messaging conversation, normalized (docs/metrics.md, "Normalized records"). Immutable: a source that learns more
 /// about a conversation emits a new version, and the engine retracts the old version's events before adding the new one.
 /// Fields a platform does not have stay null.
 /// </summary>

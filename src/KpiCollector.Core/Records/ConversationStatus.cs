@@ -1,6 +1,6 @@
 namespace KpiCollector.Core.Records;
 
-/// <summary>Normalized conversation status (kpis.md section 1).</summary>
+/// <summary>Normalized conversation status (docs/metrics.md, "Normalized records").</summary>
 public enum ConversationStatus
 {
     New = 0,

@@ -18,7 +18,7 @@ public sealed record SourceBatch
     /// <summary>Opaque to everything but the source that wrote it.</summary>
     public required string Cursor { get; init; }
 
-    /// <summary>The source's data is complete up to this instant (kpis.md section 2).</summary>
+    /// <summary>The source's data is complete up to this instant (docs/metrics.md, "Windows, event time and watermark").</summary>
     public DateTimeOffset? Watermark { get; init; }
 
     /// <summary>

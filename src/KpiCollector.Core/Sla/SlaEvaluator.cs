@@ -3,7 +3,7 @@ using KpiCollector.Core.Records;
 namespace KpiCollector.Core.Sla;
 
 /// <summary>
-/// Decides SLA outcomes (kpis.md section 5) and tracks the clocks still running.
+/// Decides SLA outcomes (docs/metrics.md, "SLA") and tracks the clocks still running.
 /// <list type="bullet">
 /// <item><see cref="Decide(Conversation, List{SlaOutcome})"/> is pure: what a record version settles by itself — met when
 /// the stop came within the deadline, breached (at the deadline) when it came after. The store records these in the

@@ -12,7 +12,7 @@ public enum SlaMetric
     Resolution,
 }
 
-/// <summary>One SLA policy (kpis.md section 5): which conversations it covers, the threshold and the objective.</summary>
+/// <summary>One SLA policy (docs/metrics.md, "SLA"): which conversations it covers, the threshold and the objective.</summary>
 public sealed record SlaPolicy
 {
     /// <summary>The <c>sla</c> label.</summary>

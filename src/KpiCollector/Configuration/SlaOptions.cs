@@ -1,6 +1,6 @@
 namespace KpiCollector.Configuration;
 
-/// <summary><c>KpiCollector:Sla</c>: the SLA windows and policies (kpis.md section 5).</summary>
+/// <summary><c>KpiCollector:Sla</c>: the SLA windows and policies (docs/metrics.md, "SLA").</summary>
 public sealed class SlaOptions
 {
     /// <summary>Windows of the SLA metrics. Default 5m, 30m, 1h, 2h, 6h, 1d, 3d, 30d (the burn-rate alert pairs).</summary>

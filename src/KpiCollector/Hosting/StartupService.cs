@@ -57,7 +57,7 @@ public sealed class StartupService(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>A burn-rate window shorter than two polls only ever sees one poll's data (kpis.md section 5).</summary>
+    /// <summary>A burn-rate window shorter than two polls only ever sees one poll's data (docs/metrics.md, "SLA alerting (burn rates)").</summary>
     private void WarnAboutShortSlaWindows()
     {
         var longestInterval = sources.Statuses.Select(s => s.PollInterval ?? TimeSpan.Zero).DefaultIfEmpty(TimeSpan.Zero).Max();

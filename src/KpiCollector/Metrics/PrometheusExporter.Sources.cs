@@ -4,7 +4,7 @@ using Prometheus;
 namespace KpiCollector.Metrics;
 
 /// <summary>
-/// The sources' HTTP health (kpis.md section 7): requests by status code, the platform's remaining request budget,
+/// The sources' HTTP health (docs/metrics.md, "Collector health"): requests by status code, the platform's remaining request budget,
 /// and the platform version where one is reported. Read from <see cref="Sources.SourceStatus"/> at every scrape.
 /// </summary>
 public sealed partial class PrometheusExporter

@@ -2,7 +2,7 @@ using KpiCollector.Core.Engine;
 
 namespace KpiCollector.Metrics;
 
-/// <summary>The WhatsApp platform gauges of kpis.md section 6 (labels <c>source</c> and <c>platform</c> besides the contract's).</summary>
+/// <summary>The WhatsApp platform gauges (docs/metrics.md, "WhatsApp platform metrics"; labels <c>source</c> and <c>platform</c> besides the contract's).</summary>
 public sealed partial class PrometheusExporter
 {
     private GaugeFamily _waMessages = null!;

@@ -12,7 +12,7 @@ namespace KpiCollector.Metrics;
 
 /// <summary>
 /// The only code that knows prometheus-net: turns engine snapshots, SLA state and source status into the gauges,
-/// counters and histogram of kpis.md. Metric names, labels and HELP texts live here and in docs/metrics.md.
+/// counters and histogram of the metric contract, docs/metrics.md. Metric names, labels and HELP texts live here and there.
 /// </summary>
 public sealed partial class PrometheusExporter
 {

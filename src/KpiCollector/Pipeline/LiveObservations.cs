@@ -4,7 +4,7 @@ using KpiCollector.Core.Sla;
 namespace KpiCollector.Pipeline;
 
 /// <summary>
-/// What happened live, for the counters and the histogram of kpis.md section 5: SLA outcomes decided and first
+/// What happened live, for the counters and the histogram of docs/metrics.md ("SLA"): SLA outcomes decided and first
 /// responses seen since the process started, limited to a recent horizon so that a backfill or a restart does not
 /// spike them. Plain state; the exporter turns it into prometheus counters at each scrape.
 /// </summary>

@@ -56,7 +56,7 @@ public sealed class SurgeStackFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// The dashboards and the SLA alerts against the full metric contract of kpis.md (sections 4, 5 and 7): every panel's
+/// The dashboards and the SLA alerts against the full metric contract of docs/metrics.md ("KPI gauges", "SLA", "Collector health"): every panel's
 /// query returns data from a real Prometheus scraping a real collector, and a surge that breaches the first-response
 /// SLA pages the on-call receiver. Both are bounded by the time since the stack started.
 /// </summary>

@@ -6,7 +6,7 @@ using static KpiCollector.Tests.Support.Records;
 
 namespace KpiCollector.Tests.Engine;
 
-/// <summary>The worked examples of kpis.md section 8 and the rest of the catalogue of section 4.</summary>
+/// <summary>The worked examples of docs/metrics.md ("Worked examples") and the rest of its catalogue ("KPI gauges").</summary>
 public sealed class KpiCatalogueTests
 {
     private readonly FakeTimeProvider _clock = new(T0);

@@ -6,7 +6,7 @@ using static KpiCollector.Tests.Support.Records;
 namespace KpiCollector.Tests.Sla;
 
 /// <summary>
-/// The SLA semantics of kpis.md section 5, table-driven, plus a store that records each outcome identity once
+/// The SLA semantics of docs/metrics.md ("SLA"), table-driven, plus a store that records each outcome identity once
 /// (the same rule the SQLite store enforces with its primary key).
 /// </summary>
 public sealed class SlaEvaluatorTests

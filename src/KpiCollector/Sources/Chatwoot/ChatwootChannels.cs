@@ -3,7 +3,7 @@ using KpiCollector.Core.Records;
 namespace KpiCollector.Sources.Chatwoot;
 
 /// <summary>
-/// The one table that maps Chatwoot inbox types onto the normalized channels (platform-apis.md 4.5): WhatsApp inboxes
+/// The one table that maps Chatwoot inbox types onto the normalized channels (docs/sources.md, "Chatwoot facts"): WhatsApp inboxes
 /// are <c>Channel::Whatsapp</c> (Cloud API or 360dialog) or Twilio inboxes whose medium is whatsapp.
 /// </summary>
 public static class ChatwootChannels

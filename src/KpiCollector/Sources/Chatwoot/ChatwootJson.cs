@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace KpiCollector.Sources.Chatwoot;
 
-// The connector's view of Chatwoot's JSON (platform-apis.md 4.1-4.6, from Chatwoot's jbuilder views), snake_case via
+// The connector's view of Chatwoot's JSON (docs/sources.md, "Chatwoot facts"; from Chatwoot's jbuilder views), snake_case via
 // SourceJson.Options. Timestamps are epoch seconds, and 0 where Rails had nil (first_reply_created_at,
 // waiting_since). Only what the mapping reads is declared.
 

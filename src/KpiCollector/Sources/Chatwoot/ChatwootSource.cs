@@ -10,7 +10,7 @@ using RestSharp;
 namespace KpiCollector.Sources.Chatwoot;
 
 /// <summary>
-/// A Chatwoot account (platform-apis.md section 4). The first poll backfills conversations, newest activity first, 25
+/// A Chatwoot account (docs/sources.md, "Chatwoot"). The first poll backfills conversations, newest activity first, 25
 /// a page; each later poll reads every conversation updated since the last one in a single request
 /// (<c>updated_within</c>, unpaginated); each changed conversation's messages give the first response, bot or human,
 /// the agent reply count (external echoes included), and from the status-change activity messages the resolution time
@@ -20,7 +20,7 @@ namespace KpiCollector.Sources.Chatwoot;
 /// <remarks>
 /// <para>
 /// Chatwoot returns <c>first_reply_created_at</c> and <c>waiting_since</c> as 0, not null, when unset
-/// (platform-apis.md pitfall 8): 0 is "unset" here. Status: <c>pending</c> (a bot still has it) is new;
+/// (docs/sources.md, "Chatwoot facts"): 0 is "unset" here. Status: <c>pending</c> (a bot still has it) is new;
 /// <c>open</c> with nobody waiting after a human reply is pending (waiting on the customer); otherwise open;
 /// <c>snoozed</c> is on hold; <c>resolved</c> is solved. The conversation has no resolved time: the activity message of
 /// the last change to resolved gives it (see <see cref="ChatwootActivities"/> and docs/sources.md).

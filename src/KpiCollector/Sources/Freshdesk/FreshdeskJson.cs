@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace KpiCollector.Sources.Freshdesk;
 
-// The connector's view of Freshdesk API v2 JSON (platform-apis.md 2.2-2.4), snake_case via SourceJson.Options. Lists
+// The connector's view of Freshdesk API v2 JSON (docs/sources.md, "Freshdesk facts"), snake_case via SourceJson.Options. Lists
 // are bare arrays. Only what the mapping reads is declared; `required` marks what a record is unusable without.
 
 /// <summary>A ticket of <c>GET /api/v2/tickets?include=stats</c>.</summary>
@@ -48,7 +48,7 @@ internal sealed record FreshdeskSearchPage
     public required int Total { get; init; }
 }
 
-/// <summary>The <c>stats</c> embed: calendar timestamps only (platform-apis.md 2.2).</summary>
+/// <summary>The <c>stats</c> embed: calendar timestamps only (docs/sources.md, "Freshdesk facts").</summary>
 internal sealed record FreshdeskStats
 {
     public DateTimeOffset? FirstRespondedAt { get; init; }

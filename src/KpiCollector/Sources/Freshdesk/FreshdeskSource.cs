@@ -11,7 +11,7 @@ using RestSharp;
 namespace KpiCollector.Sources.Freshdesk;
 
 /// <summary>
-/// A Freshdesk account (platform-apis.md section 2). At the first poll it reads the account's status and source codes
+/// A Freshdesk account (docs/sources.md, "Freshdesk"). At the first poll it reads the account's status and source codes
 /// from <c>/api/v2/ticket_fields</c>; each poll then reads the tickets list with <c>include=stats</c> in ascending
 /// <c>updated_at</c> order from the saved <c>updated_since</c>, one batch per page, then the satisfaction ratings
 /// created since the last poll.

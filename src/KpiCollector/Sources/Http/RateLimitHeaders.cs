@@ -11,7 +11,7 @@ namespace KpiCollector.Sources.Http;
 public readonly record struct RateLimitInfo(double? Remaining, TimeSpan? PauseFor, TimeSpan? RetryAfter, int CreditsUsed = 1);
 
 /// <summary>
-/// Reads the rate-limit headers of the platforms (platform-apis.md 1.8, 2.6, 3.1): <c>Retry-After</c> (seconds or an
+/// Reads the rate-limit headers of the platforms (docs/sources.md, "Platform facts"): <c>Retry-After</c> (seconds or an
 /// HTTP date); Zendesk's <c>X-Rate-Limit-Remaining</c> and <c>ratelimit-remaining</c>/<c>ratelimit-reset</c>;
 /// Freshdesk's <c>X-RateLimit-Remaining</c> and <c>X-RateLimit-Used-CurrentRequest</c>; Meta's <c>x-business-use-case-usage</c> JSON. Lenient: a header it cannot
 /// read is ignored, never a failure.

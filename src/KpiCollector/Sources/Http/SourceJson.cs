@@ -5,12 +5,12 @@ namespace KpiCollector.Sources.Http;
 
 /// <summary>
 /// Turns a response body into the connector's DTOs, or into a <see cref="SourceException"/> with reason <c>parse</c>
-/// that names the offending field by its JSON path (design.md: a malformed page is counted, logged with the source and
+/// that names the offending field by its JSON path (docs/sources.md, "Keys every HTTP source has": a malformed page is counted, logged with the source and
 /// the field, and the cursor does not advance past it). The message never quotes the body.
 /// </summary>
 public static class SourceJson
 {
-    /// <summary>Lenient about what the platforms add or omit (platform-apis.md 5: the specs do not match the live APIs), strict about types.</summary>
+    /// <summary>Lenient about what the platforms add or omit (docs/sources.md, "Platform facts": the specs do not match the live APIs), strict about types.</summary>
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

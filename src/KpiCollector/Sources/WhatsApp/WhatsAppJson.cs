@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace KpiCollector.Sources.WhatsApp;
 
 /// <summary>
-/// The WABA node with analytics fields (platform-apis.md 3.2): <c>pricing_analytics</c> and
+/// The WABA node with analytics fields (docs/sources.md, "WhatsApp Cloud API facts"): <c>pricing_analytics</c> and
 /// <c>conversation_analytics</c> wrap their points in <c>data[]</c> (unlike <c>analytics</c>); <c>cost</c> may be
 /// missing for partner-billed accounts; enum members keep appearing, so they stay strings.
 /// </summary>
@@ -61,7 +61,7 @@ internal sealed record AnalyticsPoint
 /// <summary>Meta's error envelope: <c>{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}</c>.</summary>
 internal static class GraphErrors
 {
-    /// <summary>Graph codes that mean "slow down" even when the HTTP status is 400 (platform-apis.md 3.5).</summary>
+    /// <summary>Graph codes that mean "slow down" even when the HTTP status is 400 (docs/sources.md, "WhatsApp Cloud API facts").</summary>
     private static readonly HashSet<int> RateLimitCodes = [4, 17, 32, 613, 80007, 130429];
 
     public static int? Code(string? body)

@@ -9,7 +9,7 @@ using RestSharp;
 namespace KpiCollector.Sources.WhatsApp;
 
 /// <summary>
-/// A WhatsApp Business Account on the Cloud API (platform-apis.md section 3). Each poll first processes the webhook
+/// A WhatsApp Business Account on the Cloud API (docs/sources.md, "WhatsApp Business Platform"). Each poll first processes the webhook
 /// deliveries the receiver stored since the last one (conversations, first responses, abandonment, message statuses),
 /// then, every <c>AnalyticsInterval</c>, reads <c>pricing_analytics</c> (messages and cost by pricing category) and
 /// <c>conversation_analytics</c> (conversations by category and direction) at daily granularity, re-reading the last

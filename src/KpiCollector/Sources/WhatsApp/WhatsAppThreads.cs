@@ -3,8 +3,8 @@ using KpiCollector.Core.Records;
 namespace KpiCollector.Sources.WhatsApp;
 
 /// <summary>
-/// Turns webhook events, in the order they were received, into conversations and message events (platform-apis.md
-/// 3.4 and 3.6). A thread opens on a customer message and lasts while customer messages keep arriving within the
+/// Turns webhook events, in the order they were received, into conversations and message events (docs/sources.md,
+/// "WhatsApp Cloud API facts" and "What is read, and how it maps" under WhatsApp). A thread opens on a customer message and lasts while customer messages keep arriving within the
 /// customer service window; the first business message sent after a customer's wait answers it (its first
 /// response, and a reply time); a thread whose window ends with the customer still waiting is closed unanswered,
 /// which the engine counts as abandoned. Outbound messages keep their highest status (read above delivered above sent;

@@ -5,7 +5,7 @@ using KpiCollector.Storage;
 namespace KpiCollector.Sources.WhatsApp;
 
 /// <summary>
-/// The receiving end of one WhatsApp source's webhook (platform-apis.md 3.3): answers Meta's verification request,
+/// The receiving end of one WhatsApp source's webhook (docs/sources.md, "Webhook payload", "Webhook limits"): answers Meta's verification request,
 /// checks each POST's <c>X-Hub-Signature-256</c> over the raw body with the app secret in constant time, reads the
 /// body all or nothing, and appends the new events to the store's inbox before the 200 goes out. Nothing is stored for
 /// a request it refuses. A delivery whose every event was received before is acknowledged as a duplicate.

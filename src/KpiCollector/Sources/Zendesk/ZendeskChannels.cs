@@ -5,9 +5,9 @@ using KpiCollector.Core.Records;
 namespace KpiCollector.Sources.Zendesk;
 
 /// <summary>
-/// The one table that maps Zendesk's <c>via.channel</c> onto the normalized channels (kpis.md section 1). The via
+/// The one table that maps Zendesk's <c>via.channel</c> onto the normalized channels (docs/metrics.md, "Normalized records"). The via
 /// types come from Zendesk's via-types reference and, for the messaging and social ones, from third-party code that
-/// reads live accounts (platform-apis.md 1.4); anything not listed is <c>other</c>.
+/// reads live accounts (docs/sources.md, "Zendesk facts"); anything not listed is <c>other</c>.
 /// </summary>
 public static class ZendeskChannels
 {

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace KpiCollector.Sources.Zendesk;
 
-// The connector's view of Zendesk's JSON (platform-apis.md 1.2-1.5), snake_case via SourceJson.Options. Only what the
+// The connector's view of Zendesk's JSON (docs/sources.md, "Zendesk facts"), snake_case via SourceJson.Options. Only what the
 // mapping reads is declared; everything else the API sends is ignored. `required` marks what a page is unusable
 // without: a missing one is a parse failure that names the field.
 
@@ -57,7 +57,7 @@ internal sealed record ZendeskVia
     public JsonElement Channel { get; init; }
 }
 
-/// <summary>Ticket metrics (platform-apis.md 1.3). Any of them may be null while the metric is still running.</summary>
+/// <summary>Ticket metrics (docs/sources.md, "Zendesk facts"). Any of them may be null while the metric is still running.</summary>
 internal sealed record ZendeskMetricSet
 {
     public required long TicketId { get; init; }

@@ -4,8 +4,8 @@ using KpiCollector.Core.Records;
 namespace KpiCollector.Sources.Zendesk;
 
 /// <summary>
-/// Zendesk tickets with their <c>metric_sets</c>, and satisfaction ratings, as normalized records (kpis.md section 1;
-/// platform-apis.md 1.3, 1.9). Zendesk's metrics count only public agent comments as replies, so the first response
+/// Zendesk tickets with their <c>metric_sets</c>, and satisfaction ratings, as normalized records (docs/metrics.md,
+/// "Normalized records"; docs/sources.md, "Zendesk facts"). Zendesk's metrics count only public agent comments as replies, so the first response
 /// is a human one; bot replies are not visible here.
 /// </summary>
 internal static class ZendeskMapping

@@ -12,7 +12,7 @@ using RestSharp;
 namespace KpiCollector.Sources.Zendesk;
 
 /// <summary>
-/// A Zendesk Support account (platform-apis.md section 1). Each poll reads the cursor-based incremental ticket export
+/// A Zendesk Support account (docs/sources.md, "Zendesk Support"). Each poll reads the cursor-based incremental ticket export
 /// with the <c>metric_sets</c> sideload from the saved <c>after_cursor</c> until <c>end_of_stream</c>, one batch per
 /// page, then the CSAT answers received since the last poll: the legacy satisfaction ratings or the newer survey
 /// responses, whichever the account runs (<c>Zendesk:Csat</c>; <c>auto</c> asks the account once per process).

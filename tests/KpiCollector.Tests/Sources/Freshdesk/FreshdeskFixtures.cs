@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace KpiCollector.Tests.Sources.Freshdesk;
 
-/// <summary>Freshdesk API v2 bodies shaped like the documented ones (platform-apis.md 2.2-2.4), as plain JSON.</summary>
+/// <summary>Freshdesk API v2 bodies shaped like the documented ones (docs/sources.md, "Freshdesk facts"), as plain JSON.</summary>
 internal static class FreshdeskFixtures
 {
     public static string Fields(string extraSources = "") => $$"""

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace KpiCollector.Tests.Sources.WhatsApp;
 
-/// <summary>Webhook bodies shaped like Meta's (platform-apis.md 3.3), and their signatures.</summary>
+/// <summary>Webhook bodies shaped like Meta's (docs/sources.md, "Webhook payload"), and their signatures.</summary>
 internal static class WebhookBodies
 {
     public const string AppSecret = "test-app-secret-5e1f";

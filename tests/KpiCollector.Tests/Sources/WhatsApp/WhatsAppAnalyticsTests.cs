@@ -10,7 +10,7 @@ using WireMock.RequestBuilders;
 
 namespace KpiCollector.Tests.Sources.WhatsApp;
 
-/// <summary>The WhatsApp connector's analytics polling against Graph-shaped bodies (platform-apis.md 3.2) served by WireMock.</summary>
+/// <summary>The WhatsApp connector's analytics polling against Graph-shaped bodies (docs/sources.md, "WhatsApp Cloud API facts") served by WireMock.</summary>
 public sealed class WhatsAppAnalyticsTests : IDisposable
 {
     private const string Token = "EAAG-system-user-T0ken-9f";

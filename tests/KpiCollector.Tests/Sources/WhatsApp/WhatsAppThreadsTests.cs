@@ -3,7 +3,7 @@ using KpiCollector.Sources.WhatsApp;
 
 namespace KpiCollector.Tests.Sources.WhatsApp;
 
-/// <summary>How webhook events become conversations and message events (platform-apis.md 3.4, 3.6).</summary>
+/// <summary>How webhook events become conversations and message events (docs/sources.md, "WhatsApp Cloud API facts" and WhatsApp's "What is read, and how it maps").</summary>
 public sealed class WhatsAppThreadsTests
 {
     private static readonly DateTimeOffset T = new(2026, 11, 20, 9, 0, 0, TimeSpan.Zero);

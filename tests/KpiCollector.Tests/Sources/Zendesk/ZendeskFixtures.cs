@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace KpiCollector.Tests.Sources.Zendesk;
 
 /// <summary>
-/// Zendesk response bodies shaped like the documented ones (platform-apis.md 1.2-1.5), built as plain JSON so the
+/// Zendesk response bodies shaped like the documented ones (docs/sources.md, "Zendesk facts"), built as plain JSON so the
 /// tests never share a type with the connector.
 /// </summary>
 internal static class ZendeskFixtures
