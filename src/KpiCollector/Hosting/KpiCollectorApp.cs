@@ -127,6 +127,16 @@ public static class KpiCollectorApp
     /// <summary>Runs until SIGTERM/Ctrl-C. Returns the process exit code: 0 after a clean stop, 2 for invalid configuration, 1 for any other start failure.</summary>
     public static async Task<int> RunAsync(WebApplication app)
     {
+        // Disposing the host flushes the console logger's queue, so the last lines (the reason a start failed) are
+        // written before the process exits, however fast it exits.
+        await using (app)
+        {
+            return await RunHostAsync(app);
+        }
+    }
+
+    private static async Task<int> RunHostAsync(WebApplication app)
+    {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KpiCollector");
         try
         {
