@@ -1,3 +1,4 @@
+using KpiCollector.Sources;
 using KpiCollector.Configuration;
 using KpiCollector.Hosting;
 using Microsoft.Extensions.Options;
@@ -37,9 +38,10 @@ public static class CheckCommand
 
         var builder = KpiCollectorApp.CreateBuilder(args[2..]);
         KpiCollectorOptions options;
+        PlatformCatalog platforms;
         try
         {
-            options = KpiCollectorApp.LoadOptions(builder.Configuration);
+            (options, platforms) = KpiCollectorApp.LoadOptions(builder.Configuration);
         }
         catch (OptionsValidationException ex)
         {
@@ -49,13 +51,13 @@ public static class CheckCommand
         }
 
         return subcommand == "config"
-            ? Config(options, builder.Configuration, output, error)
-            : await SourcesCheck.RunAsync(options, output, cancellationToken) ? 0 : 1;
+            ? Config(options, platforms, builder.Configuration, output, error)
+            : await SourcesCheck.RunAsync(options, platforms, output, cancellationToken) ? 0 : 1;
     }
 
-    private static int Config(KpiCollectorOptions options, IConfiguration configuration, TextWriter output, TextWriter error)
+    private static int Config(KpiCollectorOptions options, PlatformCatalog platforms, IConfiguration configuration, TextWriter output, TextWriter error)
     {
-        var (entries, unknown) = EffectiveConfiguration.Describe(options, configuration);
+        var (entries, unknown) = EffectiveConfiguration.Describe(options, configuration, platforms);
         output.WriteLine($"Configuration is valid: {options.Sources.Count} source{(options.Sources.Count == 1 ? "" : "s")}.");
         if (options.DemoMode)
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
+using KpiCollector.Sources;
 
 namespace KpiCollector.Checks;
 
@@ -30,20 +31,17 @@ public static class EffectiveConfiguration
     /// <summary>The origin of a value no configuration source sets.</summary>
     public const string Default = "default";
 
-    private static readonly string[] PlatformSections = ["Zendesk", "Freshdesk", "Chatwoot", "WhatsApp"];
-
     private static readonly string[] SecretSuffixes = ["Token", "Secret", "Password", "Key"];
 
     /// <summary>The entries in key order of the options, and the keys set in the configuration that nothing binds (typos).</summary>
-    public static (IReadOnlyList<ConfigurationEntry> Entries, IReadOnlyList<string> UnknownKeys) Describe(KpiCollectorOptions options, IConfiguration configuration)
+    public static (IReadOnlyList<ConfigurationEntry> Entries, IReadOnlyList<string> UnknownKeys) Describe(KpiCollectorOptions options, IConfiguration configuration, PlatformCatalog platforms)
     {
         var providers = configuration is IConfigurationRoot root ? root.Providers.Reverse().ToList() : [];
         var leaves = new List<(string Key, object? Value)>();
         var containers = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        Walk(KpiCollectorOptions.SectionName, options, typeof(KpiCollectorOptions), leaves, containers);
+        Walk(KpiCollectorOptions.SectionName, options, typeof(KpiCollectorOptions), leaves, containers, platforms);
 
         var entries = leaves.Select(l => new ConfigurationEntry(l.Key, Format(l.Key, l.Value), Origin(l.Key, providers)))
-            .Where(e => e.Origin != Default || !OtherPlatformsSection(e.Key, options))
             .ToList();
         var known = new HashSet<string>(leaves.Select(l => l.Key), StringComparer.OrdinalIgnoreCase);
         var unknown = configuration.GetSection(KpiCollectorOptions.SectionName).AsEnumerable()
@@ -61,17 +59,6 @@ public static class EffectiveConfiguration
         return SecretSuffixes.Any(s => name.EndsWith(s, StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>
-    /// A default under another platform's section of a source (<c>Sources:0:Freshdesk:PerPage</c> of a Zendesk source):
-    /// it has no effect, so it is left out of the listing; a value someone set there is kept.
-    /// </summary>
-    private static bool OtherPlatformsSection(string key, KpiCollectorOptions options)
-    {
-        var parts = key.Split(':');
-        return parts.Length > 4 && parts[1] == "Sources" && int.TryParse(parts[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i < options.Sources.Count
-            && PlatformSections.Contains(parts[3]) && !parts[3].Equals(options.Sources[i].Platform.Trim(), StringComparison.OrdinalIgnoreCase);
-    }
-
     private static string Format(string key, object? value) => value switch
     {
         null => "(not set)",
@@ -82,7 +69,7 @@ public static class EffectiveConfiguration
         _ => value.ToString() ?? "",
     };
 
-    private static void Walk(string key, object? value, Type type, List<(string, object?)> leaves, HashSet<string> containers)
+    private static void Walk(string key, object? value, Type type, List<(string, object?)> leaves, HashSet<string> containers, PlatformCatalog platforms)
     {
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
         if (value is null || underlying == typeof(string) || underlying.IsPrimitive || underlying.IsEnum || underlying == typeof(decimal))
@@ -104,7 +91,7 @@ public static class EffectiveConfiguration
                 foreach (var k in entries)
                 {
                     var item = dictionary[k];
-                    Walk($"{key}:{k}", item, item?.GetType() ?? typeof(object), leaves, containers);
+                    Walk($"{key}:{k}", item, item?.GetType() ?? typeof(object), leaves, containers, platforms);
                 }
 
                 return;
@@ -116,7 +103,7 @@ public static class EffectiveConfiguration
 
                 for (var i = 0; i < list.Count; i++)
                 {
-                    Walk($"{key}:{i.ToString(CultureInfo.InvariantCulture)}", list[i], list[i]?.GetType() ?? typeof(object), leaves, containers);
+                    Walk($"{key}:{i.ToString(CultureInfo.InvariantCulture)}", list[i], list[i]?.GetType() ?? typeof(object), leaves, containers, platforms);
                 }
 
                 return;
@@ -124,7 +111,18 @@ public static class EffectiveConfiguration
 
         foreach (var property in underlying.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanRead && p.CanWrite && p.GetIndexParameters().Length == 0))
         {
-            Walk($"{key}:{property.Name}", property.GetValue(value), property.PropertyType, leaves, containers);
+            if (property.PropertyType == typeof(object))
+            {
+                // A source's platform settings: listed under the platform's own section, as they are configured.
+                if (value is SourceOptions source && platforms.Find(source.Platform) is { SettingsSection: { } section, SettingsType: { } settingsType })
+                {
+                    Walk($"{key}:{section}", source.Settings, settingsType, leaves, containers, platforms);
+                }
+
+                continue;
+            }
+
+            Walk($"{key}:{property.Name}", property.GetValue(value), property.PropertyType, leaves, containers, platforms);
         }
     }
 

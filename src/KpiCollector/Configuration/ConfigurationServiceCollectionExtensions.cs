@@ -1,4 +1,5 @@
 using KpiCollector.Core.Engine;
+using KpiCollector.Sources;
 using Microsoft.Extensions.Options;
 
 namespace KpiCollector.Configuration;
@@ -10,9 +11,10 @@ public static class ConfigurationServiceCollectionExtensions
     {
         services.AddSingleton<IValidateOptions<KpiCollectorOptions>, KpiCollectorOptionsValidator>();
         services.AddOptions<KpiCollectorOptions>()
-            .Configure<IConfiguration>(RejectMisshapenValues)
+            .Configure<IConfiguration, PlatformCatalog>(RejectMisshapenValues)
             .BindConfiguration(KpiCollectorOptions.SectionName)
             .Configure<IConfiguration>(ApplyWindowDefaults)
+            .Configure<IConfiguration, PlatformCatalog>(BindPlatformSettings)
             .ValidateOnStart();
         return services;
     }
@@ -21,12 +23,24 @@ public static class ConfigurationServiceCollectionExtensions
     /// Runs before the binder, which would skip a list element whose value does not convert, or throw for a top-level
     /// one: every such value stops the start with its key (<see cref="ConfigurationShape"/>).
     /// </summary>
-    private static void RejectMisshapenValues(KpiCollectorOptions options, IConfiguration configuration)
+    private static void RejectMisshapenValues(KpiCollectorOptions options, IConfiguration configuration, PlatformCatalog platforms)
     {
-        var (failures, _) = ConfigurationShape.Check(configuration);
+        var (failures, _) = ConfigurationShape.Check(configuration, platforms);
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(KpiCollectorOptions.SectionName, typeof(KpiCollectorOptions), failures);
+        }
+    }
+
+    /// <summary>Each source's platform binds its own section (<c>KpiCollector:Sources:N:&lt;SettingsSection&gt;</c>).</summary>
+    private static void BindPlatformSettings(KpiCollectorOptions options, IConfiguration configuration, PlatformCatalog platforms)
+    {
+        for (var i = 0; i < options.Sources.Count; i++)
+        {
+            if (platforms.Find(options.Sources[i].Platform) is { SettingsSection: { } section } platform)
+            {
+                options.Sources[i].Settings = platform.BindSettings(configuration.GetSection($"{SourceKeys.Of(i)}:{section}"));
+            }
         }
     }
 

@@ -2,6 +2,7 @@ using System.Collections;
 using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
+using KpiCollector.Sources;
 
 namespace KpiCollector.Configuration;
 
@@ -18,7 +19,7 @@ public static class ConfigurationShape
     /// <summary>Lists that may also be written as one comma-separated value (handy in an environment variable).</summary>
     private static readonly HashSet<string> CommaLists = new(StringComparer.OrdinalIgnoreCase) { "KpiCollector:Windows", "KpiCollector:Sla:Windows" };
 
-    public static (List<string> Failures, List<string> Warnings) Check(IConfiguration configuration)
+    public static (List<string> Failures, List<string> Warnings) Check(IConfiguration configuration, PlatformCatalog platforms)
     {
         var failures = new List<string>();
         var warnings = new List<string>();
@@ -28,7 +29,7 @@ public static class ConfigurationShape
             failures.Add($"{KpiCollectorOptions.SectionName}: a single value where the section of settings is expected.");
         }
 
-        Walk(root, typeof(KpiCollectorOptions), KpiCollectorOptions.SectionName, failures, warnings);
+        Walk(root, typeof(KpiCollectorOptions), KpiCollectorOptions.SectionName, failures, warnings, platforms);
         foreach (var source in root.GetSection("Sources").GetChildren())
         {
             if (!string.IsNullOrWhiteSpace(source["Interval"]) && !string.IsNullOrWhiteSpace(source["Cron"]))
@@ -40,15 +41,25 @@ public static class ConfigurationShape
         return (failures, warnings);
     }
 
-    private static void Walk(IConfigurationSection section, Type type, string path, List<string> failures, List<string> warnings)
+    private static void Walk(IConfigurationSection section, Type type, string path, List<string> failures, List<string> warnings, PlatformCatalog platforms)
     {
-        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToList();
+        // Properties the binder never fills (a source's platform settings object) are not keys; a source's platform
+        // adds its own section, of its own settings type.
+        var keys = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.PropertyType != typeof(object))
+            .Select(p => (p.Name, Type: p.PropertyType))
+            .ToList();
+        if (type == typeof(SourceOptions) && platforms.Find(section["Platform"]) is { SettingsSection: { } name, SettingsType: { } settingsType })
+        {
+            keys.Add((name, settingsType));
+        }
+
         foreach (var child in section.GetChildren())
         {
-            var property = properties.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
-            if (property is null)
+            var property = keys.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (property.Name is null)
             {
-                var nearest = properties.Select(p => (p.Name, Distance: Distance(p.Name.ToLowerInvariant(), child.Key.ToLowerInvariant())))
+                var nearest = keys.Select(p => (p.Name, Distance: Distance(p.Name.ToLowerInvariant(), child.Key.ToLowerInvariant())))
                     .MinBy(p => p.Distance);
                 warnings.Add(nearest.Name is not null && nearest.Distance <= Math.Max(2, child.Key.Length / 3)
                     ? $"{path}:{child.Key}: unknown key, ignored; did you mean {path}:{nearest.Name}?"
@@ -56,11 +67,11 @@ public static class ConfigurationShape
                 continue;
             }
 
-            CheckValue(child, property.PropertyType, $"{path}:{property.Name}", failures, warnings);
+            CheckValue(child, property.Type, $"{path}:{property.Name}", failures, warnings, platforms);
         }
     }
 
-    private static void CheckValue(IConfigurationSection section, Type type, string path, List<string> failures, List<string> warnings)
+    private static void CheckValue(IConfigurationSection section, Type type, string path, List<string> failures, List<string> warnings, PlatformCatalog platforms)
     {
         var hasChildren = section.GetChildren().Any();
         var target = Nullable.GetUnderlyingType(type) ?? type;
@@ -68,7 +79,7 @@ public static class ConfigurationShape
         {
             foreach (var entry in section.GetChildren())
             {
-                CheckValue(entry, valueType, $"{path}:{entry.Key}", failures, warnings);
+                CheckValue(entry, valueType, $"{path}:{entry.Key}", failures, warnings, platforms);
             }
 
             return;
@@ -94,7 +105,7 @@ public static class ConfigurationShape
                     continue;
                 }
 
-                CheckValue(element, elementType, $"{path}:{element.Key}", failures, warnings);
+                CheckValue(element, elementType, $"{path}:{element.Key}", failures, warnings, platforms);
             }
 
             return;
@@ -122,7 +133,7 @@ public static class ConfigurationShape
             return;
         }
 
-        Walk(section, target, path, failures, warnings);
+        Walk(section, target, path, failures, warnings, platforms);
     }
 
     private static bool IsScalar(Type t) => t.IsPrimitive || t.IsEnum || t == typeof(string) || t == typeof(decimal) || t == typeof(DateTimeOffset) || t == typeof(DateTime) || t == typeof(TimeSpan) || t == typeof(Uri);

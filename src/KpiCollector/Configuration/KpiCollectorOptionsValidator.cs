@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using KpiCollector.Core.Time;
+using KpiCollector.Sources;
 using Microsoft.Extensions.Options;
 using Quartz;
 
@@ -9,7 +10,7 @@ namespace KpiCollector.Configuration;
 /// Checks the whole <c>KpiCollector</c> section at start and reports every problem at once, each message naming the
 /// configuration key and the values it accepts. Never echoes a credential.
 /// </summary>
-public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiCollectorOptions>
+public sealed partial class KpiCollectorOptionsValidator(PlatformCatalog catalog) : IValidateOptions<KpiCollectorOptions>
 {
     private const string S = KpiCollectorOptions.SectionName;
 
@@ -33,11 +34,11 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
             failures.Add($"{S}:Store:Path: must name the SQLite file, e.g. data/kpicollector.db.");
         }
 
-        ValidateSimulator($"{S}:Simulator", options.Simulator, failures);
+        options.Simulator.Validate($"{S}:Simulator", failures);
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < options.Sources.Count; i++)
         {
-            ValidateSource(i, options.Sources[i], seen, failures);
+            ValidateSource(i, options.Sources[i], options, seen, failures);
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -179,7 +180,7 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
         }
     }
 
-    private static void ValidateSource(int i, SourceOptions source, Dictionary<string, int> seen, List<string> failures)
+    private void ValidateSource(int i, SourceOptions source, KpiCollectorOptions options, Dictionary<string, int> seen, List<string> failures)
     {
         var key = $"{S}:Sources:{i}";
         if (string.IsNullOrWhiteSpace(source.Name) || !SourceName().IsMatch(source.Name))
@@ -195,36 +196,20 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
             seen[source.Name] = i;
         }
 
-        var platform = source.Platform?.Trim().ToLowerInvariant() ?? "";
-        if (!Platforms.All.Contains(platform))
+        var platform = catalog.Find(source.Platform);
+        if (platform is null)
         {
-            failures.Add($"{key}:Platform: '{source.Platform}' is not a known platform; allowed values: {string.Join(", ", Platforms.All)}.");
+            failures.Add(catalog.Unknown(i, source.Platform));
         }
-        else if (Platforms.IsRemote(platform))
+        else
         {
-            var defaultUrl = platform == Platforms.WhatsApp && string.IsNullOrWhiteSpace(source.BaseUrl);
-            if (!defaultUrl && (!Uri.TryCreate(source.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)))
+            var context = new SourceContext(source, i, options);
+            if (platform.IsRemote)
             {
-                failures.Add($"{key}:BaseUrl: required for platform '{platform}': an absolute http(s) URL such as https://acme.{platform}.com.");
+                ValidateRemote(key, platform, source, failures);
             }
 
-            var webhookOnly = platform == Platforms.WhatsApp && !source.WhatsApp.Analytics;
-            if (!webhookOnly && string.IsNullOrWhiteSpace(source.ApiToken) && string.IsNullOrWhiteSpace(source.ApiTokenFile))
-            {
-                failures.Add($"{key}:ApiToken: credentials are required for platform '{platform}'; set the environment variable KPICOLLECTOR__SOURCES__{i}__APITOKEN or {key}:ApiTokenFile.");
-            }
-            else if (!string.IsNullOrWhiteSpace(source.ApiTokenFile) && !File.Exists(source.ApiTokenFile))
-            {
-                failures.Add($"{key}:ApiTokenFile: the file '{source.ApiTokenFile}' does not exist.");
-            }
-
-            ValidateRemote(key, platform, source, failures);
-        }
-
-        if (platform == Platforms.Customers
-            && (!Uri.TryCreate(source.BaseUrl, UriKind.Absolute, out var feed) || (feed.Scheme != Uri.UriSchemeFile && feed.Scheme != Uri.UriSchemeHttp && feed.Scheme != Uri.UriSchemeHttps)))
-        {
-            failures.Add($"{key}:BaseUrl: required for platform 'customers': the feed's location, file:///path/customers.json or an http(s) URL.");
+            platform.Validate(context, failures);
         }
 
         if (!string.IsNullOrWhiteSpace(source.Cron))
@@ -239,56 +224,6 @@ public sealed partial class KpiCollectorOptionsValidator : IValidateOptions<KpiC
             ValidateDuration($"{key}:Interval", source.Interval, failures);
         }
 
-        if (source.Simulator is not null)
-        {
-            ValidateSimulator($"{key}:Simulator", source.Simulator, failures);
-        }
-    }
-
-    private static void ValidateSimulator(string key, SimulatorSettings sim, List<string> failures)
-    {
-        if (!(sim.ArrivalsPerHour > 0 && sim.ArrivalsPerHour <= 100_000))
-        {
-            failures.Add($"{key}:ArrivalsPerHour: {sim.ArrivalsPerHour} is out of range; allowed: more than 0, at most 100000.");
-        }
-
-        if (sim.Agents is < 1 or > 10_000)
-        {
-            failures.Add($"{key}:Agents: {sim.Agents} is out of range; allowed: 1 to 10000.");
-        }
-
-        if (sim.ChatConcurrency is < 1 or > 20)
-        {
-            failures.Add($"{key}:ChatConcurrency: {sim.ChatConcurrency} is out of range; allowed: 1 to 20.");
-        }
-
-        if (sim.BotDeflection is < 0 or > 1)
-        {
-            failures.Add($"{key}:BotDeflection: {sim.BotDeflection} is out of range; allowed: 0 to 1.");
-        }
-
-        ValidateDuration($"{key}:Backfill", sim.Backfill, failures);
-        ValidateDuration($"{key}:Lag", sim.Lag, failures);
-        ValidateScenarios($"{key}:Surges", sim.Surges, isSurge: true, failures);
-        ValidateScenarios($"{key}:Outages", sim.Outages, isSurge: false, failures);
-    }
-
-    private static void ValidateScenarios(string key, List<ScenarioSettings> scenarios, bool isSurge, List<string> failures)
-    {
-        for (var i = 0; i < scenarios.Count; i++)
-        {
-            var s = scenarios[i];
-            if (!Durations.TryParseNonNegative(s.StartAfter, out _))
-            {
-                failures.Add($"{key}:{i}:StartAfter: '{s.StartAfter}' is not a duration; use 0s or {Durations.Syntax}.");
-            }
-
-            ValidateDuration($"{key}:{i}:Duration", s.Duration, failures);
-            if (isSurge && !(s.Multiplier > 0 && s.Multiplier <= 100))
-            {
-                failures.Add($"{key}:{i}:Multiplier: {s.Multiplier} is out of range; allowed: more than 0, at most 100.");
-            }
-        }
     }
 
     private static void ValidateDuration(string key, string? value, List<string> failures)

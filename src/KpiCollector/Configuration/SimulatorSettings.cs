@@ -1,3 +1,5 @@
+using KpiCollector.Core.Time;
+
 namespace KpiCollector.Configuration;
 
 /// <summary>The built-in traffic model's knobs: <c>KpiCollector:Simulator</c>.</summary>
@@ -36,6 +38,53 @@ public sealed class SimulatorSettings
 
     /// <summary>Simulated API outages: every poll in the interval fails with reason <c>http_5xx</c>.</summary>
     public List<ScenarioSettings> Outages { get; set; } = [];
+
+    /// <summary>Adds the problems of this traffic model, each naming its key under <paramref name="key"/>.</summary>
+    public void Validate(string key, List<string> failures)
+    {
+        if (!(this.ArrivalsPerHour > 0 && this.ArrivalsPerHour <= 100_000))
+        {
+            failures.Add($"{key}:ArrivalsPerHour: {this.ArrivalsPerHour} is out of range; allowed: more than 0, at most 100000.");
+        }
+
+        if (this.Agents is < 1 or > 10_000)
+        {
+            failures.Add($"{key}:Agents: {this.Agents} is out of range; allowed: 1 to 10000.");
+        }
+
+        if (this.ChatConcurrency is < 1 or > 20)
+        {
+            failures.Add($"{key}:ChatConcurrency: {this.ChatConcurrency} is out of range; allowed: 1 to 20.");
+        }
+
+        if (this.BotDeflection is < 0 or > 1)
+        {
+            failures.Add($"{key}:BotDeflection: {this.BotDeflection} is out of range; allowed: 0 to 1.");
+        }
+
+        SettingsRules.Duration($"{key}:Backfill", this.Backfill, failures);
+        SettingsRules.Duration($"{key}:Lag", this.Lag, failures);
+        Scenarios($"{key}:Surges", this.Surges, isSurge: true, failures);
+        Scenarios($"{key}:Outages", this.Outages, isSurge: false, failures);
+    }
+
+    private static void Scenarios(string key, List<ScenarioSettings> scenarios, bool isSurge, List<string> failures)
+    {
+        for (var i = 0; i < scenarios.Count; i++)
+        {
+            var s = scenarios[i];
+            if (!Durations.TryParseNonNegative(s.StartAfter, out _))
+            {
+                failures.Add($"{key}:{i}:StartAfter: '{s.StartAfter}' is not a duration; use 0s or {Durations.Syntax}.");
+            }
+
+            SettingsRules.Duration($"{key}:{i}:Duration", s.Duration, failures);
+            if (isSurge && !(s.Multiplier > 0 && s.Multiplier <= 100))
+            {
+                failures.Add($"{key}:{i}:Multiplier: {s.Multiplier} is out of range; allowed: more than 0, at most 100.");
+            }
+        }
+    }
 }
 
 /// <summary>A scenario interval relative to the collector's start.</summary>

@@ -6,7 +6,7 @@ public sealed class SourceOptions
     /// <summary>Unique; the <c>source</c> label. Lower-case letters, digits, <c>-</c> and <c>_</c>.</summary>
     public string Name { get; set; } = "";
 
-    /// <summary>One of <see cref="Platforms.All"/>.</summary>
+    /// <summary>The name of a registered platform (<c>Sources.PlatformCatalog</c>): zendesk, freshdesk, ….</summary>
     public string Platform { get; set; } = "";
 
     /// <summary>The account's API root, e.g. <c>https://acme.zendesk.com</c>. Required for remote platforms.</summary>
@@ -30,15 +30,12 @@ public sealed class SourceOptions
     /// <summary>A Quartz cron expression (seconds first, e.g. <c>0 */5 * * * ?</c>) instead of <see cref="Interval"/>.</summary>
     public string? Cron { get; set; }
 
-    /// <summary>Per-source traffic model for platform <c>simulator</c>; defaults to <c>KpiCollector:Simulator</c>.</summary>
-    public SimulatorSettings? Simulator { get; set; }
-
     /// <summary>How long one HTTP request may take before it counts as timed out (and is retried). Default <c>30s</c>.</summary>
     public string Timeout { get; set; } = "30s";
 
     /// <summary>
     /// The account's API budget in requests per minute (the plan's limit; requests are paced to stay within it).
-    /// Default: the platform's smallest plan (<see cref="PlatformDefaults"/>).
+    /// Default: the platform's smallest plan (<c>SourcePlatform.DefaultRequestsPerMinute</c>).
     /// </summary>
     public int? RequestsPerMinute { get; set; }
 
@@ -49,19 +46,19 @@ public sealed class SourceOptions
     public string Backfill { get; set; } = "30d";
 
     /// <summary>
-    /// How the credential is sent. Zendesk: <c>token</c> (default; an API token with <see cref="Email"/>) or
-    /// <c>oauth</c> (an OAuth access token). Other platforms have one way and leave it empty.
+    /// How the credential is sent, for platforms that accept more than one way (Zendesk: <c>token</c> or <c>oauth</c>,
+    /// docs/sources.md). Other platforms have one way and leave it empty.
     /// </summary>
     public string? AuthMode { get; set; }
 
-    /// <summary>Zendesk-only settings: <c>KpiCollector:Sources:N:Zendesk</c>.</summary>
-    public ZendeskSettings Zendesk { get; set; } = new();
+    /// <summary>
+    /// The platform's own settings (<c>KpiCollector:Sources:N:&lt;Section&gt;</c>, e.g. <c>Zendesk</c>), bound by its
+    /// platform at start (<c>SourcePlatform.BindSettings</c>); code that builds options may set it directly.
+    /// </summary>
+    [ConfigurationKeyName("__platform_settings")]
+    public object? Settings { get; set; }
 
-    /// <summary>Freshdesk-only settings: <c>KpiCollector:Sources:N:Freshdesk</c>.</summary>
-    public FreshdeskSettings Freshdesk { get; set; } = new();
-
-    /// <summary>Chatwoot-only settings: <c>KpiCollector:Sources:N:Chatwoot</c>.</summary>
-    public ChatwootSettings Chatwoot { get; set; } = new();
-
-    public WhatsAppSettings WhatsApp { get; set; } = new();
+    /// <summary>The platform settings as <typeparamref name="TSettings"/>; their defaults when none are set.</summary>
+    public TSettings SettingsOf<TSettings>()
+        where TSettings : class, new() => Settings as TSettings ?? new TSettings();
 }

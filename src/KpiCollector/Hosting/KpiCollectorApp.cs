@@ -6,6 +6,7 @@ using KpiCollector.Endpoints;
 using KpiCollector.Jobs;
 using KpiCollector.Metrics;
 using KpiCollector.Sources;
+using KpiCollector.Sources.Http;
 using KpiCollector.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -38,6 +39,7 @@ public static class KpiCollectorApp
         RedactingLoggerProvider.WrapAll(builder.Services); // no query-string secret in any log line, at any level
 
         var services = builder.Services;
+        services.AddBuiltInPlatforms();
         services.AddKpiCollectorOptions();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ISourceFactory, SourceFactory>();
@@ -54,6 +56,7 @@ public static class KpiCollectorApp
             return registry;
         });
         services.AddSingleton<SqliteStore>();
+        services.AddSingleton<IOpenConversations>(sp => sp.GetRequiredService<SqliteStore>());
         services.AddSingleton(sp => new KpiEngine(
             sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value.ToEngineOptions(),
             sp.GetRequiredService<TimeProvider>()));
@@ -104,20 +107,17 @@ public static class KpiCollectorApp
 
     /// <summary>
     /// Binds and validates the <c>KpiCollector</c> section exactly as the start does (the same registration, the same
-    /// validator, the factory's platform check), without opening the store or building a source.
+    /// validator, the same platforms), without opening the store or building a source.
     /// </summary>
     /// <exception cref="OptionsValidationException">Every problem found, each naming its key.</exception>
-    public static KpiCollectorOptions LoadOptions(IConfiguration configuration)
+    public static (KpiCollectorOptions Options, PlatformCatalog Platforms) LoadOptions(IConfiguration configuration)
     {
         var services = new ServiceCollection();
         services.AddSingleton(configuration);
+        services.AddBuiltInPlatforms();
         services.AddKpiCollectorOptions();
         using var provider = services.BuildServiceProvider();
-        var options = provider.GetRequiredService<IOptions<KpiCollectorOptions>>().Value;
-        var unsupported = SourceFactory.Unsupported(options);
-        return unsupported.Count == 0
-            ? options
-            : throw new OptionsValidationException(KpiCollectorOptions.SectionName, typeof(KpiCollectorOptions), unsupported);
+        return (provider.GetRequiredService<IOptions<KpiCollectorOptions>>().Value, provider.GetRequiredService<PlatformCatalog>());
     }
 
     /// <summary>The failures of invalid configuration, one per line, as the start logs them and <c>check config</c> prints them.</summary>
@@ -126,6 +126,16 @@ public static class KpiCollectorApp
 
     /// <summary>Runs until SIGTERM/Ctrl-C. Returns the process exit code: 0 after a clean stop, 2 for invalid configuration, 1 for any other start failure.</summary>
     public static async Task<int> RunAsync(WebApplication app)
+    {
+        // Disposing the host flushes the console logger's queue, so the last lines (the reason a start failed) are
+        // written before the process exits, however fast it exits.
+        await using (app)
+        {
+            return await RunHostAsync(app);
+        }
+    }
+
+    private static async Task<int> RunHostAsync(WebApplication app)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KpiCollector");
         try
@@ -171,6 +181,9 @@ public static class KpiCollectorApp
         app.MapLandingPage();
         app.MapDrilldownEndpoints();
         app.MapExportEndpoints();
-        app.MapWebhookEndpoints();
+        foreach (var platform in app.Services.GetServices<SourcePlatform>())
+        {
+            platform.MapEndpoints(app);
+        }
     }
 }

@@ -21,6 +21,7 @@ public sealed class StartupService(
     IOptions<KpiCollectorOptions> options,
     TimeProvider time,
     IConfiguration configuration,
+    PlatformCatalog platforms,
     ILogger<StartupService> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -30,7 +31,7 @@ public sealed class StartupService(
             Log.DemoMode(logger);
         }
 
-        foreach (var warning in ConfigurationShape.Check(configuration).Warnings)
+        foreach (var warning in ConfigurationShape.Check(configuration, platforms).Warnings)
         {
             Log.ConfigurationWarning(logger, warning);
         }

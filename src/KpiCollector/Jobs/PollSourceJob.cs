@@ -1,3 +1,4 @@
+using KpiCollector.Pipeline;
 using KpiCollector.Sources;
 using Quartz;
 

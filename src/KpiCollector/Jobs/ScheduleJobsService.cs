@@ -1,6 +1,7 @@
 using KpiCollector.Configuration;
 using KpiCollector.Core.Time;
 using KpiCollector.Sources;
+using KpiCollector.Sources.Http;
 using Microsoft.Extensions.Options;
 using Quartz;
 

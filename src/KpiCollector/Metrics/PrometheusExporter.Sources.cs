@@ -1,3 +1,4 @@
+using KpiCollector.Sources;
 using Prometheus;
 
 namespace KpiCollector.Metrics;
@@ -44,7 +45,7 @@ public sealed partial class PrometheusExporter
             if (s.ReceivesWebhooks)
             {
                 var outcomes = s.WebhooksByOutcome;
-                foreach (var outcome in Sources.WhatsApp.WebhookOutcomes.All)
+                foreach (var outcome in WebhookOutcomes.All)
                 {
                     _webhooks!.WithLabels(s.Name, outcome).IncTo(outcomes.GetValueOrDefault(outcome));
                 }

@@ -1,12 +1,5 @@
 using KpiCollector.Configuration;
-using KpiCollector.Sources.Customers;
-using KpiCollector.Sources.Chatwoot;
-using KpiCollector.Sources.Freshdesk;
 using KpiCollector.Sources.Simulator;
-using KpiCollector.Sources.WhatsApp;
-using KpiCollector.Storage;
-using KpiCollector.Sources.Zendesk;
-using Microsoft.Extensions.Options;
 
 namespace KpiCollector.Sources;
 
@@ -16,11 +9,12 @@ public interface ISourceFactory
     IReadOnlyList<ISource> Create(KpiCollectorOptions options);
 }
 
-/// <remarks>
-/// The store is given to sources that keep an inbox (WhatsApp webhooks) and, read-only, to the helpdesk connectors that
-/// reconcile their open set with the platform; without it they only poll.
-/// </remarks>
-public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers, SqliteStore? store = null) : ISourceFactory
+/// <summary>
+/// Builds each source with its platform (<see cref="SourcePlatform.Create"/>), which takes what it needs from
+/// <paramref name="services"/>: the clock, loggers, and the store's read-only open set or the WhatsApp inbox when
+/// they are registered (without them a connector only polls).
+/// </summary>
+public sealed class SourceFactory(PlatformCatalog platforms, IServiceProvider services) : ISourceFactory
 {
     public const string DemoSourceName = "demo";
 
@@ -28,36 +22,10 @@ public sealed class SourceFactory(TimeProvider time, ILoggerFactory loggers, Sql
     {
         if (options.DemoMode)
         {
-            return [new SimulatorSource(DemoSourceName, options.Simulator, time)];
+            var demo = new SourceOptions { Name = DemoSourceName, Platform = SimulatorPlatform.Id };
+            return [platforms.Get(demo).Create(new SourceContext(demo, 0, options), services)];
         }
 
-        return options.Sources.Select((s, i) => Create(s, i, options)).ToList();
+        return options.Sources.Select((s, i) => platforms.Get(s).Create(new SourceContext(s, i, options), services)).ToList();
     }
-
-    /// <summary>
-    /// The configuration problems only the factory knows of (a platform name it has no connector for), in the words the
-    /// start uses; <c>check config</c> asks the same, so a configuration it passes is one the start can build.
-    /// </summary>
-    public static IReadOnlyList<string> Unsupported(KpiCollectorOptions options) =>
-        [.. options.Sources.Select((s, i) => (Platform: s.Platform.Trim().ToLowerInvariant(), Index: i))
-            .Where(s => !Platforms.All.Contains(s.Platform))
-            .Select(s => UnsupportedMessage(s.Index, s.Platform))];
-
-    private static string UnsupportedMessage(int index, string platform) =>
-        $"{KpiCollectorOptions.SectionName}:Sources:{index}:Platform: the '{platform}' connector is not part of this build yet; available: {Platforms.Zendesk}, {Platforms.Freshdesk}, {Platforms.Chatwoot}, {Platforms.WhatsApp}, {Platforms.Simulator}, {Platforms.Customers}.";
-
-    private ISource Create(SourceOptions source, int index, KpiCollectorOptions options) =>
-        source.Platform.Trim().ToLowerInvariant() switch
-        {
-            Platforms.Simulator => new SimulatorSource(source.Name, source.Simulator ?? options.Simulator, time),
-            Platforms.Customers => new CustomersFeedSource(source.Name, source, Credentials.Read(source), time),
-            Platforms.Zendesk => new ZendeskSource(source, index, time, loggers.CreateLogger<ZendeskSource>(), openSet: store),
-            Platforms.Freshdesk => new FreshdeskSource(source, index, time, loggers.CreateLogger<FreshdeskSource>(), openSet: store),
-            Platforms.Chatwoot => new ChatwootSource(source, index, time, loggers.CreateLogger<ChatwootSource>(), openSet: store),
-            Platforms.WhatsApp => new WhatsAppSource(source, index, store, time, loggers.CreateLogger<WhatsAppSource>()),
-            var platform => throw new OptionsValidationException(
-                KpiCollectorOptions.SectionName,
-                typeof(KpiCollectorOptions),
-                [UnsupportedMessage(index, platform)]),
-        };
 }

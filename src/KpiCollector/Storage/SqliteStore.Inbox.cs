@@ -10,7 +10,7 @@ public sealed record InboxDelivery(long Seq, DateTimeOffset ReceivedAt, string E
 /// order after their cursor, so a delivery is stored before Meta hears 200 and applied exactly once, in a batch whose
 /// cursor is the delivery's position.
 /// </summary>
-public sealed partial class SqliteStore
+public sealed partial class SqliteStore : Sources.WhatsApp.IWhatsAppInbox
 {
     /// <summary>Appends one delivery's events; returns its position.</summary>
     public long AppendToInbox(string source, DateTimeOffset receivedAt, string events)

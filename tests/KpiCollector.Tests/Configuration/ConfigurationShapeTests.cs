@@ -1,3 +1,4 @@
+using KpiCollector.Sources;
 using KpiCollector.Configuration;
 using KpiCollector.Tests.Support;
 using Microsoft.Extensions.Configuration;
@@ -21,7 +22,7 @@ public sealed class ConfigurationShapeTests
     [InlineData("KpiCollector:Sources:0:MaxRetries", "four", "KpiCollector:Sources:0:MaxRetries: 'four' is not a whole number.")]
     [InlineData("KpiCollector:Sla:Policies:0:Objective", "ninety", "KpiCollector:Sla:Policies:0:Objective: 'ninety' is not a number (with a dot for decimals, e.g. 0.9).")]
     [InlineData("KpiCollector:Simulator:Seed", "abc", "KpiCollector:Simulator:Seed: 'abc' is not a whole number.")]
-    [InlineData("KpiCollector:Sources:0:Chatwoot:Csat", "maybe", "KpiCollector:Sources:0:Chatwoot:Csat: 'maybe' is not true or false.")]
+    [InlineData("KpiCollector:Sources:0:Simulator:Agents", "many", "KpiCollector:Sources:0:Simulator:Agents: 'many' is not a whole number.")]
     [InlineData("KpiCollector:Sources", "zendesk", "KpiCollector:Sources: 'zendesk' is a single value where a list is expected")]
     [InlineData("KpiCollector:Sources:0:Interval", "5m", "KpiCollector:Sources:0: both Interval ('5m') and Cron ('0 */5 * * * ?') are set; set one of them.")]
     [InlineData("KpiCollector:Store", "/tmp/x.db", "KpiCollector:Store: '/tmp/x.db' is a single value where a section of settings is expected.")]
@@ -84,6 +85,20 @@ public sealed class ConfigurationShapeTests
     }
 
     [Fact]
+    public void AnotherPlatformsSection_IsAnUnknownKey_AndItsOwnSectionIsCheckedByItsOwnType()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(OneSource)
+        {
+            ["KpiCollector:Sources:0:Chatwoot:Csat"] = "maybe",
+            ["KpiCollector:Sources:0:Simulator:Seed"] = "7",
+        }).Build();
+        var (failures, warnings) = ConfigurationShape.Check(configuration, BuiltInPlatforms.Catalog());
+        Assert.Empty(failures); // the Chatwoot section of a simulator source is not read, so its value is not converted
+        Assert.Contains(warnings, w => w.StartsWith("KpiCollector:Sources:0:Chatwoot: unknown key, ignored", StringComparison.Ordinal));
+        Assert.DoesNotContain(warnings, w => w.Contains("Simulator", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AnUnknownKey_IsAWarningNamingTheNearestKnownOne()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(OneSource)
@@ -92,7 +107,7 @@ public sealed class ConfigurationShapeTests
             ["KpiCollector:Refresh"] = "5s",
             ["KpiCollector:Zzzzzzzz"] = "1",
         }).Build();
-        var (failures, warnings) = ConfigurationShape.Check(configuration);
+        var (failures, warnings) = ConfigurationShape.Check(configuration, BuiltInPlatforms.Catalog());
         Assert.Empty(failures);
         Assert.Contains("KpiCollector:Sources:0:Intervall: unknown key, ignored; did you mean KpiCollector:Sources:0:Interval?", warnings);
         Assert.Contains(warnings, w => w.StartsWith("KpiCollector:Zzzzzzzz: unknown key, ignored", StringComparison.Ordinal));

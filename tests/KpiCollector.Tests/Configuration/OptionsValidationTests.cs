@@ -1,3 +1,4 @@
+using KpiCollector.Sources;
 using KpiCollector.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -231,6 +232,7 @@ public sealed class OptionsValidationTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
+        services.AddBuiltInPlatforms();
         services.AddKpiCollectorOptions();
         return services.BuildServiceProvider().GetRequiredService<IOptions<KpiCollectorOptions>>().Value;
     }

@@ -1,3 +1,6 @@
+using KpiCollector.Sources.Chatwoot;
+using KpiCollector.Sources.Freshdesk;
+using KpiCollector.Sources.Zendesk;
 using Microsoft.Extensions.Options;
 
 namespace KpiCollector.Tests.Configuration;
@@ -28,7 +31,7 @@ public sealed class SourceOptionsValidationTests
         var source = OptionsValidationTests.Bind(Zendesk).Sources.Single();
 
         Assert.Equal(("30s", null, 4, "30d"), (source.Timeout, source.RequestsPerMinute, source.MaxRetries, source.Backfill));
-        Assert.Equal((10, 1000, "auto", "1h"), (source.Zendesk.ExportRequestsPerMinute, source.Zendesk.PerPage, source.Zendesk.Csat, source.Zendesk.CsatOverlap));
+        Assert.Equal((10, 1000, "auto", "1h"), (source.SettingsOf<ZendeskSettings>().ExportRequestsPerMinute, source.SettingsOf<ZendeskSettings>().PerPage, source.SettingsOf<ZendeskSettings>().Csat, source.SettingsOf<ZendeskSettings>().CsatOverlap));
     }
 
     [Theory]
@@ -42,7 +45,7 @@ public sealed class SourceOptionsValidationTests
     {
         var source = OptionsValidationTests.Bind(new(Zendesk) { ["KpiCollector:Sources:0:Zendesk:Csat"] = mode }).Sources.Single(); // throws when invalid
 
-        Assert.Equal(mode, source.Zendesk.Csat);
+        Assert.Equal(mode, source.SettingsOf<ZendeskSettings>().Csat);
     }
 
     [Theory]
@@ -119,8 +122,8 @@ public sealed class SourceOptionsValidationTests
             ["KpiCollector:Sources:0:Freshdesk:Statuses:7"] = "on_hold",
         }).Sources.Single();
 
-        Assert.Equal((20, 100, true), (source.Freshdesk.TicketsRequestsPerMinute, source.Freshdesk.PerPage, source.Freshdesk.Csat));
-        Assert.Equal("sms", source.Freshdesk.SourceChannels["101"]);
+        Assert.Equal((20, 100, true), (source.SettingsOf<FreshdeskSettings>().TicketsRequestsPerMinute, source.SettingsOf<FreshdeskSettings>().PerPage, source.SettingsOf<FreshdeskSettings>().Csat));
+        Assert.Equal("sms", source.SettingsOf<FreshdeskSettings>().SourceChannels["101"]);
     }
 
     [Fact]
@@ -136,7 +139,7 @@ public sealed class SourceOptionsValidationTests
 
         var failure = Assert.Single(Fail(source));
         Assert.StartsWith("KpiCollector:Sources:0:Chatwoot:AccountId: required for platform 'chatwoot'", failure, StringComparison.Ordinal);
-        Assert.Equal(3, OptionsValidationTests.Bind(new(source) { ["KpiCollector:Sources:0:Chatwoot:AccountId"] = "3" }).Sources[0].Chatwoot.AccountId);
+        Assert.Equal(3, OptionsValidationTests.Bind(new(source) { ["KpiCollector:Sources:0:Chatwoot:AccountId"] = "3" }).Sources[0].SettingsOf<ChatwootSettings>().AccountId);
     }
 
     [Theory]
@@ -160,10 +163,10 @@ public sealed class SourceOptionsValidationTests
     [Fact]
     public void OpenSetInterval_DefaultsToAnHour_AndTakesADuration()
     {
-        Assert.Equal("1h", OptionsValidationTests.Bind(Zendesk).Sources[0].Zendesk.OpenSetInterval);
-        Assert.Equal("1h", OptionsValidationTests.Bind(Freshdesk).Sources[0].Freshdesk.OpenSetInterval);
+        Assert.Equal("1h", OptionsValidationTests.Bind(Zendesk).Sources[0].SettingsOf<ZendeskSettings>().OpenSetInterval);
+        Assert.Equal("1h", OptionsValidationTests.Bind(Freshdesk).Sources[0].SettingsOf<FreshdeskSettings>().OpenSetInterval);
         var source = OptionsValidationTests.Bind(new(Freshdesk) { ["KpiCollector:Sources:0:Freshdesk:OpenSetInterval"] = "6h" }).Sources.Single();
-        Assert.Equal("6h", source.Freshdesk.OpenSetInterval);
+        Assert.Equal("6h", source.SettingsOf<FreshdeskSettings>().OpenSetInterval);
     }
 
     [Fact]

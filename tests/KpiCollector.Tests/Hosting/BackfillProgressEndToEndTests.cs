@@ -34,7 +34,7 @@ public sealed class BackfillProgressEndToEndTests
             ["KpiCollector:Sources:0:Zendesk:PerPage"] = "100",
             ["KpiCollector:Sources:0:Zendesk:ExportRequestsPerMinute"] = "1000",
             ["KpiCollector:Sources:0:Zendesk:Csat"] = "legacy",
-            ["Logging:LogLevel:KpiCollector.Sources.SourcePoller"] = "Information",
+            ["Logging:LogLevel:KpiCollector.Pipeline.SourcePoller"] = "Information",
         }, s => s.AddSingleton<ILoggerProvider>(logs));
 
         // Mid-way, once the estimate has a rate: /readyz lists the source with its percentage and time left.

@@ -16,8 +16,6 @@ public sealed partial class RepositoryTests
     private static readonly (string File, string Cited, string Why)[] Pending =
     [
         ("docs/architecture.md", "profiles.md", "docs/profiles.md comes with the declarative REST connector (issue 9)"),
-        ("src/KpiCollector/Configuration/PlatformDefaults.cs", "platform-apis.md", "being rewritten with the platform descriptors (issue 9); cite docs/sources.md, \"Platform facts\""),
-        ("src/KpiCollector/Configuration/ZendeskAuth.cs", "platform-apis.md", "being rewritten with the platform descriptors (issue 9); cite docs/sources.md, \"Zendesk facts\""),
     ];
 
     /// <summary>This file names missing documents on purpose (the pending list, the test data), so it is not scanned.</summary>

@@ -27,7 +27,7 @@ public sealed class CustomersFeedSourceTests : IDisposable
         var path = _dir.File("customers.json");
         await File.WriteAllTextAsync(path, Feed);
 
-        var batch = await PollOnce(new CustomersFeedSource("crm", Options(new Uri(path).AbsoluteUri), null, TimeProvider.System));
+        var batch = await PollOnce(Source(Options(new Uri(path).AbsoluteUri)));
 
         Assert.Equal(2, batch.Customers.Count);
         Assert.Equal(new CustomerCount { Source = "crm", PeriodStart = DateTimeOffset.Parse("2026-11-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture), PeriodEnd = DateTimeOffset.Parse("2026-11-02T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture), Start = 200, End = 200, New = 20, Lost = 20 }, batch.Customers[0]);
@@ -44,7 +44,7 @@ public sealed class CustomersFeedSourceTests : IDisposable
         var path = _dir.File("customers.json");
         await File.WriteAllTextAsync(path, content);
 
-        var ex = await Assert.ThrowsAsync<SourceException>(() => PollOnce(new CustomersFeedSource("crm", Options(new Uri(path).AbsoluteUri), null, TimeProvider.System)));
+        var ex = await Assert.ThrowsAsync<SourceException>(() => PollOnce(Source(Options(new Uri(path).AbsoluteUri))));
         Assert.Equal(ErrorReasons.Parse, ex.Reason);
     }
 
@@ -58,16 +58,19 @@ public sealed class CustomersFeedSourceTests : IDisposable
             return ok ? Feed : "{}";
         });
 
-        var good = await PollOnce(new CustomersFeedSource("crm", Options(server.Url), "s3cr3t", TimeProvider.System));
+        var good = await PollOnce(Source(Options(server.Url, "s3cr3t")));
         Assert.Equal(2, good.Customers.Count);
 
-        var ex = await Assert.ThrowsAsync<SourceException>(() => PollOnce(new CustomersFeedSource("crm", Options(server.Url), "wrong-token", TimeProvider.System)));
+        var ex = await Assert.ThrowsAsync<SourceException>(() => PollOnce(Source(Options(server.Url, "wrong-token"))));
         Assert.Equal(ErrorReasons.Auth, ex.Reason);
         Assert.DoesNotContain("wrong-token", ex.Message, StringComparison.Ordinal);
         Assert.Contains("ApiToken", ex.Message, StringComparison.Ordinal);
     }
 
-    private static SourceOptions Options(string url) => new() { Name = "crm", Platform = "customers", BaseUrl = url };
+    private static SourceOptions Options(string url, string? token = null) => new() { Name = "crm", Platform = "customers", BaseUrl = url, ApiToken = token, MaxRetries = 0 };
+
+    private static CustomersFeedSource Source(SourceOptions options) =>
+        new(options, 0, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<CustomersFeedSource>.Instance);
 
     private static async Task<SourceBatch> PollOnce(ISource source)
     {

@@ -59,9 +59,9 @@ public sealed class OpenSetAgainstSimulatorTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(Platforms.Zendesk)]
-    [InlineData(Platforms.Freshdesk)]
-    [InlineData(Platforms.Chatwoot)]
+    [InlineData(ZendeskPlatform.Id)]
+    [InlineData(FreshdeskPlatform.Id)]
+    [InlineData(ChatwootPlatform.Id)]
     public async Task TenDayBackfill_OverFourteenDaysOfHistory_CountsEveryOpenConversation(string platform)
     {
         using var store = Store();
@@ -82,9 +82,9 @@ public sealed class OpenSetAgainstSimulatorTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(Platforms.Zendesk)]
-    [InlineData(Platforms.Freshdesk)]
-    [InlineData(Platforms.Chatwoot)]
+    [InlineData(ZendeskPlatform.Id)]
+    [InlineData(FreshdeskPlatform.Id)]
+    [InlineData(ChatwootPlatform.Id)]
     public async Task ConversationsThePlatformNoLongerLists_LeaveTheOpenSet_AtTheNextReconciliation(string platform)
     {
         using var store = Store();
@@ -136,9 +136,9 @@ public sealed class OpenSetAgainstSimulatorTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(Platforms.Zendesk)]
-    [InlineData(Platforms.Freshdesk)]
-    [InlineData(Platforms.Chatwoot)]
+    [InlineData(ZendeskPlatform.Id)]
+    [InlineData(FreshdeskPlatform.Id)]
+    [InlineData(ChatwootPlatform.Id)]
     public async Task AReconciliationThatFailsMidway_DropsNothing_AndTheNextPollDoesItAgain(string platform)
     {
         using var store = Store();
@@ -162,9 +162,9 @@ public sealed class OpenSetAgainstSimulatorTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(Platforms.Zendesk)]
-    [InlineData(Platforms.Freshdesk)]
-    [InlineData(Platforms.Chatwoot)]
+    [InlineData(ZendeskPlatform.Id)]
+    [InlineData(FreshdeskPlatform.Id)]
+    [InlineData(ChatwootPlatform.Id)]
     public async Task StoppedMidReconciliation_ARestartFinishesIt_AndAppliesNothingTwice(string platform)
     {
         using var store = Store();
@@ -239,8 +239,8 @@ public sealed class OpenSetAgainstSimulatorTests : IAsyncLifetime
 
     private IFaceWithHelpdesk Face(string platform) => platform switch
     {
-        Platforms.Zendesk => new FaceView(_simulator.Service<ZendeskFace>().Faults, _simulator.Service<ZendeskFace>().Helpdesk),
-        Platforms.Freshdesk => new FaceView(_simulator.Service<FreshdeskFace>().Faults, _simulator.Service<FreshdeskFace>().Helpdesk),
+        ZendeskPlatform.Id => new FaceView(_simulator.Service<ZendeskFace>().Faults, _simulator.Service<ZendeskFace>().Helpdesk),
+        FreshdeskPlatform.Id => new FaceView(_simulator.Service<FreshdeskFace>().Faults, _simulator.Service<FreshdeskFace>().Helpdesk),
         _ => new FaceView(_simulator.Service<ChatwootFace>().Faults, _simulator.Service<ChatwootFace>().Helpdesk),
     };
 
@@ -258,18 +258,18 @@ public sealed class OpenSetAgainstSimulatorTests : IAsyncLifetime
         };
         switch (platform)
         {
-            case Platforms.Zendesk:
+            case ZendeskPlatform.Id:
                 options.Email = "admin@simulator.test";
                 options.ApiToken = "simulator-zendesk-token";
-                options.Zendesk = new ZendeskSettings { ExportRequestsPerMinute = 1000, Csat = ZendeskSettings.CsatOff };
+                options.Settings = new ZendeskSettings { ExportRequestsPerMinute = 1000, Csat = ZendeskSettings.CsatOff };
                 return new Connector(new ZendeskSource(options, 0, _clock, NullLogger<ZendeskSource>.Instance, openSet: store));
-            case Platforms.Freshdesk:
+            case FreshdeskPlatform.Id:
                 options.ApiToken = "simulator-freshdesk-key";
-                options.Freshdesk = new FreshdeskSettings { TicketsRequestsPerMinute = 10_000, Csat = false };
+                options.Settings = new FreshdeskSettings { TicketsRequestsPerMinute = 10_000, Csat = false };
                 return new Connector(new FreshdeskSource(options, 0, _clock, NullLogger<FreshdeskSource>.Instance, openSet: store));
             default:
                 options.ApiToken = "simulator-chatwoot-token";
-                options.Chatwoot = new ChatwootSettings { AccountId = 1, Csat = false };
+                options.Settings = new ChatwootSettings { AccountId = 1, Csat = false };
                 return new Connector(new ChatwootSource(options, 0, _clock, NullLogger<ChatwootSource>.Instance, openSet: store));
         }
     }
@@ -291,8 +291,8 @@ public sealed class OpenSetAgainstSimulatorTests : IAsyncLifetime
     {
         var lag = platform switch
         {
-            Platforms.Zendesk => ZendeskFace.ExportLag,
-            Platforms.Freshdesk => FreshdeskFace.Lag,
+            ZendeskPlatform.Id => ZendeskFace.ExportLag,
+            FreshdeskPlatform.Id => FreshdeskFace.Lag,
             _ => ChatwootFace.Lag,
         };
         var epoch = T0 - History;
@@ -316,7 +316,7 @@ public sealed class OpenSetAgainstSimulatorTests : IAsyncLifetime
     /// invisible to their metrics); Chatwoot's messages show a bot's reply too.
     /// </summary>
     private static bool Unanswered(string platform, Conversation c) =>
-        c.FirstHumanResponseAt is null && (platform != Platforms.Chatwoot || c.FirstResponseAt is null);
+        c.FirstHumanResponseAt is null && (platform != ChatwootPlatform.Id || c.FirstResponseAt is null);
 
     /// <summary>The platform's id of a simulated conversation: the number in <c>sim-000123</c>.</summary>
     private static string Id(string simulated) =>

@@ -25,14 +25,14 @@ public sealed class SourceFactoryTests : IDisposable
         {
             Sources =
             [
-                Remote("zd", Platforms.Zendesk, s => s.Email = "ops@acme.test"),
-                Remote("fd", Platforms.Freshdesk),
-                Remote("cw", Platforms.Chatwoot, s => s.Chatwoot.AccountId = 1),
-                Remote("wa", Platforms.WhatsApp, s => s.WhatsApp.WabaId = "102290129340398"),
+                Remote("zd", ZendeskPlatform.Id, s => s.Email = "ops@acme.test"),
+                Remote("fd", FreshdeskPlatform.Id),
+                Remote("cw", ChatwootPlatform.Id, s => s.Settings = new ChatwootSettings { AccountId = 1 }),
+                Remote("wa", WhatsAppPlatform.Id, s => s.Settings = new WhatsAppSettings { WabaId = "102290129340398" }),
             ],
         };
 
-        var sources = new SourceFactory(TimeProvider.System, NullLoggerFactory.Instance).Create(options);
+        var sources = TestSourceFactory.Create().Create(options);
         using var registry = new SourceRegistry(sources, demoMode: false);
 
         Assert.IsType<ZendeskSource>(sources[0]);
@@ -51,12 +51,12 @@ public sealed class SourceFactoryTests : IDisposable
         File.WriteAllText(verify, "verify-me\n");
         var options = new KpiCollectorOptions
         {
-            Sources = [Remote("wa", Platforms.WhatsApp, s => s.WhatsApp = new WhatsAppSettings { WabaId = "1", AppSecretFile = secret, VerifyTokenFile = verify })],
+            Sources = [Remote("wa", WhatsAppPlatform.Id, s => s.Settings = new WhatsAppSettings { WabaId = "1", AppSecretFile = secret, VerifyTokenFile = verify })],
         };
         using var store = new KpiCollector.Storage.SqliteStore(_dir.File("store.db"), NullLogger<KpiCollector.Storage.SqliteStore>.Instance);
         store.Open();
 
-        var source = Assert.IsType<WhatsAppSource>(Assert.Single(new SourceFactory(TimeProvider.System, NullLoggerFactory.Instance, store).Create(options)));
+        var source = Assert.IsType<WhatsAppSource>(Assert.Single(TestSourceFactory.Create(store).Create(options)));
 
         Assert.Equal("challenge-1", source.Receiver!.Verify("subscribe", "verify-me", "challenge-1"));
         Assert.Null(source.Receiver.Verify("subscribe", "verify-me ", "challenge-1"));

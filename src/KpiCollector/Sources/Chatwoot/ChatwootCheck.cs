@@ -40,7 +40,7 @@ public static class ChatwootCheck
             return;
         }
 
-        var accountId = options.Chatwoot.AccountId;
+        var accountId = options.SettingsOf<ChatwootSettings>().AccountId;
         string? role = null;
         if (profile is { } p && p.TryGetProperty("accounts", out var accounts) && accounts.ValueKind == JsonValueKind.Array)
         {
@@ -59,11 +59,11 @@ public static class ChatwootCheck
                 _ => $"role {role}: agents see only their inboxes' conversations and no CSAT responses; use an administrator's token",
             }));
 
-        var account = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.Chatwoot);
+        var account = options.RequestsPerMinute ?? ChatwootPlatform.RequestsPerMinute;
         check.RateLimit = $"none reported by Chatwoot; the collector allows itself {account} requests a minute ({check.Key}:RequestsPerMinute)";
-        var perThousand = Math.Ceiling(1000.0 / ConversationsPerPage) + (options.Chatwoot.ReadMessages ? 1000 : 0);
+        var perThousand = Math.Ceiling(1000.0 / ConversationsPerPage) + (options.SettingsOf<ChatwootSettings>().ReadMessages ? 1000 : 0);
         check.Backfill = SourceCheck.Estimate(
             options.Backfill, "conversations", null, perThousand, 0, account,
-            $"{account} requests a minute, {ConversationsPerPage} conversations a page{(options.Chatwoot.ReadMessages ? " and one messages request per conversation (Chatwoot:ReadMessages)" : "")}");
+            $"{account} requests a minute, {ConversationsPerPage} conversations a page{(options.SettingsOf<ChatwootSettings>().ReadMessages ? " and one messages request per conversation (Chatwoot:ReadMessages)" : "")}");
     }
 }

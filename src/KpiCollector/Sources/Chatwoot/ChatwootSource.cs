@@ -57,18 +57,14 @@ public sealed partial class ChatwootSource : ISourceWithStatus, IDisposable
 
     public ChatwootSource(SourceOptions options, int index, TimeProvider time, ILogger<ChatwootSource> logger, Random? jitter = null, IOpenConversations? openSet = null)
     {
-        Name = options.Name;
+        var connection = new HttpConnection(options, ChatwootPlatform.Id, HttpSettings(options, index), time, logger, jitter);
+        (Name, _key, _backfill, Status, _http) = (connection.Name, connection.Key, connection.Backfill, connection.Status, connection.Http);
         _time = time;
         _logger = logger;
-        _key = $"{KpiCollectorOptions.SectionName}:Sources:{index}";
-        _backfill = Durations.Parse(options.Backfill);
-        _settings = options.Chatwoot;
+        _settings = options.SettingsOf<ChatwootSettings>();
         _account = $"api/v1/accounts/{_settings.AccountId.ToString(CultureInfo.InvariantCulture)}";
-        Status = new SourceStatus(Name, Platform);
-
-        _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
         _openSet = new OpenSetReconciler(Name, openSet, Durations.Parse(_settings.OpenSetInterval), time, logger);
-        PollSchedule.WarnIfOverBudget(logger, options, PollSchedule.PollsPerMinute(options, time.GetUtcNow()), _settings.Csat ? 2 : 1, _http.Account);
+        connection.WarnIfOverBudget(_settings.Csat ? 2 : 1);
     }
 
     /// <summary>Where, as whom and how this source's requests go: shared by the poll and <c>check sources</c>, so both ask the same way.</summary>
@@ -78,14 +74,14 @@ public sealed partial class ChatwootSource : ISourceWithStatus, IDisposable
         return HttpSourceSettings.From(
             options,
             index,
-            Platforms.Chatwoot,
+            ChatwootPlatform.RequestsPerMinute,
             SourceCredential.Header("api_access_token", secret, $"{hint}, a Chatwoot access token for account {KpiCollectorOptions.SectionName}:Sources:{index}:Chatwoot:AccountId"),
             "The token is on the user's Profile Settings page; the user must be an administrator of the account (conversations of every inbox, CSAT reports).");
     }
 
     public string Name { get; }
 
-    public string Platform => Platforms.Chatwoot;
+    public string Platform => ChatwootPlatform.Id;
 
     public TimeSpan? BackfillSpan => _backfill;
 

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
 using RestSharp;
-using RestSharp.Authenticators;
+using KpiCollector.Sources.Http;
 
 namespace KpiCollector.Sources.Customers;
 
@@ -13,33 +13,48 @@ namespace KpiCollector.Sources.Customers;
 /// customers at the start (S) and end (E), new (N) and lost (L), for customer retention and churn. Format in
 /// docs/sources.md. Each poll reads the whole document; unchanged periods change nothing.
 /// </summary>
-public sealed class CustomersFeedSource : ISource, IDisposable
+public sealed class CustomersFeedSource : ISourceWithStatus, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Uri _location;
-    private readonly RestClient? _http;
+    private readonly SourceHttpClient? _http;
     private readonly TimeProvider _time;
 
-    public CustomersFeedSource(string name, SourceOptions options, string? token, TimeProvider time)
+    /// <remarks>A feed over HTTP(S) goes through the shared HTTP client: timeout, retries, budget and credential as every connector's.</remarks>
+    public CustomersFeedSource(SourceOptions options, int index, TimeProvider time, ILogger<CustomersFeedSource> logger, Random? jitter = null)
     {
-        Name = name;
+        Name = options.Name;
         _time = time;
         _location = new Uri(options.BaseUrl!, UriKind.Absolute);
+        Status = new SourceStatus(Name, Platform);
         if (!_location.IsFile)
         {
-            // One long-lived client per source: RestSharp pools connections per client.
-            _http = new RestClient(new RestClientOptions(_location)
-            {
-                Timeout = TimeSpan.FromSeconds(30),
-                Authenticator = token is null ? null : new JwtAuthenticator(token),
-                ThrowOnAnyError = false,
-            });
+            _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
         }
     }
 
+    /// <summary>Where, as whom and how the feed is fetched: shared by the poll and <c>check sources</c>.</summary>
+    public static HttpSourceSettings HttpSettings(SourceOptions options, int index)
+    {
+        SourceCredential credential;
+        if (string.IsNullOrWhiteSpace(options.ApiToken) && string.IsNullOrWhiteSpace(options.ApiTokenFile))
+        {
+            credential = SourceCredential.None($"{SourceKeys.Of(index)}:ApiToken (not set)");
+        }
+        else
+        {
+            var (secret, hint) = CredentialSource.Read(options, index);
+            credential = SourceCredential.Bearer(secret, $"{hint}, sent as a bearer token");
+        }
+
+        return HttpSourceSettings.From(options, index, CustomersPlatform.RequestsPerMinute, credential, "The feed's URL must answer a GET with the customers document.");
+    }
+
+    public SourceStatus Status { get; }
+
     public string Name { get; }
 
-    public string Platform => Platforms.Customers;
+    public string Platform => CustomersPlatform.Id;
 
     public SourceCapabilities Capabilities => SourceCapabilities.None;
 
@@ -90,17 +105,8 @@ public sealed class CustomersFeedSource : ISource, IDisposable
             }
         }
 
-        var response = await _http.ExecuteAsync(new RestRequest(), ct);
-        return response switch
-        {
-            { IsSuccessful: true, Content: { } content } => content,
-            { StatusCode: System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden } =>
-                throw new SourceException(ErrorReasons.Auth, $"the customers feed answered {(int)response.StatusCode}: check KpiCollector:Sources:N:ApiToken of source {Name}"),
-            { ResponseStatus: ResponseStatus.TimedOut } => throw new SourceException(ErrorReasons.Timeout, "the customers feed timed out"),
-            { StatusCode: var code } when (int)code >= 500 => throw new SourceException(ErrorReasons.Http5xx, $"the customers feed answered {(int)code}"),
-            _ when ct.IsCancellationRequested => throw new OperationCanceledException(ct),
-            _ => throw new SourceException(ErrorReasons.Other, $"the customers feed answered {(int)response.StatusCode} {response.ErrorMessage}"),
-        };
+        var response = await _http.SendAsync(new RestRequest(), null, ct);
+        return response.Content ?? "";
     }
 
     private sealed record CustomersDocument([property: JsonPropertyName("periods")] List<CustomersPeriod>? Periods);

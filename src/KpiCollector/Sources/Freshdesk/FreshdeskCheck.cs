@@ -53,8 +53,8 @@ public static class FreshdeskCheck
 
         var total = ProbeHttp.NumberHeader(response, "X-RateLimit-Total");
         var remaining = ProbeHttp.NumberHeader(response, "X-RateLimit-Remaining");
-        var account = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.Freshdesk);
-        var tickets = options.Freshdesk.TicketsRequestsPerMinute;
+        var account = options.RequestsPerMinute ?? FreshdeskPlatform.RequestsPerMinute;
+        var tickets = options.SettingsOf<FreshdeskSettings>().TicketsRequestsPerMinute;
         check.RateLimit = total is { } t
             ? $"{t} requests a minute reported (X-RateLimit-Total), {remaining?.ToString(CultureInfo.InvariantCulture) ?? "?"} remaining; the collector allows itself {account} ({check.Key}:RequestsPerMinute) and {tickets} tickets-list requests a minute ({check.Key}:Freshdesk:TicketsRequestsPerMinute)"
             : $"none reported; the collector allows itself {account} a minute ({check.Key}:RequestsPerMinute) and {tickets} tickets-list requests a minute";
@@ -66,7 +66,7 @@ public static class FreshdeskCheck
         // Each tickets page embeds stats, which Freshdesk charges as a second credit of the account budget.
         var pace = Math.Min(tickets, account / 2.0);
         check.Backfill = SourceCheck.Estimate(
-            options.Backfill, "tickets", null, Math.Ceiling(1000.0 / options.Freshdesk.PerPage), 0, pace,
-            $"{pace.ToString("0.#", CultureInfo.InvariantCulture)} requests a minute (the tickets list's budget), {options.Freshdesk.PerPage} tickets a page");
+            options.Backfill, "tickets", null, Math.Ceiling(1000.0 / options.SettingsOf<FreshdeskSettings>().PerPage), 0, pace,
+            $"{pace.ToString("0.#", CultureInfo.InvariantCulture)} requests a minute (the tickets list's budget), {options.SettingsOf<FreshdeskSettings>().PerPage} tickets a page");
     }
 }

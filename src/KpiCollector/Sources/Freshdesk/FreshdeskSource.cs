@@ -59,25 +59,20 @@ public sealed partial class FreshdeskSource : ISourceWithStatus, IDisposable
 
     public FreshdeskSource(SourceOptions options, int index, TimeProvider time, ILogger<FreshdeskSource> logger, Random? jitter = null, IOpenConversations? openSet = null)
     {
-        Name = options.Name;
+        var connection = new HttpConnection(options, FreshdeskPlatform.Id, HttpSettings(options, index), time, logger, jitter);
+        (Name, _key, _backfill, Status, _http) = (connection.Name, connection.Key, connection.Backfill, connection.Status, connection.Http);
         _time = time;
         _logger = logger;
-        _key = $"{KpiCollectorOptions.SectionName}:Sources:{index}";
-        _backfill = Durations.Parse(options.Backfill);
-        _settings = options.Freshdesk;
+        _settings = options.SettingsOf<FreshdeskSettings>();
         _statusOverrides = _settings.Statuses.ToDictionary(
             kv => int.Parse(kv.Key, CultureInfo.InvariantCulture),
             kv => (ConversationStatus)ConversationStatuses.LabelValues.ToList().IndexOf(kv.Value.Trim().ToLowerInvariant()));
         _channelOverrides = _settings.SourceChannels.ToDictionary(kv => int.Parse(kv.Key, CultureInfo.InvariantCulture), kv => Channels.Normalize(kv.Value));
-        Status = new SourceStatus(Name, Platform);
-
-        _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
-        _tickets = new RequestBudget("tickets list", _settings.TicketsRequestsPerMinute, $"{_key}:Freshdesk:TicketsRequestsPerMinute");
+        _tickets = connection.Budget("tickets list", _settings.TicketsRequestsPerMinute, "Freshdesk:TicketsRequestsPerMinute");
         _openSet = new OpenSetReconciler(Name, openSet, Durations.Parse(_settings.OpenSetInterval), time, logger);
 
-        var pollsPerMinute = PollSchedule.PollsPerMinute(options, time.GetUtcNow());
-        PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, 1, _tickets);
-        PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, _settings.Csat ? 2 : 1, _http.Account);
+        connection.WarnIfOverBudget(1, _tickets);
+        connection.WarnIfOverBudget(_settings.Csat ? 2 : 1);
     }
 
     /// <summary>Where, as whom and how this source's requests go: shared by the poll and <c>check sources</c>, so both ask the same way.</summary>
@@ -87,14 +82,14 @@ public sealed partial class FreshdeskSource : ISourceWithStatus, IDisposable
         return HttpSourceSettings.From(
             options,
             index,
-            Platforms.Freshdesk,
+            FreshdeskPlatform.RequestsPerMinute,
             SourceCredential.Basic(secret, "X", $"{hint}, a Freshdesk API key"),
             "The API key is on the agent's Profile Settings page; the agent must be able to see every ticket (and the surveys for CSAT).");
     }
 
     public string Name { get; }
 
-    public string Platform => Platforms.Freshdesk;
+    public string Platform => FreshdeskPlatform.Id;
 
     public TimeSpan? BackfillSpan => _backfill;
 

@@ -51,17 +51,18 @@ public sealed record HttpSourceSettings
 
     /// <summary>
     /// The settings every connector derives the same way from its source's options (<c>KpiCollector:Sources:N</c>):
-    /// name, key, base URL, timeout, the budget (the platform's default unless configured) and retries.
+    /// name, key, base URL, timeout, the budget (<paramref name="defaultRequestsPerMinute"/>, the platform's smallest
+    /// plan, unless configured) and retries.
     /// </summary>
-    public static HttpSourceSettings From(SourceOptions options, int index, string platform, SourceCredential credential, string permissionsHint, string? defaultBaseUrl = null) => new()
+    public static HttpSourceSettings From(SourceOptions options, int index, int defaultRequestsPerMinute, SourceCredential credential, string permissionsHint, string? defaultBaseUrl = null) => new()
     {
         Source = options.Name,
-        ConfigurationKey = $"{KpiCollectorOptions.SectionName}:Sources:{index}",
+        ConfigurationKey = SourceKeys.Of(index),
         BaseUrl = new Uri(string.IsNullOrWhiteSpace(options.BaseUrl) ? defaultBaseUrl! : options.BaseUrl),
         Credential = credential,
         PermissionsHint = permissionsHint,
         Timeout = Durations.Parse(options.Timeout),
-        RequestsPerMinute = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(platform),
+        RequestsPerMinute = options.RequestsPerMinute ?? defaultRequestsPerMinute,
         MaxRetries = options.MaxRetries,
     };
 }

@@ -4,9 +4,38 @@ using Quartz;
 
 namespace KpiCollector.Sources.Http;
 
-/// <summary>How often a source's schedule polls, to check at start that its request budgets can keep up.</summary>
+/// <summary>
+/// How often a source's schedule polls: its interval, or for a cron schedule the gap between its next two firings
+/// (what the health endpoints compare a source's last poll with), and the busiest minute (to check at start that its
+/// request budgets can keep up).
+/// </summary>
 public static class PollSchedule
 {
+    /// <summary>The demo source's interval, and the fallback for a cron expression that fires fewer than twice.</summary>
+    public static readonly TimeSpan DemoInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>The time between two polls: the interval, or for a cron schedule the gap between its next two firings.</summary>
+    public static TimeSpan IntervalOf(SourceOptions? source, DateTimeOffset now)
+    {
+        if (source is null)
+        {
+            return DemoInterval;
+        }
+
+        if (!string.IsNullOrWhiteSpace(source.Cron))
+        {
+            var cron = new CronExpression(source.Cron) { TimeZone = TimeZoneInfo.Utc };
+            if (cron.GetNextValidTimeAfter(now) is { } first && cron.GetNextValidTimeAfter(first) is { } second)
+            {
+                return second - first;
+            }
+
+            return DemoInterval;
+        }
+
+        return Durations.Parse(source.Interval);
+    }
+
     /// <summary>A readable description of the schedule, for log lines.</summary>
     public static string Describe(SourceOptions source) =>
         string.IsNullOrWhiteSpace(source.Cron) ? $"every {source.Interval}" : $"cron '{source.Cron}'";

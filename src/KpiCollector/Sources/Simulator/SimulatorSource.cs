@@ -36,7 +36,7 @@ public sealed class SimulatorSource : ISource
 
     public string Name { get; }
 
-    public string Platform => Platforms.Simulator;
+    public string Platform => SimulatorPlatform.Id;
 
     public TimeSpan? BackfillSpan => _backfill;
 

@@ -17,7 +17,7 @@ public static class WhatsAppCheck
 {
     public static async Task CheckAsync(SourceOptions options, int index, SourceCheck check, CancellationToken cancellationToken)
     {
-        var waba = options.WhatsApp;
+        var waba = options.SettingsOf<WhatsAppSettings>();
         if (!waba.Analytics)
         {
             check.Target = $"webhooks on /webhooks/whatsapp/{options.Name}";
@@ -64,7 +64,7 @@ public static class WhatsAppCheck
         check.Identity = $"WABA {ProbeHttp.String(body, "id") ?? waba.WabaId} ({ProbeHttp.String(body, "name") ?? "?"})";
         check.Permissions.Add(new PermissionCheck(Permission, true, ""));
 
-        var account = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.WhatsApp);
+        var account = options.RequestsPerMinute ?? WhatsAppPlatform.RequestsPerMinute;
         var usage = RateLimitHeaders.Read((response.Headers ?? []).Select(h => new KeyValuePair<string, string?>(h.Name, h.Value)), DateTimeOffset.UtcNow);
         check.RateLimit = usage.Remaining is { } left
             ? $"{(100 - left).ToString("0.#", CultureInfo.InvariantCulture)}% of the hourly call budget used (x-business-use-case-usage); the collector allows itself {account} requests a minute ({check.Key}:RequestsPerMinute)"

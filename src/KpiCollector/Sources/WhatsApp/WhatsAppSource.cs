@@ -28,7 +28,7 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
     private static readonly TimeSpan Revision = TimeSpan.FromDays(2);
 
     private readonly SourceHttpClient? _http;
-    private readonly SqliteStore? _store;
+    private readonly IWhatsAppInbox? _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _key;
@@ -42,14 +42,14 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
     private bool _conversationsAvailable;
     private bool _noCostLogged;
 
-    public WhatsAppSource(SourceOptions options, int index, SqliteStore? store, TimeProvider time, ILogger<WhatsAppSource> logger, Random? jitter = null)
+    public WhatsAppSource(SourceOptions options, int index, IWhatsAppInbox? store, TimeProvider time, ILogger<WhatsAppSource> logger, Random? jitter = null)
     {
         Name = options.Name;
         _store = store;
         _time = time;
         _logger = logger;
-        _key = $"{KpiCollectorOptions.SectionName}:Sources:{index}";
-        _settings = options.WhatsApp;
+        _key = SourceKeys.Of(index);
+        _settings = options.SettingsOf<WhatsAppSettings>();
         _backfill = Durations.Parse(options.Backfill);
         _analyticsInterval = Durations.Parse(_settings.AnalyticsInterval);
         _retention = Durations.Parse(_settings.InboxRetention);
@@ -73,9 +73,9 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
 
         if (_settings.Analytics)
         {
-            _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
-            var pollsPerMinute = Math.Min(PollSchedule.PollsPerMinute(options, time.GetUtcNow()), 1 / _analyticsInterval.TotalMinutes);
-            PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, _conversationsAvailable ? 2 : 1, _http.Account);
+            var connection = new HttpConnection(options, Platform, HttpSettings(options, index), time, logger, jitter, Status);
+            _http = connection.Http;
+            connection.WarnIfOverBudget(_conversationsAvailable ? 2 : 1, pollsPerMinute: Math.Min(connection.PollsPerMinute, 1 / _analyticsInterval.TotalMinutes));
         }
     }
 
@@ -86,15 +86,15 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
         return HttpSourceSettings.From(
             options,
             index,
-            Platforms.WhatsApp,
-            SourceCredential.Bearer(secret, $"{hint}, a system-user access token of the business that owns WABA {options.WhatsApp.WabaId}"),
+            WhatsAppPlatform.RequestsPerMinute,
+            SourceCredential.Bearer(secret, $"{hint}, a system-user access token of the business that owns WABA {options.SettingsOf<WhatsAppSettings>().WabaId}"),
             "The system user needs the whatsapp_business_management permission and an asset assignment on the WhatsApp account.",
             WhatsAppSettings.DefaultBaseUrl) with { IsRateLimitedBody = GraphErrors.IsRateLimited };
     }
 
     public string Name { get; }
 
-    public string Platform => Platforms.WhatsApp;
+    public string Platform => WhatsAppPlatform.Id;
 
     public TimeSpan? BackfillSpan => _backfill;
 

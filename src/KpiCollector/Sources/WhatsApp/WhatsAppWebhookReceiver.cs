@@ -4,24 +4,6 @@ using KpiCollector.Storage;
 
 namespace KpiCollector.Sources.WhatsApp;
 
-/// <summary>What became of one webhook request (the <c>outcome</c> label of <c>kpicollector_webhook_requests_total</c>).</summary>
-public static class WebhookOutcomes
-{
-    public const string Accepted = "accepted";
-    public const string BadSignature = "bad_signature";
-    public const string Malformed = "malformed";
-    public const string Duplicate = "duplicate";
-    public const string TooLarge = "too_large";
-
-    /// <summary>The body came slower than the minimum data rate, or not within the read deadline (408).</summary>
-    public const string TooSlow = "too_slow";
-
-    /// <summary>Too many bodies were being read at once; refused with 503 and Retry-After, Meta delivers again.</summary>
-    public const string Overloaded = "overloaded";
-
-    public static IReadOnlyList<string> All { get; } = [Accepted, BadSignature, Malformed, Duplicate, TooLarge, TooSlow, Overloaded];
-}
-
 /// <summary>
 /// The receiving end of one WhatsApp source's webhook (docs/sources.md, "Webhook payload", "Webhook limits"): answers Meta's verification request,
 /// checks each POST's <c>X-Hub-Signature-256</c> over the raw body with the app secret in constant time, reads the
@@ -32,7 +14,7 @@ public sealed class WhatsAppWebhookReceiver
 {
     private readonly byte[] _appSecret;
     private readonly byte[] _verifyToken;
-    private readonly SqliteStore _store;
+    private readonly IWhatsAppInbox _store;
     private readonly SourceStatus _status;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -45,7 +27,7 @@ public sealed class WhatsAppWebhookReceiver
         string appSecret,
         string verifyToken,
         int maxBytes,
-        SqliteStore store,
+        IWhatsAppInbox store,
         SourceStatus status,
         TimeProvider time,
         ILogger logger,

@@ -54,18 +54,18 @@ public static class ZendeskCheck
 
         var limit = ProbeHttp.NumberHeader(response, "X-Rate-Limit") ?? ProbeHttp.NumberHeader(response, "ratelimit-limit");
         var remaining = ProbeHttp.NumberHeader(response, "X-Rate-Limit-Remaining") ?? ProbeHttp.NumberHeader(response, "ratelimit-remaining");
-        var account = options.RequestsPerMinute ?? PlatformDefaults.RequestsPerMinute(Platforms.Zendesk);
+        var account = options.RequestsPerMinute ?? ZendeskPlatform.RequestsPerMinute;
         check.RateLimit = limit is { } l
-            ? $"{l} requests a minute reported (X-Rate-Limit), {remaining?.ToString(CultureInfo.InvariantCulture) ?? "?"} remaining; the collector allows itself {account} ({check.Key}:RequestsPerMinute) and {options.Zendesk.ExportRequestsPerMinute} export requests a minute ({check.Key}:Zendesk:ExportRequestsPerMinute)"
-            : $"none reported; the collector allows itself {account} a minute ({check.Key}:RequestsPerMinute) and {options.Zendesk.ExportRequestsPerMinute} export requests a minute";
+            ? $"{l} requests a minute reported (X-Rate-Limit), {remaining?.ToString(CultureInfo.InvariantCulture) ?? "?"} remaining; the collector allows itself {account} ({check.Key}:RequestsPerMinute) and {options.SettingsOf<ZendeskSettings>().ExportRequestsPerMinute} export requests a minute ({check.Key}:Zendesk:ExportRequestsPerMinute)"
+            : $"none reported; the collector allows itself {account} a minute ({check.Key}:RequestsPerMinute) and {options.SettingsOf<ZendeskSettings>().ExportRequestsPerMinute} export requests a minute";
         if (limit < account)
         {
             check.Notes.Add($"the account reports {limit} requests a minute, less than {account} configured in {check.Key}:RequestsPerMinute; lower it or other clients will be rate limited");
         }
 
-        var pace = Math.Min(account, options.Zendesk.ExportRequestsPerMinute);
+        var pace = Math.Min(account, options.SettingsOf<ZendeskSettings>().ExportRequestsPerMinute);
         check.Backfill = SourceCheck.Estimate(
-            options.Backfill, "tickets", null, Math.Ceiling(1000.0 / options.Zendesk.PerPage), 0, pace,
-            $"{pace} requests a minute (the incremental export's budget), {options.Zendesk.PerPage} tickets a page");
+            options.Backfill, "tickets", null, Math.Ceiling(1000.0 / options.SettingsOf<ZendeskSettings>().PerPage), 0, pace,
+            $"{pace} requests a minute (the incremental export's budget), {options.SettingsOf<ZendeskSettings>().PerPage} tickets a page");
     }
 }

@@ -63,12 +63,11 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
 
     public ZendeskSource(SourceOptions options, int index, TimeProvider time, ILogger<ZendeskSource> logger, Random? jitter = null, IOpenConversations? openSet = null)
     {
-        Name = options.Name;
+        var connection = new HttpConnection(options, ZendeskPlatform.Id, HttpSettings(options, index), time, logger, jitter);
+        (Name, _key, _backfill, Status, _http) = (connection.Name, connection.Key, connection.Backfill, connection.Status, connection.Http);
         _time = time;
         _logger = logger;
-        _key = $"{KpiCollectorOptions.SectionName}:Sources:{index}";
-        _backfill = Durations.Parse(options.Backfill);
-        _zendesk = options.Zendesk;
+        _zendesk = options.SettingsOf<ZendeskSettings>();
         _csatOverlap = Durations.Parse(_zendesk.CsatOverlap);
         _csat = _zendesk.Csat?.Trim().ToLowerInvariant() switch
         {
@@ -77,20 +76,16 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
             ZendeskSettings.CsatOff or ZendeskSettings.CsatNone => ZendeskSettings.CsatOff,
             _ => null,
         };
-        Status = new SourceStatus(Name, Platform);
-
-        _http = new SourceHttpClient(HttpSettings(options, index), Status, time, logger, jitter);
-        _export = new RequestBudget("incremental export", _zendesk.ExportRequestsPerMinute, $"{_key}:Zendesk:ExportRequestsPerMinute");
+        _export = connection.Budget("incremental export", _zendesk.ExportRequestsPerMinute, "Zendesk:ExportRequestsPerMinute");
         _openSet = new OpenSetReconciler(Name, openSet, Durations.Parse(_zendesk.OpenSetInterval), time, logger);
 
-        var pollsPerMinute = PollSchedule.PollsPerMinute(options, time.GetUtcNow());
-        PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, 1, _export);
-        PollSchedule.WarnIfOverBudget(logger, options, pollsPerMinute, RequestsPerPoll, _http.Account);
+        connection.WarnIfOverBudget(1, _export);
+        connection.WarnIfOverBudget(RequestsPerPoll);
     }
 
     public string Name { get; }
 
-    public string Platform => Platforms.Zendesk;
+    public string Platform => ZendeskPlatform.Id;
 
     public TimeSpan? BackfillSpan => _backfill;
 
@@ -106,7 +101,7 @@ public sealed partial class ZendeskSource : ISourceWithStatus, IDisposable
         return HttpSourceSettings.From(
             options,
             index,
-            Platforms.Zendesk,
+            ZendeskPlatform.RequestsPerMinute,
             oauth
                 ? SourceCredential.Bearer(secret, $"{hint}, sent as an OAuth bearer token ({key}:AuthMode {ZendeskAuth.OAuth})")
                 : SourceCredential.Basic($"{options.Email}/token", secret, $"{hint}, an API token sent with {key}:Email"),

@@ -84,12 +84,12 @@ public sealed class ChatwootAgainstSimulatorTests : IAsyncLifetime
     private ChatwootSource Source(bool readMessages = true, SimulatorHost? simulator = null, string backfill = "6h") => new(new SourceOptions
     {
         Name = "cw",
-        Platform = Platforms.Chatwoot,
+        Platform = ChatwootPlatform.Id,
         BaseUrl = (simulator ?? _simulator).BaseUrl("chatwoot"),
         ApiToken = "simulator-chatwoot-token",
         Backfill = backfill,
         Timeout = "10s",
-        Chatwoot = new ChatwootSettings { AccountId = 1, ReadMessages = readMessages },
+        Settings = new ChatwootSettings { AccountId = 1, ReadMessages = readMessages },
     }, 0, _clock, NullLogger<ChatwootSource>.Instance);
 
     /// <summary>Chatwoot's inboxes: the website widget carries chat and web, an API inbox carries phone.</summary>

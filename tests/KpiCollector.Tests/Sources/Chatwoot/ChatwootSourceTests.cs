@@ -181,13 +181,13 @@ public sealed class ChatwootSourceTests : IDisposable
     private ChatwootSource Source(bool readMessages, bool csat = false) => new(new SourceOptions
     {
         Name = "cw",
-        Platform = Platforms.Chatwoot,
+        Platform = ChatwootPlatform.Id,
         BaseUrl = _platform.Url.ToString(),
         ApiToken = Token,
         Backfill = "1d",
         Timeout = "5s",
         MaxRetries = 0,
-        Chatwoot = new ChatwootSettings { AccountId = 3, ReadMessages = readMessages, Csat = csat },
+        Settings = new ChatwootSettings { AccountId = 3, ReadMessages = readMessages, Csat = csat },
     }, 0, _clock, _logs.For<ChatwootSource>(), new Random(1));
 
     private static string Conversation(long id, long inbox, string status, long firstReply, long waitingSince) => $$$"""

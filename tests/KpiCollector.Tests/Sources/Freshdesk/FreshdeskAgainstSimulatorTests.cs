@@ -108,13 +108,13 @@ public sealed class FreshdeskAgainstSimulatorTests : IAsyncLifetime
     private FreshdeskSource Source(int perPage) => new(new SourceOptions
     {
         Name = "fd",
-        Platform = Platforms.Freshdesk,
+        Platform = FreshdeskPlatform.Id,
         BaseUrl = _simulator.BaseUrl("freshdesk"),
         ApiToken = "simulator-freshdesk-key",
         Backfill = "6h",
         Timeout = "10s",
         RequestsPerMinute = 100_000,
-        Freshdesk = new FreshdeskSettings { PerPage = perPage, TicketsRequestsPerMinute = 10_000 },
+        Settings = new FreshdeskSettings { PerPage = perPage, TicketsRequestsPerMinute = 10_000 },
     }, 0, _clock, NullLogger<FreshdeskSource>.Instance);
 
     /// <summary>The latest version of every simulated conversation up to <paramref name="until"/>, by its Freshdesk ticket id.</summary>

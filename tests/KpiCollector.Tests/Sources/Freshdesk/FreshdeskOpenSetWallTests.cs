@@ -96,14 +96,14 @@ public sealed class FreshdeskOpenSetWallTests : IDisposable
     private FreshdeskSource Source(SimulatorHost simulator, SqliteStore store, string backfill) => new(new SourceOptions
     {
         Name = "fd",
-        Platform = Platforms.Freshdesk,
+        Platform = FreshdeskPlatform.Id,
         BaseUrl = simulator.BaseUrl("freshdesk"),
         ApiToken = "simulator-freshdesk-key",
         Backfill = backfill,
         Timeout = "10s",
         MaxRetries = 0,
         RequestsPerMinute = 100_000,
-        Freshdesk = new FreshdeskSettings { TicketsRequestsPerMinute = 10_000, Csat = false },
+        Settings = new FreshdeskSettings { TicketsRequestsPerMinute = 10_000, Csat = false },
     }, 0, _clock, _logs.For<FreshdeskSource>(), openSet: store);
 
     /// <summary>The latest version of every simulated conversation up to the face's horizon, stepping an hour at a time as the face does.</summary>

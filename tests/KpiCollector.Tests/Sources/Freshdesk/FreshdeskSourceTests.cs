@@ -175,13 +175,13 @@ public sealed class FreshdeskSourceTests : IDisposable
         return new FreshdeskSource(new SourceOptions
         {
             Name = "fd",
-            Platform = Platforms.Freshdesk,
+            Platform = FreshdeskPlatform.Id,
             BaseUrl = _platform.Url.ToString(),
             ApiToken = Key,
             Backfill = "2d",
             Timeout = "5s",
             MaxRetries = 0,
-            Freshdesk = settings,
+            Settings = settings,
         }, 0, _clock, _logs.For<FreshdeskSource>(), new Random(5));
     }
 

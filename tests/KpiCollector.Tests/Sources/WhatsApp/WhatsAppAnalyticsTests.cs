@@ -175,14 +175,14 @@ public sealed class WhatsAppAnalyticsTests : IDisposable
     private WhatsAppSource Source(bool conversations = true, int retries = 0, string backfill = "7d") => new(new SourceOptions
     {
         Name = "wa",
-        Platform = Platforms.WhatsApp,
+        Platform = WhatsAppPlatform.Id,
         BaseUrl = _platform.Url.ToString(),
         ApiToken = Token,
         Backfill = backfill,
         Timeout = "5s",
         MaxRetries = retries,
         RequestsPerMinute = 1000,
-        WhatsApp = new WhatsAppSettings { WabaId = Waba, ConversationAnalytics = conversations },
+        Settings = new WhatsAppSettings { WabaId = Waba, ConversationAnalytics = conversations },
     }, 0, null, _clock, _logs.For<WhatsAppSource>(), new Random(1));
 
     private static async Task<List<SourceBatch>> Drain(ISource source, string? cursor)

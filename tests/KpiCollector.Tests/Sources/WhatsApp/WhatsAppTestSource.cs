@@ -13,8 +13,8 @@ internal static class WhatsAppTestSource
     public static WhatsAppSource Create(SqliteStore store, TimeProvider clock) => new(new SourceOptions
     {
         Name = "wa",
-        Platform = Platforms.WhatsApp,
-        WhatsApp = new WhatsAppSettings
+        Platform = WhatsAppPlatform.Id,
+        Settings = new WhatsAppSettings
         {
             WabaId = "102290129340398",
             Analytics = false,

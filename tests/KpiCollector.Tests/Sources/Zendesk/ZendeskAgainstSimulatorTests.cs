@@ -139,13 +139,13 @@ public sealed class ZendeskAgainstSimulatorTests : IAsyncLifetime
     private ZendeskSource Source() => new(new SourceOptions
     {
         Name = "zd",
-        Platform = Platforms.Zendesk,
+        Platform = ZendeskPlatform.Id,
         BaseUrl = _simulator.BaseUrl("zendesk"),
         Email = "admin@simulator.test",
         ApiToken = "simulator-zendesk-token",
         Backfill = "6h",
         Timeout = "10s",
-        Zendesk = new ZendeskSettings { PerPage = 50, ExportRequestsPerMinute = 1000 },
+        Settings = new ZendeskSettings { PerPage = 50, ExportRequestsPerMinute = 1000 },
     }, 0, _clock, NullLogger<ZendeskSource>.Instance);
 
     /// <summary>

@@ -279,7 +279,7 @@ public sealed class ZendeskSourceTests : IDisposable
         new(new SourceOptions
         {
             Name = "acme",
-            Platform = Platforms.Zendesk,
+            Platform = ZendeskPlatform.Id,
             BaseUrl = _platform.Url.ToString(),
             ApiToken = Secret,
             Email = "ops@acme.test",
@@ -288,7 +288,7 @@ public sealed class ZendeskSourceTests : IDisposable
             Backfill = "2d",
             Timeout = "5s",
             MaxRetries = 0,
-            Zendesk = new ZendeskSettings { Csat = csat, ExportRequestsPerMinute = exportPerMinute },
+            Settings = new ZendeskSettings { Csat = csat, ExportRequestsPerMinute = exportPerMinute },
         }, 0, _clock, _logs.For<ZendeskSource>(), new Random(3));
 
     private void Export(Func<IRequestBuilder, IRequestBuilder> match, string body, int status = 200) =>

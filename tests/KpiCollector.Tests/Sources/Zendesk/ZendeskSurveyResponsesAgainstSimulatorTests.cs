@@ -80,13 +80,13 @@ public sealed class ZendeskSurveyResponsesAgainstSimulatorTests : IAsyncLifetime
     private ZendeskSource Source() => new(new SourceOptions
     {
         Name = "zd",
-        Platform = Platforms.Zendesk,
+        Platform = ZendeskPlatform.Id,
         BaseUrl = _simulator.BaseUrl("zendesk"),
         Email = "admin@simulator.test",
         ApiToken = "simulator-zendesk-token",
         Backfill = "6h",
         Timeout = "10s",
-        Zendesk = new ZendeskSettings { PerPage = 200, ExportRequestsPerMinute = 1000 },
+        Settings = new ZendeskSettings { PerPage = 200, ExportRequestsPerMinute = 1000 },
     }, 0, _clock, NullLogger<ZendeskSource>.Instance);
 
     /// <summary>The simulation's answered CSAT surveys up to <paramref name="until"/>, as the face's account holds them.</summary>

@@ -213,7 +213,7 @@ public sealed class ZendeskSurveyResponsesTests : IDisposable
         new(new SourceOptions
         {
             Name = "acme",
-            Platform = Platforms.Zendesk,
+            Platform = ZendeskPlatform.Id,
             BaseUrl = _platform.Url.ToString(),
             ApiToken = "zd-api-T0ken-5ecret-abc123",
             Email = "ops@acme.test",
@@ -221,7 +221,7 @@ public sealed class ZendeskSurveyResponsesTests : IDisposable
             Backfill = "2d",
             Timeout = "5s",
             MaxRetries = 0,
-            Zendesk = new ZendeskSettings { Csat = csat },
+            Settings = new ZendeskSettings { Csat = csat },
         }, 0, _clock, _logs.For<ZendeskSource>(), new Random(3));
 
     private void Export(string body, string? cursor = null) =>

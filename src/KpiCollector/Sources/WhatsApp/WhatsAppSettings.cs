@@ -1,4 +1,4 @@
-namespace KpiCollector.Configuration;
+namespace KpiCollector.Sources.WhatsApp;
 
 /// <summary>
 /// Settings of a <c>whatsapp</c> source (a WhatsApp Business Account on the Cloud API): <c>KpiCollector:Sources:N:WhatsApp</c>.

@@ -1,10 +1,9 @@
 using KpiCollector.Sources;
-using KpiCollector.Sources.WhatsApp;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
-namespace KpiCollector.Endpoints;
+namespace KpiCollector.Sources.WhatsApp;
 
 /// <summary>
 /// <c>/webhooks/whatsapp/{source}</c>: Meta's verification GET and the signed POSTs of a <c>whatsapp</c> source with an
@@ -19,7 +18,7 @@ namespace KpiCollector.Endpoints;
 /// 503 with Retry-After); a body must come at 8 KiB/s at least after a 2 s grace, and whole within
 /// <c>WebhookBodyTimeout</c>, whatever its pace (408). Every refusal is counted by outcome.
 /// </remarks>
-internal static class WebhookEndpoints
+internal static class WhatsAppWebhookEndpoints
 {
     public const string Prefix = "/webhooks/whatsapp";
 

@@ -1,6 +1,6 @@
-namespace KpiCollector.Configuration;
+namespace KpiCollector.Sources.Zendesk;
 
-/// <summary>The values of <c>KpiCollector:Sources:N:AuthMode</c> for Zendesk (platform-apis.md 1.1).</summary>
+/// <summary>The values of <c>KpiCollector:Sources:N:AuthMode</c> for Zendesk (docs/sources.md, "Zendesk facts").</summary>
 public static class ZendeskAuth
 {
     /// <summary>An API token: <c>Authorization: Basic base64("{email}/token:{token}")</c>.</summary>

@@ -1,4 +1,4 @@
-namespace KpiCollector.Configuration;
+namespace KpiCollector.Sources.Chatwoot;
 
 /// <summary>Settings of a <c>chatwoot</c> source: <c>KpiCollector:Sources:N:Chatwoot</c>.</summary>
 public sealed class ChatwootSettings

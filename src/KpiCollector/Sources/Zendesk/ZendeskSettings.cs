@@ -1,4 +1,4 @@
-namespace KpiCollector.Configuration;
+namespace KpiCollector.Sources.Zendesk;
 
 /// <summary>Settings of a <c>zendesk</c> source: <c>KpiCollector:Sources:N:Zendesk</c>.</summary>
 public sealed class ZendeskSettings

@@ -1,4 +1,4 @@
-namespace KpiCollector.Configuration;
+namespace KpiCollector.Sources.Freshdesk;
 
 /// <summary>Settings of a <c>freshdesk</c> source: <c>KpiCollector:Sources:N:Freshdesk</c>.</summary>
 public sealed class FreshdeskSettings

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using KpiCollector.Metrics;
-using KpiCollector.Pipeline;
+using KpiCollector.Sources;
 using KpiCollector.Storage;
 
-namespace KpiCollector.Sources;
+namespace KpiCollector.Pipeline;
 
 /// <summary>
 /// Runs one poll of one source: each page is committed to the store with its cursor, then its changes go to the
