@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace KpiCollector.Tests.Hosting;
 
 /// <summary>The collector as users run it: a separate process, its exit codes, its signals.</summary>
+[Trait("Category", "Integration")]
 public sealed class ProcessTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
