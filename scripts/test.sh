@@ -4,31 +4,50 @@
 # chromium for the headless browser tests),
 # builds the solution and runs every test. Ends with a plain "N passed, N failed" line; exits non-zero when anything
 # failed.
+#
+# --fast: the quick loop. Only the unit and in-process tests of tests/KpiCollector.Tests (filter
+# Category!=Integration: no child process, no browser, no Prometheus or Alertmanager binaries), no Debian packages
+# installed, same final line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+fast=false
+if [ "${1:-}" = "--fast" ]; then
+  fast=true
+elif [ $# -gt 0 ]; then
+  echo "usage: bash scripts/test.sh [--fast]" >&2
+  exit 2
+fi
+
 missing=()
-{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
-{ command -v amtool && command -v prometheus-alertmanager; } >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
-command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
-# Headless browser tests (the landing page during a backfill, the drill-down page) render pages in Debian's Chromium.
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "==> Installing Debian packages: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  # The packages' services are not started here (no init system); the tests run the binaries themselves.
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if ! $fast; then
+  { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
+  { command -v amtool && command -v prometheus-alertmanager; } >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  # Headless browser tests (the landing page during a backfill, the drill-down page) render pages in Debian's Chromium.
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> Installing Debian packages: ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    # The packages' services are not started here (no init system); the tests run the binaries themselves.
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
 fi
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 
-echo "==> dotnet test KpiCollector.sln"
 set +e
-dotnet test KpiCollector.sln --logger "trx" --results-directory "$results" --blame-hang-timeout 15m
+if $fast; then
+  echo "==> dotnet test tests/KpiCollector.Tests --filter Category!=Integration"
+  dotnet test tests/KpiCollector.Tests --filter "Category!=Integration" --logger "trx" --results-directory "$results" --blame-hang-timeout 5m
+else
+  echo "==> dotnet test KpiCollector.sln"
+  dotnet test KpiCollector.sln --logger "trx" --results-directory "$results" --blame-hang-timeout 15m
+fi
 status=$?
 set -e
 

@@ -8,7 +8,8 @@ public static class HealthEndpoints
     /// <summary>
     /// <c>/healthz</c>: the process is alive and serving. <c>/readyz</c>: the store is open and every source has
     /// finished at least one poll (successful or not), so /metrics carries every source's state. It also lists the
-    /// sources still backfilling, with how far they are and the estimated time left (null while unknown).
+    /// sources still backfilling, with how far they are and the estimated time left (null while unknown),
+    /// and the sources with quarantined records (stored records that could not be read; they do not make it unready).
     /// </summary>
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
@@ -31,6 +32,11 @@ public static class HealthEndpoints
                     etaSeconds = s.Backfill.Eta?.TotalSeconds,
                 })
                 .ToList();
+            var quarantined = sources.Statuses
+                .Where(s => s.QuarantinedCount > 0)
+                .OrderBy(s => s.Name, StringComparer.Ordinal)
+                .Select(s => new { source = s.Name, records = s.QuarantinedCount, byKind = s.Quarantined })
+                .ToList();
             var ready = store.IsOpen && waiting.Count == 0;
             var body = new
             {
@@ -38,6 +44,7 @@ public static class HealthEndpoints
                 store = store.IsOpen ? "open" : "closed",
                 waitingForFirstPoll = waiting,
                 backfilling,
+                quarantined,
             };
             return Results.Json(body, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });

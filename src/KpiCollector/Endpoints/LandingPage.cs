@@ -56,8 +56,11 @@ public static class LandingPage
                 null => "waiting for first poll",
             };
             var error = s.LastErrorReason is null ? "" : $"{s.LastErrorReason}: {s.LastErrorMessage}";
+            var quarantined = s.QuarantinedCount == 0
+                ? ""
+                : string.Create(CultureInfo.InvariantCulture, $"<div class=\"down quarantined\" data-source=\"{Enc(s.Name)}\">{s.QuarantinedCount:N0} quarantined records (damaged in the store, kept out of the KPIs)</div>");
             html.Append(CultureInfo.InvariantCulture,
-                $"<tr><td>{Enc(s.Name)}</td><td>{Enc(s.Platform)}</td><td>{state}</td><td>{Backfill(s.Name, backfill)}</td><td>{Ago(s.LastSuccess, now)}</td><td>{Ago(s.Watermark, now)}</td><td>{Enc(error)}</td></tr>");
+                $"<tr><td>{Enc(s.Name)}</td><td>{Enc(s.Platform)}</td><td>{state}{quarantined}</td><td>{Backfill(s.Name, backfill)}</td><td>{Ago(s.LastSuccess, now)}</td><td>{Ago(s.Watermark, now)}</td><td>{Enc(error)}</td></tr>");
         }
 
         html.Append("</table></body></html>\n");

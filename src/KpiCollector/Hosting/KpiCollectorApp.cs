@@ -158,6 +158,18 @@ public static class KpiCollectorApp
 
         try
         {
+            // Opened here too (StartupService's open is then a no-op), for the same reason: a store that cannot be
+            // opened (not a database, permission denied) ends the start with its message naming the file, exit 1.
+            app.Services.GetRequiredService<SqliteStore>().Open();
+        }
+        catch (InvalidOperationException ex)
+        {
+            Log.StoreUnavailable(logger, ex.Message);
+            return 1;
+        }
+
+        try
+        {
             await app.RunAsync();
             Log.Stopped(logger, PrometheusExporter.Version);
             return 0;

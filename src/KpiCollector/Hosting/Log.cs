@@ -18,6 +18,9 @@ internal static partial class Log
     [LoggerMessage(LogLevel.Critical, "Start failed: {Message}")]
     public static partial void StartFailed(ILogger logger, string message, Exception exception);
 
+    [LoggerMessage(LogLevel.Critical, "Start failed: {Message}")]
+    public static partial void StoreUnavailable(ILogger logger, string message);
+
     [LoggerMessage(LogLevel.Information, "KpiCollector {Version} stopped cleanly")]
     public static partial void Stopped(ILogger logger, string version);
 

@@ -10,7 +10,7 @@ namespace KpiCollector.Hosting;
 
 /// <summary>
 /// First thing at start, before any job runs: opens the store (creating or upgrading its schema), rebuilds the
-/// engine and the SLA clocks from every stored record, publishes the KPIs once, and says loudly when this is demo
+/// engine and the SLA clocks from every stored record (quarantining the ones that cannot be read), publishes the KPIs once, and says loudly when this is demo
 /// mode or when a configured window cannot work.
 /// </summary>
 public sealed class StartupService(
@@ -50,6 +50,11 @@ public sealed class StartupService(
 
         var started = TimeProvider.System.GetTimestamp();
         var (conversations, others) = pipeline.Rebuild(watermarks);
+        foreach (var status in sources.Statuses)
+        {
+            status.RecordQuarantined(store.CountQuarantined(status.Name));
+        }
+
         refresher.Refresh();
         Log.EngineRebuilt(logger, conversations, others, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
         return Task.CompletedTask;

@@ -44,6 +44,7 @@ public sealed partial class PrometheusExporter
     private readonly Prometheus.Counter _ingested;
     private readonly Prometheus.Counter _rejected;
     private readonly Gauge _storeRecords;
+    private readonly Gauge _storeQuarantined;
     private readonly Prometheus.Counter _slaEvents;
     private readonly Prometheus.Counter _slaBreaches;
     private readonly Histogram _firstResponseDuration;
@@ -85,6 +86,7 @@ public sealed partial class PrometheusExporter
         _ingested = _f.CreateCounter("kpicollector_records_ingested_total", "Records applied to the store and the engine (created or changed), by kind.", "source", "kind");
         _rejected = _f.CreateCounter("kpicollector_records_rejected_total", "Record versions excluded from the KPIs they would distort because they contradict themselves, by reason.", "source", "reason");
         _storeRecords = _f.CreateGauge("kpicollector_store_records", "Records in the store, by kind (conversation, survey, other).", "kind");
+        _storeQuarantined = _f.CreateGauge("kpicollector_store_quarantined_records", "Stored records that could not be read and were quarantined (kept out of the KPIs), by source and kind.", "source", "kind");
         _slaEvents = _f.CreateCounter("helpdesk_sla_events_total", "SLA outcomes decided (met or breached) since the collector started, counting only outcomes decided within the last hour when learned (a backfill does not count).", "source", "platform", "channel", "sla");
         _slaBreaches = _f.CreateCounter("helpdesk_sla_breaches_total", "SLA outcomes decided as breached since the collector started (same rule as helpdesk_sla_events_total).", "source", "platform", "channel", "sla");
         _firstResponseDuration = _f.CreateHistogram("helpdesk_first_response_duration_seconds",
@@ -101,6 +103,11 @@ public sealed partial class PrometheusExporter
             foreach (var reason in RejectionReasons.All)
             {
                 _rejected.WithLabels(status.Name, reason);
+            }
+
+            foreach (var kind in RecordKinds.Quarantinable)
+            {
+                _storeQuarantined.WithLabels(status.Name, kind).Set(0);
             }
         }
 
@@ -214,6 +221,11 @@ public sealed partial class PrometheusExporter
             foreach (var (kind, count) in _store.CountRecords())
             {
                 _storeRecords.WithLabels(kind).Set(count);
+            }
+
+            foreach (var ((source, kind), count) in _store.CountQuarantined())
+            {
+                _storeQuarantined.WithLabels(source, kind).Set(count);
             }
         }
     }

@@ -142,6 +142,16 @@ public sealed class SourceStatus(string name, string platform)
         }
     }
 
+    /// <summary>
+    /// The source's records the store quarantined because they could not be read (by kind; empty when none): they
+    /// are out of the KPIs until someone repairs or drops them (docs/runbooks.md, "Quarantined records").
+    /// </summary>
+    public IReadOnlyDictionary<string, long> Quarantined { get; private set; } = new Dictionary<string, long>();
+
+    public long QuarantinedCount => Quarantined.Values.Sum();
+
+    public void RecordQuarantined(IReadOnlyDictionary<string, long> byKind) => Quarantined = byKind;
+
     /// <summary>A checkpoint found in the store at start: the watermark survives restarts.</summary>
     public void Restore(DateTimeOffset? watermark) => Watermark ??= watermark;
 }

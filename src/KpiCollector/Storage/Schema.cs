@@ -123,6 +123,19 @@ internal static class Schema
             WHERE status < 4 AND first_response_at IS NULL AND first_human_response_at IS NULL;
         CREATE INDEX sla_outcomes_by_conversation ON sla_outcomes (source, conversation_id);
         """,
+        // 5: records that could not be read back, kept aside with the reason and their raw row (docs/runbooks.md,
+        // "Quarantined records").
+        """
+        CREATE TABLE quarantine (
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            row TEXT NOT NULL,
+            quarantined_at INTEGER NOT NULL,
+            PRIMARY KEY (kind, source, external_id)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -54,7 +54,7 @@ public sealed partial class SqliteStore
     }
 
     private IEnumerable<T> ReadRecords<T>(string kind) =>
-        ReadAll($"SELECT payload FROM records WHERE kind = '{kind}';", r => JsonSerializer.Deserialize<T>(r.GetString(0), Json)!);
+        ReadChecked(RecordShape(kind), $"SELECT kind, source, external_id, payload FROM records WHERE kind = '{kind}';", r => JsonSerializer.Deserialize<T>(r.GetString(3), Json)!);
 
     /// <summary>New CSAT answers are copied onto their conversations (a new version each), for the quality score.</summary>
     private List<RecordChange<Conversation>> JoinCsat(string source, List<RecordChange<SurveyResponse>> surveys, List<RecordChange<Conversation>> applied, SqliteTransaction tx)

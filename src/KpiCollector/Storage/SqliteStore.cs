@@ -49,6 +49,13 @@ public sealed partial class SqliteStore : IDisposable
 
             try
             {
+                // SQLite itself never leaves a zero-length file behind once it wrote a schema: an empty file where the
+                // store should be is a truncation, a failed copy or a restore that went wrong, and it starts empty.
+                if (File.Exists(_path) && new FileInfo(_path).Length == 0)
+                {
+                    Log.StoreFileEmpty(_logger, _path);
+                }
+
                 Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
                 var connection = new SqliteConnection(new SqliteConnectionStringBuilder
                 {
@@ -63,6 +70,7 @@ public sealed partial class SqliteStore : IDisposable
                 _conversationCount = Scalar("SELECT COUNT(*) FROM conversations;");
                 _surveyCount = Scalar("SELECT COUNT(*) FROM surveys;");
                 _recordCount = Scalar("SELECT COUNT(*) FROM records;");
+                LoadQuarantineCounts();
                 Log.StoreOpened(_logger, _path, found, Schema.LatestVersion);
             }
             catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
@@ -151,14 +159,17 @@ public sealed partial class SqliteStore : IDisposable
         }
     }
 
-    /// <summary>Every stored conversation, streamed (used to rebuild the engine at start).</summary>
+    /// <summary>
+    /// Every stored conversation, streamed (used to rebuild the engine at start). This read and the other full reads
+    /// below quarantine the rows they cannot read (see <see cref="CountQuarantined()"/>) and give the rest.
+    /// </summary>
     public IEnumerable<Conversation> ReadConversations() =>
         // NOT INDEXED: a scan and one sort read a million rows faster than walking conversations_by_created, which
         // costs a primary-key lookup per row.
-        ReadAll($"SELECT {ConversationRows.Columns} FROM conversations NOT INDEXED ORDER BY created_at;", ConversationRows.Read);
+        ReadChecked(ConversationShape, $"SELECT {ConversationRows.Columns} FROM conversations NOT INDEXED ORDER BY created_at;", ConversationRows.Read);
 
     public IEnumerable<SurveyResponse> ReadSurveys() =>
-        ReadAll($"SELECT {ConversationRows.SurveyColumns} FROM surveys;", ConversationRows.ReadSurvey);
+        ReadChecked(SurveyShape, $"SELECT {ConversationRows.SurveyColumns} FROM surveys;", ConversationRows.ReadSurvey);
 
     public IEnumerable<MessageEvent> ReadMessages() => ReadRecords<MessageEvent>(RecordKinds.Message);
 
@@ -172,7 +183,7 @@ public sealed partial class SqliteStore : IDisposable
         ReadRecords<CustomerCount>(RecordKinds.Customers).Where(c => source is null || c.Source == source);
 
     public IEnumerable<SlaOutcome> ReadOutcomes() =>
-        ReadAll("SELECT policy, source, conversation_id, start, met, decided_at, channel, team FROM sla_outcomes;", SlaRows.Read);
+        ReadChecked(OutcomeShape, "SELECT policy, source, conversation_id, start, met, decided_at, channel, team FROM sla_outcomes;", SlaRows.Read);
 
     /// <summary>Row counts by kind (<c>conversation</c>, <c>survey</c>), counted at open and kept up to date by <see cref="Apply"/>.</summary>
     public IReadOnlyDictionary<string, long> CountRecords()

@@ -197,6 +197,7 @@ public sealed class CheckConfigTests : IDisposable
         Assert.Contains("Usage: KpiCollector check config", error, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public void ChildProcess_ValidConfiguration_TokenFromTheEnvironmentIsRedacted_AndNothingIsCreated()
     {
@@ -217,6 +218,7 @@ public sealed class CheckConfigTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_dir.Path)); // no store opened, no data directory
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public void ChildProcess_InvalidConfiguration_ExitsWith2_WithTheMessagesTheStartLogs()
     {

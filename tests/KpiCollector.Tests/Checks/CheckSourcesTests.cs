@@ -27,6 +27,7 @@ public sealed class SimulatorProcessFixture : IAsyncLifetime
 /// credential, an expired (refused) one, a lower-privileged one, and a host nobody listens on, for Zendesk and
 /// Freshdesk; Chatwoot and WhatsApp valid and refused or under-privileged. Exit 0 only when every source can be polled.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class CheckSourcesTests(SimulatorProcessFixture fixture) : IClassFixture<SimulatorProcessFixture>, IDisposable
 {
     private readonly TempDirectory _dir = new();

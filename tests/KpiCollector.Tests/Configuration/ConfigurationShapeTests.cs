@@ -113,6 +113,7 @@ public sealed class ConfigurationShapeTests
         Assert.Contains(warnings, w => w.StartsWith("KpiCollector:Zzzzzzzz: unknown key, ignored", StringComparison.Ordinal));
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public void TheProcess_ExitsTwoWithTheKey_WhereTheOnlySourceOnceBecameDemoMode()
     {

@@ -195,6 +195,7 @@ public sealed class DrilldownTests(DrilldownFixture fixture, ITestOutputHelper o
         }
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task ThePage_InHeadlessChromium_ListsTheConversations_WithLinks_AndNothingForbidden()
     {

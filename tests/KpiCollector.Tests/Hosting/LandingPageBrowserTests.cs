@@ -11,6 +11,7 @@ namespace KpiCollector.Tests.Hosting;
 /// processes, the simulator's Zendesk face slowed down, the page rendered by headless Chromium. Its screenshot is
 /// kept under artifacts/tests/.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed partial class LandingPageBrowserTests(ITestOutputHelper output)
 {
     private const string Token = "browser-zendesk-T0ken-90f2";

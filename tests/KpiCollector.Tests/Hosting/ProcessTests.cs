@@ -1,13 +1,16 @@
+using System.Text.Json;
 using KpiCollector.Core.Records;
 using KpiCollector.Simulator;
 using KpiCollector.Sources.Simulator;
 using KpiCollector.Storage;
 using KpiCollector.Tests.Support;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KpiCollector.Tests.Hosting;
 
 /// <summary>The collector as users run it: a separate process, its exit codes, its signals.</summary>
+[Trait("Category", "Integration")]
 public sealed class ProcessTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
@@ -92,6 +95,75 @@ public sealed class ProcessTests : IDisposable
         Assert.Equal(expected.Count, stored.Select(c => c.ExternalId).Distinct().Count());
         Assert.All(stored, c => Assert.Equal(expected[c.ExternalId], c.UpdatedAt.ToUnixTimeMilliseconds()));
         Assert.Equal(delta.Surveys.Count, final.ReadSurveys().Count());
+    }
+
+    /// <summary>
+    /// A conversation row damaged on disk between two runs: the second start quarantines it (logged with its id),
+    /// loads the rest, serves, and says so on /readyz, the landing page and /metrics.
+    /// </summary>
+    [Fact]
+    public async Task DamagedConversationRow_IsQuarantined_AndTheCollectorStarts()
+    {
+        string[] args = ["--KpiCollector:Simulator:Backfill=1d"];
+        var storePath = Path.Combine(_dir.Path, "data", "kpicollector.db");
+        using (var first = CollectorProcess.Start(_dir.Path, args))
+        {
+            await first.WaitReadyAsync(TimeSpan.FromSeconds(90));
+            Assert.Equal(0, first.Terminate(TimeSpan.FromSeconds(30)));
+        }
+
+        string damagedId;
+        using (var connection = new SqliteConnection($"Data Source={storePath};Pooling=False"))
+        {
+            connection.Open();
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "UPDATE conversations SET created_at = 9223372036854775807 WHERE external_id = (SELECT MIN(external_id) FROM conversations) RETURNING external_id;";
+            damagedId = (string)cmd.ExecuteScalar()!;
+        }
+
+        using var second = CollectorProcess.Start(_dir.Path, args);
+        await second.WaitReadyAsync(TimeSpan.FromSeconds(90));
+
+        using var ready = JsonDocument.Parse(await second.Http.GetStringAsync("/readyz"));
+        var quarantined = Assert.Single(ready.RootElement.GetProperty("quarantined").EnumerateArray());
+        Assert.Equal("demo", quarantined.GetProperty("source").GetString());
+        Assert.Equal(1, quarantined.GetProperty("records").GetInt64());
+        Assert.Contains("1 quarantined records", await second.Http.GetStringAsync("/"), StringComparison.Ordinal);
+        var samples = MetricsText.Parse(await second.Http.GetStringAsync("/metrics"));
+        Assert.Equal(1, samples.Value("kpicollector_store_quarantined_records", ("source", "demo"), ("kind", "conversation")));
+        Assert.True(samples.Value("kpicollector_store_records", ("kind", "conversation")) > 0);
+        Assert.Equal(0, second.Terminate(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"id {damagedId}", second.Output, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(second.Output, "Quarantined a damaged"));
+    }
+
+    [Fact]
+    public void StoreThatIsNotADatabase_StopsTheStartWithExitCode1_NamingTheFile()
+    {
+        var storePath = Path.Combine(_dir.Path, "data", "kpicollector.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(storePath)!);
+        File.WriteAllText(storePath, new string('x', 8192));
+
+        using var collector = CollectorProcess.Start(_dir.Path);
+
+        Assert.Equal(1, collector.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"KpiCollector:Store:Path: cannot open the store at '{storePath}'", collector.Output, StringComparison.Ordinal);
+        Assert.Contains("not a database", collector.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hosting failed to start", collector.Output, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?m)^\s+at [A-Za-z]", collector.Output);
+    }
+
+    [Fact]
+    public async Task ZeroLengthStoreFile_IsWarnedAboutNamingTheFile()
+    {
+        var storePath = Path.Combine(_dir.Path, "data", "kpicollector.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(storePath)!);
+        File.WriteAllBytes(storePath, []);
+
+        using var collector = CollectorProcess.Start(_dir.Path, ["--KpiCollector:Simulator:Backfill=1h"]);
+        await collector.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        Assert.Equal(0, collector.Terminate(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"{storePath}: the store file is empty: starting from nothing; if it held data, restore it from a backup", collector.Output, StringComparison.Ordinal);
     }
 
     private static async Task<string> Scrape(CollectorProcess p)

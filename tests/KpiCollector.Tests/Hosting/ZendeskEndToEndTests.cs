@@ -65,6 +65,7 @@ public sealed class ZendeskEndToEndTests
         Assert.DoesNotContain(Token, await collector.GetAsync("/"), StringComparison.Ordinal); // the landing page shows the last error
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task CollectorProcess_PollingTheSimulatorProcess_ServesTheZendeskKpis()
     {

@@ -5,7 +5,6 @@ using KpiCollector.Sources;
 using KpiCollector.Sources.Freshdesk;
 using KpiCollector.Tests.Support;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using WireMock.RequestBuilders;
 using static KpiCollector.Tests.Sources.Freshdesk.FreshdeskFixtures;
 
@@ -18,7 +17,7 @@ public sealed class FreshdeskSourceTests : IDisposable
     private const string TicketsPath = "/api/v2/tickets";
     private static readonly DateTimeOffset T0 = Records.T0;
     private readonly FakePlatform _platform = FakePlatform.Start();
-    private readonly FakeTimeProvider _clock = new(T0);
+    private readonly TimerWatchingClock _clock = new(T0);
     private readonly LogCapture _logs = new();
 
     public FreshdeskSourceTests() => On("/api/v2/ticket_fields", Fields());
@@ -162,7 +161,9 @@ public sealed class FreshdeskSourceTests : IDisposable
         var line = await _logs.WaitForAsync(e => e.Message.Contains("pacing", StringComparison.Ordinal), "the tickets budget's pacing");
         Assert.Contains("for the tickets list budget (3 requests a minute", line.Message, StringComparison.Ordinal); // the first request used all 3 credits
         Assert.Equal(1, _platform.Count(TicketsPath));
+        var pacing = await _clock.WaitForTimerAsync(TimeSpan.FromMinutes(1)); // the line comes before the delay is registered
         _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(pacing.HasFired);
         await second.WaitAsync(TimeSpan.FromSeconds(20));
     }
 

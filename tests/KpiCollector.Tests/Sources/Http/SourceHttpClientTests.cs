@@ -5,7 +5,6 @@ using KpiCollector.Sources;
 using KpiCollector.Sources.Http;
 using KpiCollector.Tests.Support;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using RestSharp;
 using WireMock.ResponseBuilders;
 
@@ -21,7 +20,7 @@ public sealed partial class SourceHttpClientTests : IDisposable
     private const string Secret = "zd-s3cr3t-Token-9f8e7d";
     private const string Path = "/api/v2/things.json";
     private readonly FakePlatform _platform = FakePlatform.Start();
-    private readonly FakeTimeProvider _clock = new(Records.T0);
+    private readonly TimerWatchingClock _clock = new(Records.T0);
     private readonly LogCapture _logs = new();
     private readonly SourceStatus _status = new("acme", "zendesk");
 
@@ -41,7 +40,7 @@ public sealed partial class SourceHttpClientTests : IDisposable
         var announced = await _logs.WaitForAsync(e => e.Message.Contains("retry 1 of", StringComparison.Ordinal), "the announced retry");
         Assert.Contains("in 7.0 s (as the platform asked)", announced.Message, StringComparison.Ordinal);
 
-        await AssertNoRequestAfter(TimeSpan.FromSeconds(6.9), expected: 1);
+        await AssertNoRequestAfter(TimeSpan.FromSeconds(6.9), TimeSpan.FromSeconds(7), expected: 1);
         _clock.Advance(TimeSpan.FromSeconds(0.2));
         var response = await send.WaitAsync(TimeSpan.FromSeconds(20));
 
@@ -65,7 +64,7 @@ public sealed partial class SourceHttpClientTests : IDisposable
             var cap = TimeSpan.FromSeconds(2 * Math.Pow(2, retry - 1));
             Assert.InRange(delay, cap / 2, cap); // equal jitter: between half the cap and the cap, the cap doubling
 
-            await AssertNoRequestAfter(delay - TimeSpan.FromSeconds(0.1), expected: retry);
+            await AssertNoRequestAfter(delay - TimeSpan.FromSeconds(0.1), delay, expected: retry);
             _clock.Advance(TimeSpan.FromSeconds(0.2));
             await WaitForRequests(retry + 1);
         }
@@ -190,7 +189,7 @@ public sealed partial class SourceHttpClientTests : IDisposable
         var fourth = client.SendAsync(Get(), null, CancellationToken.None);
         var line = await _logs.WaitForAsync(e => e.Message.Contains("pacing", StringComparison.Ordinal), "the pacing wait");
         Assert.Contains("waiting 60.0 s for the account budget (3 requests a minute, KpiCollector:Sources:0:RequestsPerMinute)", line.Message, StringComparison.Ordinal);
-        await AssertNoRequestAfter(TimeSpan.FromSeconds(59.9), expected: 3);
+        await AssertNoRequestAfter(TimeSpan.FromSeconds(59.9), TimeSpan.FromSeconds(60), expected: 3);
         _clock.Advance(TimeSpan.FromSeconds(0.2));
         await fourth.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(4, _platform.Count(Path));
@@ -210,7 +209,7 @@ public sealed partial class SourceHttpClientTests : IDisposable
 
         var line = await _logs.WaitForAsync(e => e.Message.Contains("pacing", StringComparison.Ordinal), "the pacing wait");
         Assert.Contains("waiting 50.0 s for the incremental export budget", line.Message, StringComparison.Ordinal);
-        await AssertNoRequestAfter(TimeSpan.FromSeconds(49.9), expected: 2);
+        await AssertNoRequestAfter(TimeSpan.FromSeconds(49.9), TimeSpan.FromSeconds(50), expected: 2);
         _clock.Advance(TimeSpan.FromSeconds(0.2));
         await third.WaitAsync(TimeSpan.FromSeconds(20));
     }
@@ -232,7 +231,7 @@ public sealed partial class SourceHttpClientTests : IDisposable
 
         var third = client.SendAsync(Get(), null, CancellationToken.None);
         await _logs.WaitForAsync(e => e.Message.Contains("pacing: waiting 30.0 s", StringComparison.Ordinal), "the pause until the reset");
-        await AssertNoRequestAfter(TimeSpan.FromSeconds(29.9), expected: 2);
+        await AssertNoRequestAfter(TimeSpan.FromSeconds(29.9), TimeSpan.FromSeconds(30), expected: 2);
         _clock.Advance(TimeSpan.FromSeconds(0.2));
         await third.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(199, _status.RateLimitRemaining);
@@ -302,11 +301,16 @@ public sealed partial class SourceHttpClientTests : IDisposable
 
     private static RestRequest Get() => new(Path.TrimStart('/'));
 
-    /// <summary>Moves the clock to just before a wait ends: the request count must not change.</summary>
-    private async Task AssertNoRequestAfter(TimeSpan advance, int expected)
+    /// <summary>
+    /// Waits for the client's delay of <paramref name="wait"/> to be registered (it is logged first), then moves the
+    /// clock to just before it ends: the delay has not fired (FakeTimeProvider fires due timers inside Advance, so
+    /// this is decided, not raced) and the request count has not changed.
+    /// </summary>
+    private async Task AssertNoRequestAfter(TimeSpan advance, TimeSpan wait, int expected)
     {
+        var delay = await _clock.WaitForTimerAsync(wait);
         _clock.Advance(advance);
-        await Task.Delay(300); // a wrongly early retry would show up here; a correct client never can
+        Assert.False(delay.HasFired, $"the {wait} wait ended after {advance}");
         Assert.Equal(expected, _platform.Count(Path));
     }
 

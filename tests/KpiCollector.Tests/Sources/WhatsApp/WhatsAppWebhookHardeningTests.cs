@@ -231,6 +231,7 @@ public sealed class WhatsAppWebhookHardeningTests
         Assert.Equal(41, since);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task TheVerifyToken_NeverReachesTheRequestLog_EvenAtInformation()
     {

@@ -8,7 +8,6 @@ using KpiCollector.Storage;
 using KpiCollector.Tests.Support;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using WireMock.RequestBuilders;
 using static KpiCollector.Tests.Sources.Zendesk.ZendeskFixtures;
 
@@ -22,7 +21,7 @@ public sealed class ZendeskSourceTests : IDisposable
     private const string RatingsPath = "/api/v2/satisfaction_ratings.json";
     private static readonly DateTimeOffset T0 = Records.T0;
     private readonly FakePlatform _platform = FakePlatform.Start();
-    private readonly FakeTimeProvider _clock = new(T0);
+    private readonly TimerWatchingClock _clock = new(T0);
     private readonly LogCapture _logs = new();
     private readonly TempDirectory _dir = new();
 
@@ -215,6 +214,7 @@ public sealed class ZendeskSourceTests : IDisposable
 
         Assert.Contains("waiting 60.0 s for the incremental export budget (2 requests a minute, KpiCollector:Sources:0:Zendesk:ExportRequestsPerMinute)", line.Message, StringComparison.Ordinal);
         Assert.Equal(2, _platform.Count(ExportPath));
+        await _clock.WaitForTimerAsync(TimeSpan.FromSeconds(60)); // the line comes before the delay is registered
         _clock.Advance(TimeSpan.FromSeconds(61));
         Assert.Equal(3, (await poll.WaitAsync(TimeSpan.FromSeconds(20))).Count);
     }
