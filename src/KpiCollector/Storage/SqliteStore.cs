@@ -22,6 +22,9 @@ public sealed partial class SqliteStore : IDisposable
     private long _surveyCount;
     private long _recordCount;
 
+    // Published after every commit and read without the lock: a scrape never waits on a commit in progress.
+    private volatile IReadOnlyDictionary<string, long> _counts = CountsOf(0, 0, 0);
+
     public SqliteStore(IOptions<KpiCollectorOptions> options, ILogger<SqliteStore> logger)
         : this(options.Value.Store.Path, logger)
     {
@@ -63,6 +66,7 @@ public sealed partial class SqliteStore : IDisposable
                 _conversationCount = Scalar("SELECT COUNT(*) FROM conversations;");
                 _surveyCount = Scalar("SELECT COUNT(*) FROM surveys;");
                 _recordCount = Scalar("SELECT COUNT(*) FROM records;");
+                _counts = CountsOf(_conversationCount, _surveyCount, _recordCount);
                 Log.StoreOpened(_logger, _path, found, Schema.LatestVersion);
             }
             catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
@@ -130,6 +134,7 @@ public sealed partial class SqliteStore : IDisposable
             _surveyCount += surveys.Count(c => c.Old is null);
             _recordCount += applied.Messages.Count(c => c.Old is null) + applied.AgentActivities.Count(c => c.Old is null)
                 + applied.Costs.Count(c => c.Old is null) + applied.Customers.Count(c => c.Old is null) + applied.Usage.Count(c => c.Old is null);
+            _counts = CountsOf(_conversationCount, _surveyCount, _recordCount);
             return applied with { NewOutcomes = outcomes };
         }
     }
@@ -174,14 +179,15 @@ public sealed partial class SqliteStore : IDisposable
     public IEnumerable<SlaOutcome> ReadOutcomes() =>
         ReadAll("SELECT policy, source, conversation_id, start, met, decided_at, channel, team FROM sla_outcomes;", SlaRows.Read);
 
-    /// <summary>Row counts by kind (<c>conversation</c>, <c>survey</c>), counted at open and kept up to date by <see cref="Apply"/>.</summary>
-    public IReadOnlyDictionary<string, long> CountRecords()
-    {
-        lock (_gate)
-        {
-            return new Dictionary<string, long> { ["conversation"] = _conversationCount, ["survey"] = _surveyCount, ["other"] = _recordCount };
-        }
-    }
+    /// <summary>
+    /// Row counts by kind (<c>conversation</c>, <c>survey</c>, <c>other</c>), counted at open and kept up to date by
+    /// <see cref="Apply"/>: the counts of the last commit, read without the store's lock (the scrape reads them while a
+    /// page may be committing; see docs/performance.md).
+    /// </summary>
+    public IReadOnlyDictionary<string, long> CountRecords() => _counts;
+
+    private static Dictionary<string, long> CountsOf(long conversations, long surveys, long other) =>
+        new() { ["conversation"] = conversations, ["survey"] = surveys, ["other"] = other };
 
     public void Dispose()
     {
