@@ -21,6 +21,8 @@ public sealed partial class SqliteStore : IDisposable
     private long _conversationCount;
     private long _surveyCount;
     private long _recordCount;
+    private readonly HashSet<string> _surveySources = new(StringComparer.Ordinal);
+    private ConversationWriter? _conversationWriter;
 
     // Published after every commit and read without the lock: a scrape never waits on a commit in progress.
     private volatile IReadOnlyDictionary<string, long> _counts = CountsOf(0, 0, 0);
@@ -66,6 +68,7 @@ public sealed partial class SqliteStore : IDisposable
                 _conversationCount = Scalar("SELECT COUNT(*) FROM conversations;");
                 _surveyCount = Scalar("SELECT COUNT(*) FROM surveys;");
                 _recordCount = Scalar("SELECT COUNT(*) FROM records;");
+                LoadSurveySources();
                 _counts = CountsOf(_conversationCount, _surveyCount, _recordCount);
                 Log.StoreOpened(_logger, _path, found, Schema.LatestVersion);
             }
@@ -198,6 +201,8 @@ public sealed partial class SqliteStore : IDisposable
                 return;
             }
 
+            _conversationWriter?.Dispose();
+            _conversationWriter = null;
             _connection.Dispose();
             _connection = null;
             Log.StoreClosed(_logger, _path);
@@ -214,12 +219,11 @@ public sealed partial class SqliteStore : IDisposable
 
         // The stored versions and CSAT answers of the whole page, read in a few queries rather than one per record.
         var stored = LoadConversations(source, records.Select(r => r.ExternalId), tx);
-        var answers = LoadCsatAnswers(source, records.Select(r => r.ExternalId).Where(id => !stored.ContainsKey(id)), tx);
-        using var upsert = Connection.CreateCommand();
-        upsert.Transaction = tx;
-        upsert.CommandText = $"INSERT OR REPLACE INTO conversations ({ConversationRows.Columns}) VALUES ({Parameters(ConversationRows.Columns)});";
-        ConversationRows.Declare(upsert, ConversationRows.Columns);
-        upsert.Prepare();
+        // A source that has never delivered a survey has no CSAT answer to join: no query.
+        var answers = _surveySources.Contains(source)
+            ? LoadCsatAnswers(source, records.Select(r => r.ExternalId).Where(id => !stored.ContainsKey(id)), tx)
+            : [];
+        var rows = new List<Conversation>(records.Count);
 
         foreach (var record in records)
         {
@@ -234,11 +238,12 @@ public sealed partial class SqliteStore : IDisposable
             }
 
             stored[current.ExternalId] = current; // a later version of the same record in this page replaces this one
-            ConversationRows.Bind(upsert.Parameters, current);
-            upsert.ExecuteNonQuery();
+            rows.Add(current);
             changes.Add(new RecordChange<Conversation>(old, current));
         }
 
+        // Written in page order, so a later version of a record in the page is the one that stays.
+        (_conversationWriter ??= new ConversationWriter(Connection)).Write(rows);
         return changes;
     }
 
@@ -280,6 +285,7 @@ public sealed partial class SqliteStore : IDisposable
 
             ConversationRows.Bind(upsert.Parameters, current);
             upsert.ExecuteNonQuery();
+            _surveySources.Add(source); // kept even if the transaction rolls back: at worst one needless join
             changes.Add(new RecordChange<SurveyResponse>(old, current));
         }
 
@@ -303,6 +309,17 @@ public sealed partial class SqliteStore : IDisposable
         while (r.Read())
         {
             yield return read(r);
+        }
+    }
+
+    private void LoadSurveySources()
+    {
+        using var cmd = _connection!.CreateCommand();
+        cmd.CommandText = "SELECT DISTINCT source FROM surveys;";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            _surveySources.Add(r.GetString(0));
         }
     }
 
