@@ -38,6 +38,20 @@ if (args is ["export"])
     return;
 }
 
+// `webhooks [seconds] [senders] [page gap ms]`: signed deliveries a second against the real collector on loopback,
+// with a poll committing pages beside them; `scrape [count]`: /metrics latency idle and during a commit.
+if (args is ["webhooks", .. var load])
+{
+    await WebhookLoad.RunAsync(load);
+    return;
+}
+
+if (args is ["scrape", .. var scrapes])
+{
+    await WebhookLoad.ScrapeAsync(scrapes);
+    return;
+}
+
 // Few iterations: the suite measures seconds-long operations on a 2-core machine; the goals are orders of magnitude.
 var config = DefaultConfig.Instance.AddJob(Job.Default.WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1).AsDefault());
 BenchmarkSwitcher.FromAssembly(typeof(ApplyBenchmark).Assembly).Run(args, config);

@@ -169,6 +169,7 @@ public sealed partial class SqliteStore
                 }
             }
 
+            _counts = CountsOf(_conversationCount, _surveyCount, _recordCount); // the scrape's snapshot
             LoadQuarantineCounts(); // a record quarantined again replaces its earlier entry: count rows, not moves
         }
     }

@@ -21,6 +21,11 @@ public sealed partial class SqliteStore : IDisposable
     private long _conversationCount;
     private long _surveyCount;
     private long _recordCount;
+    private readonly HashSet<string> _surveySources = new(StringComparer.Ordinal);
+    private ConversationWriter? _conversationWriter;
+
+    // Published after every commit and read without the lock: a scrape never waits on a commit in progress.
+    private volatile IReadOnlyDictionary<string, long> _counts = CountsOf(0, 0, 0);
 
     public SqliteStore(IOptions<KpiCollectorOptions> options, ILogger<SqliteStore> logger)
         : this(options.Value.Store.Path, logger)
@@ -71,6 +76,8 @@ public sealed partial class SqliteStore : IDisposable
                 _surveyCount = Scalar("SELECT COUNT(*) FROM surveys;");
                 _recordCount = Scalar("SELECT COUNT(*) FROM records;");
                 LoadQuarantineCounts();
+                LoadSurveySources();
+                _counts = CountsOf(_conversationCount, _surveyCount, _recordCount);
                 Log.StoreOpened(_logger, _path, found, Schema.LatestVersion);
             }
             catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
@@ -138,6 +145,7 @@ public sealed partial class SqliteStore : IDisposable
             _surveyCount += surveys.Count(c => c.Old is null);
             _recordCount += applied.Messages.Count(c => c.Old is null) + applied.AgentActivities.Count(c => c.Old is null)
                 + applied.Costs.Count(c => c.Old is null) + applied.Customers.Count(c => c.Old is null) + applied.Usage.Count(c => c.Old is null);
+            _counts = CountsOf(_conversationCount, _surveyCount, _recordCount);
             return applied with { NewOutcomes = outcomes };
         }
     }
@@ -185,14 +193,15 @@ public sealed partial class SqliteStore : IDisposable
     public IEnumerable<SlaOutcome> ReadOutcomes() =>
         ReadChecked(OutcomeShape, "SELECT policy, source, conversation_id, start, met, decided_at, channel, team FROM sla_outcomes;", SlaRows.Read);
 
-    /// <summary>Row counts by kind (<c>conversation</c>, <c>survey</c>), counted at open and kept up to date by <see cref="Apply"/>.</summary>
-    public IReadOnlyDictionary<string, long> CountRecords()
-    {
-        lock (_gate)
-        {
-            return new Dictionary<string, long> { ["conversation"] = _conversationCount, ["survey"] = _surveyCount, ["other"] = _recordCount };
-        }
-    }
+    /// <summary>
+    /// Row counts by kind (<c>conversation</c>, <c>survey</c>, <c>other</c>), counted at open and kept up to date by
+    /// <see cref="Apply"/>: the counts of the last commit, read without the store's lock (the scrape reads them while a
+    /// page may be committing; see docs/performance.md).
+    /// </summary>
+    public IReadOnlyDictionary<string, long> CountRecords() => _counts;
+
+    private static Dictionary<string, long> CountsOf(long conversations, long surveys, long other) =>
+        new() { ["conversation"] = conversations, ["survey"] = surveys, ["other"] = other };
 
     public void Dispose()
     {
@@ -203,6 +212,8 @@ public sealed partial class SqliteStore : IDisposable
                 return;
             }
 
+            _conversationWriter?.Dispose();
+            _conversationWriter = null;
             _connection.Dispose();
             _connection = null;
             Log.StoreClosed(_logger, _path);
@@ -219,12 +230,11 @@ public sealed partial class SqliteStore : IDisposable
 
         // The stored versions and CSAT answers of the whole page, read in a few queries rather than one per record.
         var stored = LoadConversations(source, records.Select(r => r.ExternalId), tx);
-        var answers = LoadCsatAnswers(source, records.Select(r => r.ExternalId).Where(id => !stored.ContainsKey(id)), tx);
-        using var upsert = Connection.CreateCommand();
-        upsert.Transaction = tx;
-        upsert.CommandText = $"INSERT OR REPLACE INTO conversations ({ConversationRows.Columns}) VALUES ({Parameters(ConversationRows.Columns)});";
-        ConversationRows.Declare(upsert, ConversationRows.Columns);
-        upsert.Prepare();
+        // A source that has never delivered a survey has no CSAT answer to join: no query.
+        var answers = _surveySources.Contains(source)
+            ? LoadCsatAnswers(source, records.Select(r => r.ExternalId).Where(id => !stored.ContainsKey(id)), tx)
+            : [];
+        var rows = new List<Conversation>(records.Count);
 
         foreach (var record in records)
         {
@@ -239,11 +249,12 @@ public sealed partial class SqliteStore : IDisposable
             }
 
             stored[current.ExternalId] = current; // a later version of the same record in this page replaces this one
-            ConversationRows.Bind(upsert.Parameters, current);
-            upsert.ExecuteNonQuery();
+            rows.Add(current);
             changes.Add(new RecordChange<Conversation>(old, current));
         }
 
+        // Written in page order, so a later version of a record in the page is the one that stays.
+        (_conversationWriter ??= new ConversationWriter(Connection)).Write(rows);
         return changes;
     }
 
@@ -285,6 +296,7 @@ public sealed partial class SqliteStore : IDisposable
 
             ConversationRows.Bind(upsert.Parameters, current);
             upsert.ExecuteNonQuery();
+            _surveySources.Add(source); // kept even if the transaction rolls back: at worst one needless join
             changes.Add(new RecordChange<SurveyResponse>(old, current));
         }
 
@@ -308,6 +320,17 @@ public sealed partial class SqliteStore : IDisposable
         while (r.Read())
         {
             yield return read(r);
+        }
+    }
+
+    private void LoadSurveySources()
+    {
+        using var cmd = _connection!.CreateCommand();
+        cmd.CommandText = "SELECT DISTINCT source FROM surveys;";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            _surveySources.Add(r.GetString(0));
         }
     }
 

@@ -61,6 +61,53 @@ public sealed class PrometheusExporterTests : IDisposable
         Assert.Equal(1, m.Value("helpdesk_first_responses", [.. cw, ("responder", "human")]));
     }
 
+    /// <summary>
+    /// A scrape while a page commit holds the store's lock answers, with the counts of the last finished commit: the
+    /// commit is held open (its SLA decision waits on an event) until the scrape has returned.
+    /// </summary>
+    [Fact]
+    public async Task AScrape_WhileAPageCommitHoldsTheStoreLock_Answers()
+    {
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        using var configured = new SourceRegistry([new FixedSource("zd", "zendesk", new SourceCapabilities { Responders = SourceCapabilities.HumanOnly, Surveys = SourceCapabilities.CsatIf(false) })], demoMode: false);
+        using var store = new SqliteStore(_dir.File("store.db"), NullLogger<SqliteStore>.Instance);
+        store.Open();
+        store.Apply("zd", new SourceBatch { Conversations = [Conversation("1", T0.AddHours(-1), Channels.Email, "zd")], Cursor = "c1" }, T0);
+        var exporter = new PrometheusExporter(registry, configured, store, new LiveObservations(_clock), new SlaEvaluator([]),
+            Options.Create(new KpiCollectorOptions()), _clock, NullLogger<PrometheusExporter>.Instance);
+        exporter.Publish(new KpiEngine(new EngineOptions(), _clock).Snapshot(), []);
+
+        using var inCommit = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var commit = Task.Run(() => store.Apply(
+            "zd",
+            new SourceBatch { Conversations = [Conversation("2", T0.AddHours(-1), Channels.Email, "zd")], Cursor = "c2" },
+            T0,
+            _ =>
+            {
+                inCommit.Set();
+                release.Wait();
+                return [];
+            }));
+        try
+        {
+            inCommit.Wait();
+            using var stream = new MemoryStream();
+            // The guard only ends a test that would otherwise hang; the scrape itself waits on nothing.
+            await registry.CollectAndExportAsTextAsync(stream).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.False(commit.IsCompleted); // the scrape answered while the commit was still holding the lock
+            var m = MetricsText.Parse(Encoding.UTF8.GetString(stream.ToArray()));
+            Assert.Equal(1, m.Value("kpicollector_store_records", ("kind", "conversation")));
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await commit;
+        Assert.Equal(2, store.CountRecords()["conversation"]);
+    }
+
     /// <summary>Two sources and their conversations, one CSAT answer on "zd"'s WhatsApp 90 minutes ago, published and scraped.</summary>
     private async Task<List<MetricsText.Sample>> ScenarioAsync()
     {

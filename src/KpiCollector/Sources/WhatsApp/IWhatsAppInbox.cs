@@ -9,8 +9,11 @@ namespace KpiCollector.Sources.WhatsApp;
 /// </summary>
 public interface IWhatsAppInbox
 {
-    /// <summary>Stores one delivery's events durably; returns its sequence number.</summary>
-    long AppendToInbox(string source, DateTimeOffset receivedAt, string events);
+    /// <summary>
+    /// Stores one delivery's events durably: the task completes with its sequence number once the transaction holding
+    /// it has committed (deliveries that arrive together share one commit), never before.
+    /// </summary>
+    Task<long> AppendToInboxAsync(string source, DateTimeOffset receivedAt, string events);
 
     /// <summary>Up to <paramref name="limit"/> deliveries after <paramref name="afterSeq"/>, oldest first.</summary>
     IReadOnlyList<InboxDelivery> ReadInbox(string source, long afterSeq, int limit);

@@ -7,7 +7,7 @@ namespace KpiCollector.Sources.WhatsApp;
 
 /// <summary>
 /// <c>/webhooks/whatsapp/{source}</c>: Meta's verification GET and the signed POSTs of a <c>whatsapp</c> source with an
-/// app secret. 200 once the delivery is stored (or known); 401 without a valid signature, 413 over the size limit,
+/// app secret. 200 once the delivery is committed to the store (or known, and its original committed); 401 without a valid signature, 413 over the size limit,
 /// 400 for a body that is not the documented JSON, 404 for a source that does not receive webhooks. Nothing is stored
 /// for a refused request.
 /// </summary>
@@ -113,7 +113,7 @@ internal static class WhatsAppWebhookEndpoints
                 return Refuse(context, StatusCodes.Status413PayloadTooLarge);
             }
 
-            return receiver.Receive(body, signature) switch
+            return await receiver.ReceiveAsync(body, signature) switch
             {
                 WebhookOutcomes.BadSignature => Results.StatusCode(StatusCodes.Status401Unauthorized),
                 WebhookOutcomes.Malformed => Results.StatusCode(StatusCodes.Status400BadRequest),

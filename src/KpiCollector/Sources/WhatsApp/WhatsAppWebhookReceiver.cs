@@ -22,6 +22,9 @@ public sealed class WhatsAppWebhookReceiver
     private readonly RejectionLog _rejections;
     private HashSet<ulong>? _seen;
 
+    // The events whose delivery is queued for the inbox but not committed yet: a duplicate of one waits for it.
+    private readonly Dictionary<ulong, Task> _inFlight = [];
+
     public WhatsAppWebhookReceiver(
         string source,
         string appSecret,
@@ -80,9 +83,41 @@ public sealed class WhatsAppWebhookReceiver
         return challenge;
     }
 
-    /// <summary>Handles one POST body (already known to fit <see cref="MaxBytes"/>); returns the outcome.</summary>
+    /// <summary>
+    /// Handles one POST body (already known to fit <see cref="MaxBytes"/>); returns the outcome once the delivery is
+    /// durably stored (blocking; the endpoint uses <see cref="ReceiveAsync"/>).
+    /// </summary>
     public string Receive(ReadOnlySpan<byte> body, string? signature)
     {
+        var outcome = Admit(body, signature, out var stored);
+        return stored is null ? outcome : AcknowledgeAsync(outcome, stored).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Handles one POST body; the outcome comes once the delivery's events are committed to the inbox (a duplicate's
+    /// once the delivery it repeats is): 200 is never sent for an event that is not durably stored. A failed write
+    /// fails the task, and its events are not remembered, so Meta's retry is stored, not taken for a duplicate.
+    /// </summary>
+    public Task<string> ReceiveAsync(byte[] body, string? signature)
+    {
+        var outcome = Admit(body, signature, out var stored);
+        return stored is null ? Task.FromResult(outcome) : AcknowledgeAsync(outcome, stored);
+    }
+
+    private async Task<string> AcknowledgeAsync(string outcome, Task stored)
+    {
+        await stored.ConfigureAwait(false);
+        _status.RecordWebhook(outcome);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Checks and parses the body and queues its new events for the inbox; <paramref name="stored"/> is what to wait
+    /// for before acknowledging (null for a refusal, already counted).
+    /// </summary>
+    private string Admit(ReadOnlySpan<byte> body, string? signature, out Task? stored)
+    {
+        stored = null;
         if (!SignatureMatches(body, signature))
         {
             return Reject(WebhookOutcomes.BadSignature, signature is null ? "no X-Hub-Signature-256 header" : "X-Hub-Signature-256 does not match the body signed with the app secret");
@@ -99,22 +134,62 @@ public sealed class WhatsAppWebhookReceiver
             var fresh = events.Where(e => !_seen.Contains(Hash(e.Key))).DistinctBy(e => e.Key).ToList();
             if (events.Count > 0 && fresh.Count == 0)
             {
-                _status.RecordWebhook(WebhookOutcomes.Duplicate);
+                // Known events: acknowledged once the deliveries that brought them are stored, if they are not yet.
+                var waits = events.Select(e => _inFlight.GetValueOrDefault(Hash(e.Key))).OfType<Task>().Distinct().ToList();
+                stored = waits.Count == 0 ? Task.CompletedTask : Task.WhenAll(waits);
                 return WebhookOutcomes.Duplicate;
             }
 
-            if (fresh.Count > 0)
+            if (fresh.Count == 0)
             {
-                _store.AppendToInbox(Source, _time.GetUtcNow(), WhatsAppInbox.Serialize(fresh));
-                foreach (var e in fresh)
+                stored = Task.CompletedTask;
+                return WebhookOutcomes.Accepted;
+            }
+
+            var keys = fresh.Select(e => Hash(e.Key)).ToArray();
+            var write = _store.AppendToInboxAsync(Source, _time.GetUtcNow(), WhatsAppInbox.Serialize(fresh));
+            foreach (var key in keys)
+            {
+                _seen.Add(key);
+                _inFlight[key] = write;
+            }
+
+            stored = TrackAsync(write, keys);
+            return WebhookOutcomes.Accepted;
+        }
+    }
+
+    /// <summary>Waits for a delivery's write; forgets its events if it failed, and that they are in flight either way.</summary>
+    private async Task TrackAsync(Task<long> write, ulong[] keys)
+    {
+        var failed = false;
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch
+        {
+            failed = true;
+            throw;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                foreach (var key in keys)
                 {
-                    _seen.Add(Hash(e.Key));
+                    if (_inFlight.TryGetValue(key, out var pending) && pending == write)
+                    {
+                        _inFlight.Remove(key);
+                    }
+
+                    if (failed)
+                    {
+                        _seen?.Remove(key);
+                    }
                 }
             }
         }
-
-        _status.RecordWebhook(WebhookOutcomes.Accepted);
-        return WebhookOutcomes.Accepted;
     }
 
     /// <summary>Counts and logs a body over the size limit (the endpoint stops reading it).</summary>
