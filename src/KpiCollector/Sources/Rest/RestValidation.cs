@@ -14,6 +14,18 @@ public static class RestValidation
             return;
         }
 
+        foreach (var (field, map) in settings.Maps)
+        {
+            if (RestVocabulary.EnumFields.TryGetValue(field, out var accepted))
+            {
+                failures.AddRange(map.Where(kv => !accepted.Contains(kv.Value)).Select(kv => $"{key}:Rest:Maps:{field}:{kv.Key}: '{kv.Value}' is not accepted; accepted: {string.Join(", ", accepted)}"));
+            }
+            else
+            {
+                failures.Add($"{key}:Rest:Maps:{field}: not a mapped field; accepted: {string.Join(", ", RestVocabulary.EnumFields.Keys)}");
+            }
+        }
+
         var profileFailures = new List<string>();
         var profile = RestProfileLoader.Load(settings.Profile, settings.Variables.Keys, profileFailures);
         failures.AddRange(profileFailures.Select(f => $"{key}:Rest:Profile: {f}"));
@@ -37,18 +49,6 @@ public static class RestValidation
         if ((profile.Auth.Username + profile.Auth.Password).Contains("{email}", StringComparison.Ordinal) && string.IsNullOrWhiteSpace(source.Email))
         {
             failures.Add($"{key}:Email is required: the profile's authenticator uses {{email}}");
-        }
-
-        foreach (var (field, map) in settings.Maps)
-        {
-            if (RestVocabulary.EnumFields.TryGetValue(field, out var accepted))
-            {
-                failures.AddRange(map.Where(kv => !accepted.Contains(kv.Value)).Select(kv => $"{key}:Rest:Maps:{field}:{kv.Key}: '{kv.Value}' is not accepted; accepted: {string.Join(", ", accepted)}"));
-            }
-            else
-            {
-                failures.Add($"{key}:Rest:Maps:{field}: not a mapped field; accepted: {string.Join(", ", RestVocabulary.EnumFields.Keys)}");
-            }
         }
     }
 }
