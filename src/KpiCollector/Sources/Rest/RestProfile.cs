@@ -1,0 +1,194 @@
+using System.Text.RegularExpressions;
+using KpiCollector.Core.Records;
+
+namespace KpiCollector.Sources.Rest;
+
+/// <summary>A loaded, checked REST profile (docs/profiles.md): how to ask a helpdesk's API and map its answers.</summary>
+public sealed class RestProfile
+{
+    public required string Name { get; init; }
+
+    /// <summary>The file (or <c>built-in:name</c>) it was read from, for messages.</summary>
+    public required string File { get; init; }
+
+    public string? BaseUrl { get; init; }
+
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    public required RestAuth Auth { get; init; }
+
+    /// <summary>The source's data is complete up to the request time minus this.</summary>
+    public TimeSpan WatermarkLag { get; init; }
+
+    /// <summary>The plan's default budget (requests a minute) when the source configures none.</summary>
+    public int? RequestsPerMinute { get; init; }
+
+    public required IReadOnlyList<RestStream> Streams { get; init; }
+}
+
+/// <summary>The authenticator: <c>bearer</c>, <c>basic</c>, <c>api_key</c> (a header), <c>url_token</c>.</summary>
+public sealed record RestAuth
+{
+    public required string Type { get; init; }
+
+    public string Username { get; init; } = "{token}";
+
+    public string Password { get; init; } = "";
+
+    public string Token { get; init; } = "{token}";
+
+    public string Header { get; init; } = "Authorization";
+
+    public string? Prefix { get; init; }
+}
+
+/// <summary>One endpoint read into one kind of normalized record.</summary>
+public sealed record RestStream
+{
+    public required string Name { get; init; }
+
+    /// <summary><c>conversation</c>, <c>survey</c> or <c>message</c>.</summary>
+    public required string Record { get; init; }
+
+    public required string Path { get; init; }
+
+    public IReadOnlyDictionary<string, string> Query { get; init; } = new Dictionary<string, string>();
+
+    public required JsonPath Selector { get; init; }
+
+    public required RestPaginator Paginator { get; init; }
+
+    public RestIncremental? Incremental { get; init; }
+
+    public required IReadOnlyDictionary<string, RestField> Fields { get; init; }
+
+    /// <summary>For a survey or message stream: where to fetch a conversation this process has not seen (<c>{id}</c>), mapped by the named stream.</summary>
+    public (string Stream, string Path)? ConversationLookup { get; init; }
+
+    /// <summary>Whether this stream's end sets the watermark.</summary>
+    public bool SetsWatermark { get; init; }
+}
+
+/// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>.</summary>
+public sealed record RestPaginator
+{
+    public string Type { get; init; } = "none";
+
+    public string PageParam { get; init; } = "page";
+
+    public string? SizeParam { get; init; }
+
+    public int PageSize { get; init; } = 100;
+
+    public int StartPage { get; init; } = 1;
+
+    /// <summary>The API refuses pages past this one (a paging wall); with <see cref="RestIncremental.SlideOnFullPage"/> the filter slides instead.</summary>
+    public int? MaxPage { get; init; }
+
+    /// <summary><c>short_page</c>, <c>empty_page</c>, <c>total_field</c>, <c>total_pages_header</c>.</summary>
+    public string Stop { get; init; } = "short_page";
+
+    public JsonPath? TotalPath { get; init; }
+
+    public string? TotalPagesHeader { get; init; }
+
+    public string OffsetParam { get; init; } = "offset";
+
+    public string LimitParam { get; init; } = "limit";
+
+    public JsonPath? NextPath { get; init; }
+
+    public string? CursorParam { get; init; }
+}
+
+/// <summary>The incremental cursor: the updated-since filter and the field it advances on.</summary>
+public sealed record RestIncremental
+{
+    /// <summary>The query parameter that carries the filter.</summary>
+    public required string Param { get; init; }
+
+    /// <summary>The parameter's value, with <c>{since}</c> where the formatted instant goes (default just <c>{since}</c>).</summary>
+    public string Template { get; init; } = "{since}";
+
+    /// <summary><c>iso8601</c>, <c>epoch_s</c>, <c>epoch_ms</c>, <c>date</c>.</summary>
+    public string Format { get; init; } = "iso8601";
+
+    public TimeZoneInfo? TimeZone { get; init; }
+
+    public required JsonPath CursorField { get; init; }
+
+    public TimeSpan Lookback { get; init; }
+
+    /// <summary>After a full page, restart at page 1 from the page's last cursor value (a paging wall, or a list that moves).</summary>
+    public bool SlideOnFullPage { get; init; }
+}
+
+/// <summary>How one normalized field is computed.</summary>
+public sealed record RestField
+{
+    /// <summary>Tried in order; the first that yields a value wins. Each may hold only for some statuses.</summary>
+    public IReadOnlyList<(JsonPath Path, IReadOnlySet<ConversationStatus>? WhenStatus)> Paths { get; init; } = [];
+
+    /// <summary>A constant (used when no path is given).</summary>
+    public string? Value { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Map { get; init; }
+
+    /// <summary>The value when the path yields something the map does not hold (or any value, without a map).</summary>
+    public string? Default { get; init; }
+
+    /// <summary>The value when the path yields nothing.</summary>
+    public string? Missing { get; init; }
+
+    /// <summary>Minutes read at this path are added to the timestamp (created + reply minutes).</summary>
+    public JsonPath? AddMinutes { get; init; }
+
+    /// <summary>The channel of the conversation named by <c>conversation_id</c> (from this process's cache, else the stream's lookup).</summary>
+    public bool FromConversation { get; init; }
+}
+
+/// <summary>What the profile language knows: record kinds, their fields, the enum values each field accepts.</summary>
+public static partial class RestVocabulary
+{
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> FieldsByRecord = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["conversation"] =
+        [
+            "external_id", "channel", "status", "priority", "ticket_type", "team", "requester_id", "assignee_id", "created_at",
+            "first_response_at", "first_responder_kind", "bot_handoff_at", "first_human_response_at", "first_resolved_at",
+            "resolved_at", "closed_at", "agent_public_replies", "reopens", "handle_time_seconds", "waiting_on_customer_seconds", "updated_at",
+        ],
+        ["survey"] = ["external_id", "conversation_id", "kind", "score", "scale_min", "scale_max", "responded_at", "channel", "agent_id", "team"],
+        ["message"] = ["external_id", "conversation_id", "at", "direction", "author", "channel"],
+    };
+
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> RequiredByRecord = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["conversation"] = ["external_id", "created_at", "updated_at"],
+        ["survey"] = ["external_id", "score", "responded_at"],
+        ["message"] = ["external_id", "conversation_id", "at", "direction", "author"],
+    };
+
+    /// <summary>The values a mapped field must end up as (its map's values, default and missing).</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> EnumFields = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["status"] = ConversationStatuses.LabelValues,
+        ["channel"] = Channels.Known,
+        ["priority"] = ["low", "medium", "high", "urgent"],
+        ["first_responder_kind"] = ["bot", "human"],
+        ["kind"] = ["csat", "nps", "ces"],
+        ["direction"] = ["inbound", "outbound"],
+        ["author"] = ["customer", "bot", "human"],
+    };
+
+    public static readonly IReadOnlyList<string> AuthTypes = ["bearer", "basic", "api_key", "url_token"];
+    public static readonly IReadOnlyList<string> PaginatorTypes = ["none", "page_number", "offset", "link_header", "next_url", "cursor"];
+    public static readonly IReadOnlyList<string> StopSignals = ["short_page", "empty_page", "total_field", "total_pages_header"];
+    public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date"];
+
+    /// <summary>The variables every template may use besides the configured ones.</summary>
+    public static readonly IReadOnlyList<string> BuiltInVariables = ["token", "email"];
+
+    [GeneratedRegex(@"\{([A-Za-z_][A-Za-z0-9_]*)\}")]
+    public static partial Regex TemplateVariable();
+}

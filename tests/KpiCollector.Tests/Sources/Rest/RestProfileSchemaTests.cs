@@ -1,0 +1,57 @@
+using System.Text.Json.Nodes;
+using Json.Schema;
+using KpiCollector.Sources.Rest;
+
+namespace KpiCollector.Tests.Sources.Rest;
+
+/// <summary>docs/profile.schema.json accepts every built-in profile, and it and the loader agree on what they reject.</summary>
+public sealed class RestProfileSchemaTests
+{
+    private static readonly JsonSchema Schema = JsonSchema.FromText(File.ReadAllText(SchemaFile()));
+
+    [Fact]
+    public void EveryBuiltInProfile_IsValidAgainstTheSchema_AndLoads()
+    {
+        Assert.Contains("freshdesk", RestProfileLoader.BuiltInNames);
+        foreach (var name in RestProfileLoader.BuiltInNames)
+        {
+            var text = RestProfileLoader.BuiltInText(name)!;
+            var result = Schema.Evaluate(RestProfileLoader.ToJson(text), new EvaluationOptions { OutputFormat = OutputFormat.List });
+            Assert.True(result.IsValid, $"{name}: {string.Join("; ", result.Details.Where(d => d.HasErrors).Select(d => $"{d.InstanceLocation}: {string.Join(", ", d.Errors!.Values)}"))}");
+            Assert.NotNull(RestProfileLoader.Parse(text, name, ["subdomain"], []));
+        }
+    }
+
+    [Theory]
+    [InlineData("record_selector: \"$.items\"", "record_selector: \"$.items\"\n    colour: red")]
+    [InlineData("type: bearer", "type: oauth3")]
+    [InlineData("record: conversation", "record: ticket")]
+    [InlineData("type: none", "type: none\n      page_size: 0")]
+    [InlineData("watermark_lag: 10s", "watermark_lag: soon")]
+    [InlineData("record_selector: \"$.items\"", "record_selector: \"items\"")]
+    public void TheSchemaAndTheLoader_RejectTheSameMistakes(string find, string replace)
+    {
+        var valid = RestTestProfiles.Conversations();
+        Assert.True(Schema.Evaluate(RestProfileLoader.ToJson(valid)).IsValid);
+        Assert.NotNull(RestProfileLoader.Parse(valid, "p", [], []));
+
+        var broken = valid.Replace(find, replace, StringComparison.Ordinal);
+
+        Assert.False(Schema.Evaluate(RestProfileLoader.ToJson(broken)).IsValid);
+        Assert.Null(RestProfileLoader.Parse(broken, "p", [], []));
+    }
+
+    private static string SchemaFile()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var file = Path.Combine(dir.FullName, "docs", "profile.schema.json");
+            if (File.Exists(file))
+            {
+                return file;
+            }
+        }
+
+        throw new FileNotFoundException("docs/profile.schema.json not found above the test directory");
+    }
+}

@@ -1,0 +1,104 @@
+using KpiCollector.Configuration;
+using KpiCollector.Sources.Rest;
+using KpiCollector.Storage;
+using KpiCollector.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KpiCollector.Tests.Sources.Rest;
+
+/// <summary>Start-up validation of profiles: one test per error kind, each naming the file, the key path and what is accepted.</summary>
+public sealed class RestValidationTests
+{
+    private static readonly string Valid = RestTestProfiles.Conversations();
+
+    [Theory]
+    [InlineData("record_selector: \"$.items\"", "record_selector: \"$.items\"\n    colour: red", "$.streams[0].colour: unknown key; accepted: name, record")]
+    [InlineData("record_selector: \"$.items\"", "record_selector: \"items\"", "$.streams[0].record_selector: the JSON path 'items' does not parse: a JSON path starts with $")]
+    [InlineData("record_selector: \"$.items\"", "record_selector: \"$.items[?(@.a~1)]\"", "$.streams[0].record_selector: the JSON path")]
+    [InlineData("done: solved }", "done: finished }", "$.streams[0].fields.status.map.done: 'finished' is not a status; accepted: new, open, pending, on_hold, solved, closed")]
+    [InlineData(", default: open }", " }", "$.streams[0].fields.status.default: missing: a status map needs a default")]
+    [InlineData("path: api/tickets", "path: \"api/{account_id}/tickets\"", "$.streams[0].path: the template variable {account_id} is not supplied; accepted: set it as Rest:Variables:account_id")]
+    [InlineData("path: api/tickets", "path: \"api/{token}/tickets\"", "$.streams[0].path: {token} is a secret")]
+    [InlineData("type: bearer", "type: oauth3", "$.authenticator.type: 'oauth3' is not accepted; accepted: bearer, basic, api_key, url_token")]
+    [InlineData("type: none", "type: page_number\n      stop: total_field", "$.streams[0].paginator.total_path: missing")]
+    [InlineData("type: none", "type: none\n      page_size: -3", "$.streams[0].paginator.page_size: '-3' is not a whole number of at least 1")]
+    [InlineData("watermark_lag: 10s", "watermark_lag: soon", "$.watermark_lag: 'soon' is not a duration")]
+    [InlineData("      updated_at: \"$.updated_at\"\n", "", "$.streams[0].fields.updated_at: missing")]
+    [InlineData("record: conversation", "record: ticket", "$.streams[0].record: 'ticket' is not accepted; accepted: conversation, survey, message")]
+    [InlineData("name: test\n", "name: test\nstreams_extra: 1\n", "$.streams_extra: unknown key")]
+    public void EachErrorKind_NamesTheFileTheKeyPathAndWhatIsAccepted(string find, string replace, string expected)
+    {
+        Assert.Contains(find, Valid, StringComparison.Ordinal);
+        var failures = new List<string>();
+
+        var profile = RestProfileLoader.Parse(Valid.Replace(find, replace, StringComparison.Ordinal), "profile file 'p.yaml'", [], failures);
+
+        Assert.Null(profile);
+        Assert.Contains(failures, f => f.StartsWith("profile file 'p.yaml': ", StringComparison.Ordinal) && f.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheValidProfileLoads() => Assert.NotNull(RestProfileLoader.Parse(Valid, "p", [], []));
+
+    [Fact]
+    public void NotYaml_IsReportedWithItsLine()
+    {
+        var failures = new List<string>();
+        Assert.Null(RestProfileLoader.Parse("name: [unclosed", "profile file 'p.yaml'", [], failures));
+        Assert.StartsWith("profile file 'p.yaml': not valid YAML or JSON at line ", Assert.Single(failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RestValidation_ReportsEverySettingsAndProfileProblemAtOnce_UnderTheSourceKey()
+    {
+        var file = RestTestProfiles.Write(Valid.Replace("record: conversation", "record: ticket", StringComparison.Ordinal).Replace("type: bearer", "type: magic", StringComparison.Ordinal));
+        var failures = new List<string>();
+
+        RestValidation.Validate("KpiCollector:Sources:3", new SourceOptions { Name = "x", Platform = "rest" }, new RestSettings { Profile = file, Maps = new() { ["status"] = new() { ["9"] = "later" } } }, failures);
+
+        Assert.Contains(failures, f => f.StartsWith($"KpiCollector:Sources:3:Rest:Profile: profile file '{file}': $.authenticator.type", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("$.streams[0].record: 'ticket'", StringComparison.Ordinal));
+        Assert.Contains("KpiCollector:Sources:3:Rest:Maps:status:9: 'later' is not accepted; accepted: new, open, pending, on_hold, solved, closed", failures);
+    }
+
+    [Fact]
+    public void RestValidation_AMissingProfileOrCredential_NamesTheKey()
+    {
+        var failures = new List<string>();
+        RestValidation.Validate("KpiCollector:Sources:0", new SourceOptions(), new RestSettings(), failures);
+        RestValidation.Validate("KpiCollector:Sources:1", new SourceOptions(), new RestSettings { Profile = "freshdesk", Variables = new() { ["subdomain"] = "acme" } }, failures);
+        RestValidation.Validate("KpiCollector:Sources:2", new SourceOptions(), new RestSettings { Profile = "/nonexistent/p.yaml" }, failures);
+
+        Assert.StartsWith("KpiCollector:Sources:0:Rest:Profile is required", failures[0], StringComparison.Ordinal);
+        Assert.Contains("KpiCollector:Sources:1:ApiToken or KpiCollector:Sources:1:ApiTokenFile is required by the profile's basic authenticator", failures);
+        Assert.Contains(failures, f => f.StartsWith("KpiCollector:Sources:2:Rest:Profile: profile file '/nonexistent/p.yaml': cannot be read", StringComparison.Ordinal) && f.Contains("freshdesk", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheBuiltInFreshdeskProfile_NeedsItsSubdomain()
+    {
+        var failures = new List<string>();
+        Assert.Null(RestProfileLoader.Load("freshdesk", [], failures));
+        Assert.Contains(failures, f => f.Contains("$.base_url: the template variable {subdomain} is not supplied", StringComparison.Ordinal));
+        Assert.NotNull(RestProfileLoader.Load("freshdesk", ["subdomain"], []));
+    }
+
+    [Fact]
+    public void TheStoreKeepsRestState_AcrossReopening()
+    {
+        using var dir = new TempDirectory();
+        using (var store = new SqliteStore(dir.File("s.db"), NullLogger<SqliteStore>.Instance))
+        {
+            store.Open();
+            Assert.Null(store.Get("a", "refresh_token"));
+            store.Set("a", "refresh_token", "r1");
+            store.Set("a", "refresh_token", "r2");
+            store.Set("b", "refresh_token", "other");
+        }
+
+        using var reopened = new SqliteStore(dir.File("s.db"), NullLogger<SqliteStore>.Instance);
+        reopened.Open();
+        Assert.Equal("r2", reopened.Get("a", "refresh_token"));
+        Assert.Equal("other", reopened.Get("b", "refresh_token"));
+    }
+}
