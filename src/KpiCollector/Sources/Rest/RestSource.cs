@@ -38,11 +38,11 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
         var failures = new List<string>();
         _profile = RestProfileLoader.Load(settings.Profile ?? "", settings.Variables.Keys, failures)
             ?? throw new InvalidOperationException($"{_key}:Rest:Profile: {string.Join("; ", failures)}");
-        Status = new SourceStatus(Name, Platform);
-        _http = new SourceHttpClient(HttpSettings(options, index, settings, _profile), Status, time, logger, jitter);
+        var connection = new HttpConnection(options, Platform, HttpSettings(options, index, settings, _profile), time, logger, jitter);
+        (Status, _http) = (connection.Status, connection.Http);
         _ = state;
         _ = openSet;
-        PollSchedule.WarnIfOverBudget(logger, options, PollSchedule.PollsPerMinute(options, time.GetUtcNow()), _profile.Streams.Count, _http.Account);
+        connection.WarnIfOverBudget(_profile.Streams.Count);
     }
 
     /// <summary>Where, as whom and how this source's requests go, from the profile's requester and authenticator.</summary>
@@ -59,7 +59,7 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
             _ => SourceCredential.Bearer(Fill(auth.Token), hint),
         };
         var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? Fill(profile.BaseUrl!) : options.BaseUrl;
-        var defaults = HttpSourceSettings.From(options, index, "rest", credential, $"the profile {profile.File} says which permissions its endpoints need", baseUrl);
+        var defaults = HttpSourceSettings.From(options, index, RestDefaults.RequestsPerMinute, credential, $"the profile {profile.File} says which permissions its endpoints need", baseUrl);
         return defaults with
         {
             BaseUrl = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/"),
@@ -69,7 +69,7 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
 
     public string Name { get; }
 
-    public string Platform => "rest";
+    public string Platform => RestDefaults.Platform;
 
     public TimeSpan? BackfillSpan => _backfill;
 

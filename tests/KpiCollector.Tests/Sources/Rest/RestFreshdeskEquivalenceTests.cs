@@ -75,13 +75,13 @@ public sealed class RestFreshdeskEquivalenceTests : IAsyncLifetime
     private SourceOptions Options() => new()
     {
         Name = "fd",
-        Platform = Platforms.Freshdesk,
+        Platform = FreshdeskPlatform.Id,
         BaseUrl = _simulator.BaseUrl("freshdesk"),
         ApiToken = "simulator-freshdesk-key",
         Backfill = "6h",
         Timeout = "10s",
         RequestsPerMinute = 100_000,
-        Freshdesk = new FreshdeskSettings { PerPage = 100, TicketsRequestsPerMinute = 10_000 },
+        Settings = new FreshdeskSettings { PerPage = 100, TicketsRequestsPerMinute = 10_000 },
     };
 
     private static Dictionary<string, T> Latest<T>(IEnumerable<T> records, Func<T, string> id) =>
