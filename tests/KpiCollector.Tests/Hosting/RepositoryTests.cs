@@ -15,7 +15,6 @@ public sealed partial class RepositoryTests
     /// </summary>
     private static readonly (string File, string Cited, string Why)[] Pending =
     [
-        ("docs/architecture.md", "profiles.md", "docs/profiles.md comes with the declarative REST connector (issue 9)"),
     ];
 
     /// <summary>This file names missing documents on purpose (the pending list, the test data), so it is not scanned.</summary>
