@@ -1,6 +1,7 @@
 using KpiCollector.Sources.Chatwoot;
 using KpiCollector.Sources.Customers;
 using KpiCollector.Sources.Freshdesk;
+using KpiCollector.Sources.Rest;
 using KpiCollector.Sources.Simulator;
 using KpiCollector.Sources.WhatsApp;
 using KpiCollector.Sources.Zendesk;
@@ -16,7 +17,8 @@ public static class BuiltInPlatforms
         .AddPlatform<ChatwootPlatform>()
         .AddPlatform<WhatsAppPlatform>()
         .AddPlatform<SimulatorPlatform>()
-        .AddPlatform<CustomersPlatform>();
+        .AddPlatform<CustomersPlatform>()
+        .AddPlatform<RestPlatform>();
 
     /// <summary>The catalog of the built-in platforms, for code that runs without the host (tests, tools).</summary>
     public static PlatformCatalog Catalog()

@@ -350,7 +350,7 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
         _channelByConversation[conversation] = channel;
     }
 
-    private static string Render(string template, IReadOnlyDictionary<string, string> variables, string? token, string? email) =>
+    internal static string Render(string template, IReadOnlyDictionary<string, string> variables, string? token, string? email) =>
         RestVocabulary.TemplateVariable().Replace(template, m => m.Groups[1].Value switch
         {
             "token" => token ?? "",
