@@ -12,25 +12,18 @@ namespace KpiCollector.Storage;
 /// </summary>
 public sealed partial class SqliteStore
 {
-    private Dictionary<(string Source, string Kind), long> _quarantined = [];
+    /// <summary>
+    /// The counts as of the last change, replaced whole (never changed in place), so that a scrape reads them without
+    /// the store's lock and never waits on a commit (docs/performance.md).
+    /// </summary>
+    private volatile IReadOnlyDictionary<(string Source, string Kind), long> _quarantined = new Dictionary<(string, string), long>();
 
     /// <summary>Quarantined records by source and kind (<see cref="RecordKinds"/>, <c>conversation</c>, <c>survey</c>, <c>sla_outcome</c>).</summary>
-    public IReadOnlyDictionary<(string Source, string Kind), long> CountQuarantined()
-    {
-        lock (_gate)
-        {
-            return new Dictionary<(string, string), long>(_quarantined);
-        }
-    }
+    public IReadOnlyDictionary<(string Source, string Kind), long> CountQuarantined() => _quarantined;
 
     /// <summary>Quarantined records of one source, by kind.</summary>
-    public IReadOnlyDictionary<string, long> CountQuarantined(string source)
-    {
-        lock (_gate)
-        {
-            return _quarantined.Where(q => q.Key.Source == source).ToDictionary(q => q.Key.Kind, q => q.Value, StringComparer.Ordinal);
-        }
-    }
+    public IReadOnlyDictionary<string, long> CountQuarantined(string source) =>
+        _quarantined.Where(q => q.Key.Source == source).ToDictionary(q => q.Key.Kind, q => q.Value, StringComparer.Ordinal);
 
     /// <summary>The quarantined records, oldest first (for the runbook's inspection and the tests).</summary>
     public IReadOnlyList<QuarantinedRecord> ReadQuarantine()
@@ -180,11 +173,13 @@ public sealed partial class SqliteStore
         using var cmd = _connection!.CreateCommand();
         cmd.CommandText = "SELECT source, kind, COUNT(*) FROM quarantine GROUP BY source, kind;";
         using var r = cmd.ExecuteReader();
-        _quarantined = [];
+        var counts = new Dictionary<(string, string), long>();
         while (r.Read())
         {
-            _quarantined[(r.GetString(0), r.GetString(1))] = r.GetInt64(2);
+            counts[(r.GetString(0), r.GetString(1))] = r.GetInt64(2);
         }
+
+        _quarantined = counts;
     }
 
     private static string Text(object value) => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
