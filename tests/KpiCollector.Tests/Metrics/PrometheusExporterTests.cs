@@ -91,10 +91,11 @@ public sealed class PrometheusExporterTests : IDisposable
             }));
         try
         {
-            inCommit.Wait();
+            Assert.True(inCommit.Wait(TimeSpan.FromSeconds(30)), "the commit did not start");
             using var stream = new MemoryStream();
-            // The guard only ends a test that would otherwise hang; the scrape itself waits on nothing.
-            await registry.CollectAndExportAsTextAsync(stream).WaitAsync(TimeSpan.FromSeconds(30));
+            // The guard only ends a test that would otherwise hang (on another thread, so that a scrape blocked on the
+            // lock fails the test instead of hanging it); the scrape itself waits on nothing.
+            await Task.Run(() => registry.CollectAndExportAsTextAsync(stream)).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.False(commit.IsCompleted); // the scrape answered while the commit was still holding the lock
             var m = MetricsText.Parse(Encoding.UTF8.GetString(stream.ToArray()));
             Assert.Equal(1, m.Value("kpicollector_store_records", ("kind", "conversation")));
