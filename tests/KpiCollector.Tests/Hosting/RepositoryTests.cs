@@ -65,12 +65,12 @@ public sealed partial class RepositoryTests
     [Fact]
     public void Citations_FindPathsAndBareNames_AndSkipUrls()
     {
-        var text = "see kpis.md section 5\n(docs/metrics.md, \"SLA\") and [x](../shared/design.md)\n"
+        var text = "see no-such-guide.md section 5\n(docs/metrics.md, \"SLA\") and [x](../elsewhere/no-such-plan.md)\n"
             + "https://example.com/a/README.md and docs/*.md\n";
 
         var found = Citations(text).ToList();
 
-        Assert.Equal(new[] { (1, "kpis.md"), (2, "docs/metrics.md"), (2, "../shared/design.md") }, found);
+        Assert.Equal(new[] { (1, "no-such-guide.md"), (2, "docs/metrics.md"), (2, "../elsewhere/no-such-plan.md") }, found);
     }
 
     [Fact]
@@ -82,8 +82,8 @@ public sealed partial class RepositoryTests
         Assert.True(Exists(root, "docs/sources.md", "metrics.md", names));
         Assert.True(Exists(root, "src/KpiCollector/Program.cs", "docs/metrics.md", names));
         Assert.True(Exists(root, "docs/sources.md", "../README.md", names));
-        Assert.False(Exists(root, "docs/metrics.md", "../shared/kpis.md", names));
-        Assert.False(Exists(root, "src/KpiCollector/Program.cs", "kpis.md", names));
+        Assert.False(Exists(root, "docs/metrics.md", "../elsewhere/no-such-guide.md", names));
+        Assert.False(Exists(root, "src/KpiCollector/Program.cs", "no-such-guide.md", names));
     }
 
     /// <summary>Each Markdown file name or path a text names, with its line, URLs left out.</summary>
