@@ -144,7 +144,7 @@ public sealed class SourceStatus(string name, string platform)
 
     /// <summary>
     /// The source's records the store quarantined because they could not be read (by kind; empty when none): they
-    /// are out of the KPIs until someone repairs or drops them (docs/runbooks.md, "Quarantined records").
+    /// are out of the KPIs until someone repairs or drops them (docs/runbooks.md, "KpiCollectorRecordsQuarantined").
     /// </summary>
     public IReadOnlyDictionary<string, long> Quarantined { get; private set; } = new Dictionary<string, long>();
 

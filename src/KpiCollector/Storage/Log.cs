@@ -11,6 +11,6 @@ internal static partial class Log
     [LoggerMessage(LogLevel.Warning, "{Path}: the store file is empty: starting from nothing; if it held data, restore it from a backup")]
     public static partial void StoreFileEmpty(ILogger logger, string path);
 
-    [LoggerMessage(LogLevel.Warning, "Quarantined a damaged {Kind} record of source {Source}, id {ExternalId}: {Reason}. It is kept out of the KPIs; see the runbook \"Quarantined records\"")]
+    [LoggerMessage(LogLevel.Warning, "Quarantined a damaged {Kind} record of source {Source}, id {ExternalId}: {Reason}. It is kept out of the KPIs; see the runbook \"KpiCollectorRecordsQuarantined\" in docs/runbooks.md")]
     public static partial void RecordQuarantined(ILogger logger, string kind, string source, string externalId, string reason);
 }

@@ -124,7 +124,7 @@ internal static class Schema
         CREATE INDEX sla_outcomes_by_conversation ON sla_outcomes (source, conversation_id);
         """,
         // 5: records that could not be read back, kept aside with the reason and their raw row (docs/runbooks.md,
-        // "Quarantined records").
+        // "KpiCollectorRecordsQuarantined").
         """
         CREATE TABLE quarantine (
             kind TEXT NOT NULL,

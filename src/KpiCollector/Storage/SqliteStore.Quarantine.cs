@@ -8,7 +8,7 @@ namespace KpiCollector.Storage;
 /// Records that cannot be read back (a payload that is not JSON or not the record's shape, a column whose value
 /// cannot be what the record needs) are quarantined when the start reads them: moved, in one transaction, from
 /// their table to <c>quarantine</c> with their kind, source, id, the reason and the raw row, logged once, counted,
-/// and kept out of the engine, so one damaged row never stops the start (docs/runbooks.md, "Quarantined records").
+/// and kept out of the engine, so one damaged row never stops the start (docs/runbooks.md, "KpiCollectorRecordsQuarantined").
 /// </summary>
 public sealed partial class SqliteStore
 {
