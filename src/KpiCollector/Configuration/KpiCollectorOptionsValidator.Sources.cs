@@ -11,9 +11,9 @@ public sealed partial class KpiCollectorOptionsValidator
 {
     private static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(10);
 
-    private static void ValidateRemote(string key, SourcePlatform platform, SourceOptions source, List<string> failures)
+    private static void ValidateRemote(int index, SourcePlatform platform, SourceOptions source, List<string> failures)
     {
-        var index = key[(key.LastIndexOf(':') + 1)..];
+        var key = SourceKeys.Of(index);
         var defaultUrl = platform.HasDefaultBaseUrl && string.IsNullOrWhiteSpace(source.BaseUrl);
         if (!defaultUrl && (!Uri.TryCreate(source.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)))
         {

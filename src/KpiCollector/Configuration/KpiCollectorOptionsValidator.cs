@@ -206,7 +206,7 @@ public sealed partial class KpiCollectorOptionsValidator(PlatformCatalog catalog
             var context = new SourceContext(source, i, options);
             if (platform.IsRemote)
             {
-                ValidateRemote(key, platform, source, failures);
+                ValidateRemote(i, platform, source, failures);
             }
 
             platform.Validate(context, failures);

@@ -8,6 +8,9 @@ public sealed record SourceContext(SourceOptions Options, int Index, KpiCollecto
     /// <summary>The source's configuration key, e.g. <c>KpiCollector:Sources:0</c>, for messages that name a key.</summary>
     public string Key => SourceKeys.Of(Index);
 
+    /// <summary>The configured base URL without trailing slash, the root of links into the platform's interface.</summary>
+    public string BaseUrlRoot => (Options.BaseUrl ?? "").Trim().TrimEnd('/');
+
     /// <summary>The platform's settings of this source (bound at start, or set by the code that built the options).</summary>
     public TSettings Settings<TSettings>()
         where TSettings : class, new() => Options.SettingsOf<TSettings>();

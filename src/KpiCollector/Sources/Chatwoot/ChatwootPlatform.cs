@@ -42,7 +42,7 @@ public sealed class ChatwootPlatform : SourcePlatform<ChatwootSettings>
 
     public override Func<string, string> TicketLink(SourceContext source)
     {
-        var root = source.Options.BaseUrl!.Trim().TrimEnd('/');
+        var root = source.BaseUrlRoot;
         var account = source.Settings<ChatwootSettings>().AccountId;
         return id => string.Create(CultureInfo.InvariantCulture, $"{root}/app/accounts/{account}/conversations/{Uri.EscapeDataString(id)}");
     }

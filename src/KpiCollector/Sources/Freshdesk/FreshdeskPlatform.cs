@@ -63,7 +63,7 @@ public sealed class FreshdeskPlatform : SourcePlatform<FreshdeskSettings>
 
     public override Func<string, string> TicketLink(SourceContext source)
     {
-        var root = source.Options.BaseUrl!.Trim().TrimEnd('/');
+        var root = source.BaseUrlRoot;
         return id => $"{root}/a/tickets/{Uri.EscapeDataString(id)}";
     }
 }

@@ -67,7 +67,7 @@ public sealed class ZendeskPlatform : SourcePlatform<ZendeskSettings>
 
     public override Func<string, string> TicketLink(SourceContext source)
     {
-        var root = source.Options.BaseUrl!.Trim().TrimEnd('/');
+        var root = source.BaseUrlRoot;
         return id => $"{root}/agent/tickets/{Uri.EscapeDataString(id)}";
     }
 }
