@@ -149,11 +149,13 @@ public static class WebhookLoad
             "--KpiCollector:Sources:0:Interval=1s",
             "--KpiCollector:Sources:0:WhatsApp:WabaId=102290129340398",
             "--KpiCollector:Sources:0:WhatsApp:Analytics=false",
-            $"--KpiCollector:Sources:0:WhatsApp:AppSecret={AppSecret}",
-            "--KpiCollector:Sources:0:WhatsApp:VerifyToken=bench-verify-token",
             $"--KpiCollector:Sources:0:WhatsApp:MaxConcurrentWebhooks={Math.Max(8, concurrency)}",
             "--KpiCollector:RefreshInterval=1s",
-        ]);
+        ], settings: new Dictionary<string, string?> // secrets are refused on the command line
+        {
+            ["KpiCollector:Sources:0:WhatsApp:AppSecret"] = AppSecret,
+            ["KpiCollector:Sources:0:WhatsApp:VerifyToken"] = "bench-verify-token",
+        });
         await app.StartAsync();
         return app;
     }

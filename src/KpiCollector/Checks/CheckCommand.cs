@@ -26,7 +26,8 @@ public static class CheckCommand
     public static bool IsCheck(string[] args) => args.Length > 0 && args[0] == Name;
 
     /// <summary>Runs the check <paramref name="args"/> asks for (<c>check config|sources ...</c>) and returns the exit code.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    /// <param name="settings">Configuration given in memory, over the other sources (as <see cref="KpiCollectorApp.Build"/> takes it).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, IEnumerable<KeyValuePair<string, string?>>? settings = null, CancellationToken cancellationToken = default)
     {
         var subcommand = args.Length > 1 ? args[1] : "";
         if (subcommand is not ("config" or "sources"))
@@ -36,7 +37,7 @@ public static class CheckCommand
             return 2;
         }
 
-        var builder = KpiCollectorApp.CreateBuilder(args[2..]);
+        var builder = KpiCollectorApp.CreateBuilder(args[2..], settings);
         KpiCollectorOptions options;
         PlatformCatalog platforms;
         try

@@ -5,6 +5,7 @@ using KpiCollector.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.FileProviders;
 using KpiCollector.Sources;
 
@@ -31,8 +32,6 @@ public static class EffectiveConfiguration
     /// <summary>The origin of a value no configuration source sets.</summary>
     public const string Default = "default";
 
-    private static readonly string[] SecretSuffixes = ["Token", "Secret", "Password", "Key"];
-
     /// <summary>The entries in key order of the options, and the keys set in the configuration that nothing binds (typos).</summary>
     public static (IReadOnlyList<ConfigurationEntry> Entries, IReadOnlyList<string> UnknownKeys) Describe(KpiCollectorOptions options, IConfiguration configuration, PlatformCatalog platforms)
     {
@@ -52,17 +51,10 @@ public static class EffectiveConfiguration
         return (entries, unknown);
     }
 
-    /// <summary>True for a key whose value is a credential (its last part ends in Token, Secret, Password or Key).</summary>
-    public static bool IsSecret(string key)
-    {
-        var name = key[(key.LastIndexOf(':') + 1)..];
-        return SecretSuffixes.Any(s => name.EndsWith(s, StringComparison.OrdinalIgnoreCase));
-    }
-
     private static string Format(string key, object? value) => value switch
     {
         null => "(not set)",
-        _ when IsSecret(key) => Redacted,
+        _ when SecretKeys.IsSecret(key) => Redacted,
         string url when Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0 => url.Replace(uri.UserInfo + "@", Redacted + "@", StringComparison.Ordinal),
         bool b => b ? "true" : "false",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
@@ -154,6 +146,7 @@ public static class EffectiveConfiguration
         JsonConfigurationProvider json => "file " + (json.Source.FileProvider is PhysicalFileProvider files ? Path.Combine(files.Root, json.Source.Path ?? "") : json.Source.Path),
         EnvironmentVariablesConfigurationProvider => $"environment ({EnvironmentName(key)})",
         CommandLineConfigurationProvider => "command line",
+        MemoryConfigurationProvider => "in memory",
         _ => provider.GetType().Name,
     };
 

@@ -11,8 +11,9 @@ namespace KpiCollector.Configuration;
 /// The configuration binder skips a list element whose value fails conversion (a source with
 /// <c>MaxRetries=four</c> vanishes, and with it maybe every source: demo mode) and throws with a stack trace for a
 /// top-level one; here every value that cannot be converted is a failure naming its key, and so are a single value
-/// where a list or a section is expected and a source with both <c>Interval</c> and <c>Cron</c>. Keys that nothing
-/// reads (typos) are warnings naming the nearest known key.
+/// where a list or a section is expected, a source with both <c>Interval</c> and <c>Cron</c>, and a secret written in a
+/// settings file or on the command line (<see cref="SecretKeys"/>). Keys that nothing reads (typos) are warnings naming
+/// the nearest known key.
 /// </summary>
 public static class ConfigurationShape
 {
@@ -29,7 +30,8 @@ public static class ConfigurationShape
             failures.Add($"{KpiCollectorOptions.SectionName}: a single value where the section of settings is expected.");
         }
 
-        Walk(root, typeof(KpiCollectorOptions), KpiCollectorOptions.SectionName, failures, warnings, platforms);
+        var found = new Findings(failures, warnings, [], platforms);
+        Walk(root, typeof(KpiCollectorOptions), KpiCollectorOptions.SectionName, found);
         foreach (var source in root.GetSection("Sources").GetChildren())
         {
             if (!string.IsNullOrWhiteSpace(source["Interval"]) && !string.IsNullOrWhiteSpace(source["Cron"]))
@@ -38,10 +40,15 @@ public static class ConfigurationShape
             }
         }
 
+        if (configuration is IConfigurationRoot configurationRoot)
+        {
+            found.Failures.AddRange(SecretKeys.Committed(found.Secrets, configurationRoot.Providers));
+        }
+
         return (failures, warnings);
     }
 
-    private static void Walk(IConfigurationSection section, Type type, string path, List<string> failures, List<string> warnings, PlatformCatalog platforms)
+    private static void Walk(IConfigurationSection section, Type type, string path, Findings found)
     {
         // Properties the binder never fills (a source's platform settings object) are not keys; a source's platform
         // adds its own section, of its own settings type.
@@ -49,7 +56,7 @@ public static class ConfigurationShape
             .Where(p => p.CanWrite && p.PropertyType != typeof(object))
             .Select(p => (p.Name, Type: p.PropertyType))
             .ToList();
-        if (type == typeof(SourceOptions) && platforms.Find(section["Platform"]) is { SettingsSection: { } name, SettingsType: { } settingsType })
+        if (type == typeof(SourceOptions) && found.Platforms.Find(section["Platform"]) is { SettingsSection: { } name, SettingsType: { } settingsType })
         {
             keys.Add((name, settingsType));
         }
@@ -61,17 +68,22 @@ public static class ConfigurationShape
             {
                 var nearest = keys.Select(p => (p.Name, Distance: Distance(p.Name.ToLowerInvariant(), child.Key.ToLowerInvariant())))
                     .MinBy(p => p.Distance);
-                warnings.Add(nearest.Name is not null && nearest.Distance <= Math.Max(2, child.Key.Length / 3)
+                found.Warnings.Add(nearest.Name is not null && nearest.Distance <= Math.Max(2, child.Key.Length / 3)
                     ? $"{path}:{child.Key}: unknown key, ignored; did you mean {path}:{nearest.Name}?"
                     : $"{path}:{child.Key}: unknown key, ignored.");
                 continue;
             }
 
-            CheckValue(child, property.Type, $"{path}:{property.Name}", failures, warnings, platforms);
+            if (SecretKeys.IsSecret(property.Name) && !string.IsNullOrEmpty(child.Value))
+            {
+                found.Secrets.Add(($"{path}:{property.Name}", keys.Any(p => string.Equals(p.Name, property.Name + "File", StringComparison.OrdinalIgnoreCase))));
+            }
+
+            CheckValue(child, property.Type, $"{path}:{property.Name}", found);
         }
     }
 
-    private static void CheckValue(IConfigurationSection section, Type type, string path, List<string> failures, List<string> warnings, PlatformCatalog platforms)
+    private static void CheckValue(IConfigurationSection section, Type type, string path, Findings found)
     {
         var hasChildren = section.GetChildren().Any();
         var target = Nullable.GetUnderlyingType(type) ?? type;
@@ -79,7 +91,7 @@ public static class ConfigurationShape
         {
             foreach (var entry in section.GetChildren())
             {
-                CheckValue(entry, valueType, $"{path}:{entry.Key}", failures, warnings, platforms);
+                CheckValue(entry, valueType, $"{path}:{entry.Key}", found);
             }
 
             return;
@@ -91,7 +103,7 @@ public static class ConfigurationShape
             {
                 if (section.Value is { Length: > 0 } value && !CommaLists.Contains(path))
                 {
-                    failures.Add($"{path}: '{Short(value)}' is a single value where a list is expected; give its elements as {path}:0, {path}:1, … (environment {Environment(path)}__0__…).");
+                    found.Failures.Add($"{path}: '{Short(value)}' is a single value where a list is expected; give its elements as {path}:0, {path}:1, … (environment {Environment(path)}__0__…).");
                 }
 
                 return;
@@ -101,11 +113,11 @@ public static class ConfigurationShape
             {
                 if (!int.TryParse(element.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
                 {
-                    failures.Add($"{path}:{element.Key}: '{element.Key}' is not a list position; elements of {path} are numbered 0, 1, 2, …");
+                    found.Failures.Add($"{path}:{element.Key}: '{element.Key}' is not a list position; elements of {path} are numbered 0, 1, 2, …");
                     continue;
                 }
 
-                CheckValue(element, elementType, $"{path}:{element.Key}", failures, warnings, platforms);
+                CheckValue(element, elementType, $"{path}:{element.Key}", found);
             }
 
             return;
@@ -115,13 +127,13 @@ public static class ConfigurationShape
         {
             if (hasChildren)
             {
-                failures.Add($"{path}: a section where a single value is expected.");
+                found.Failures.Add($"{path}: a section where a single value is expected.");
                 return;
             }
 
             if (section.Value is { Length: > 0 } text && !Converts(text, target))
             {
-                failures.Add($"{path}: '{Short(text)}' is not {Describe(target)}.");
+                found.Failures.Add($"{path}: '{Short(text)}' is not {Describe(target)}.");
             }
 
             return;
@@ -129,12 +141,15 @@ public static class ConfigurationShape
 
         if (!hasChildren && section.Value is { Length: > 0 } single)
         {
-            failures.Add($"{path}: '{Short(single)}' is a single value where a section of settings is expected.");
+            found.Failures.Add($"{path}: '{Short(single)}' is a single value where a section of settings is expected.");
             return;
         }
 
-        Walk(section, target, path, failures, warnings, platforms);
+        Walk(section, target, path, found);
     }
+
+    /// <summary>What the walk found; <see cref="Secrets"/> lists each secret key that has a value, and whether the key has a File variant.</summary>
+    private sealed record Findings(List<string> Failures, List<string> Warnings, List<(string Key, bool HasFile)> Secrets, PlatformCatalog Platforms);
 
     private static bool IsScalar(Type t) => t.IsPrimitive || t.IsEnum || t == typeof(string) || t == typeof(decimal) || t == typeof(DateTimeOffset) || t == typeof(DateTime) || t == typeof(TimeSpan) || t == typeof(Uri);
 

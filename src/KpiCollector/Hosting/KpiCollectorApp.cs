@@ -23,9 +23,13 @@ public static class KpiCollectorApp
 
     /// <param name="args">Command-line arguments; any configuration key can be given as <c>--Key=value</c>.</param>
     /// <param name="configureServices">Lets tests replace services (e.g. the source factory) before the build.</param>
-    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    /// <param name="settings">
+    /// Configuration given in memory, over every other source: how an embedding program (a test, a benchmark) passes
+    /// secrets, which the command line may not carry.
+    /// </param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null, IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
-        var builder = CreateBuilder(args);
+        var builder = CreateBuilder(args, settings);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
         {
             builder.WebHost.UseUrls(DefaultUrls);
@@ -102,8 +106,16 @@ public static class KpiCollectorApp
     /// process is started from (relative paths in it, such as the store, stay relative to the working directory), then
     /// environment variables, then the command line. The start and the <c>check</c> commands read it the same way.
     /// </summary>
-    public static WebApplicationBuilder CreateBuilder(string[] args) =>
-        WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    public static WebApplicationBuilder CreateBuilder(string[] args, IEnumerable<KeyValuePair<string, string?>>? settings = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        return builder;
+    }
 
     /// <summary>
     /// Binds and validates the <c>KpiCollector</c> section exactly as the start does (the same registration, the same

@@ -1,3 +1,4 @@
+using KpiCollector.Configuration;
 using KpiCollector.Hosting;
 
 namespace KpiCollector.StackTests.Support;
@@ -20,17 +21,26 @@ internal sealed class CollectorProcess : IDisposable
 
     public string Output => _process.Tail();
 
+    /// <param name="args">
+    /// Configuration as <c>--Key=value</c>. Secrets among them (<see cref="SecretKeys.IsSecret"/>), which the collector
+    /// refuses on its command line, are passed in its environment instead, as a deployment would.
+    /// </param>
     public static CollectorProcess Start(string workingDirectory, IEnumerable<string> args)
     {
         var port = Wait.FreePort();
         var dll = typeof(KpiCollectorApp).Assembly.Location;
+        var given = args.ToList();
+        var secrets = given.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal) && SecretKeys.IsSecret(a[2..a.IndexOf('=', StringComparison.Ordinal)])).ToList();
+        var environment = secrets.ToDictionary(
+            a => a[2..a.IndexOf('=', StringComparison.Ordinal)].Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant(),
+            a => a[(a.IndexOf('=', StringComparison.Ordinal) + 1)..]);
         var process = ChildProcess.Start("dotnet",
         [
             dll,
             $"--urls=http://127.0.0.1:{port}",
             $"--KpiCollector:Store:Path={Path.Combine(workingDirectory, "kpicollector.db")}",
-            .. args,
-        ], workingDirectory);
+            .. given.Except(secrets),
+        ], workingDirectory, environment);
         return new CollectorProcess(process, port);
     }
 

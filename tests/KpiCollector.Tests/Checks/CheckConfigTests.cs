@@ -135,7 +135,7 @@ public sealed class CheckConfigTests : IDisposable
         Assert.True(exitCode == 0, output + error);
         Assert.Equal("", error);
         Assert.Contains("Configuration is valid: 1 source.", output, StringComparison.Ordinal);
-        AssertEntry(output, "KpiCollector:Sources:0:ApiToken", "***", "command line");
+        AssertEntry(output, "KpiCollector:Sources:0:ApiToken", "***", "in memory");
         AssertEntry(output, "KpiCollector:Sources:0:Zendesk:PerPage", "500", "command line");
         AssertEntry(output, "KpiCollector:Windows:1", "1d", "command line"); // from the comma-separated list
         AssertEntry(output, "KpiCollector:Sources:0:Zendesk:ExportRequestsPerMinute", "10", "default");
@@ -143,6 +143,17 @@ public sealed class CheckConfigTests : IDisposable
         AssertEntry(output, "KpiCollector:Sources:0:ApiTokenFile", "(not set)", "default");
         Assert.DoesNotContain("Sources:0:Freshdesk:", output, StringComparison.Ordinal); // another platform's defaults have no effect
         Assert.DoesNotContain(Secret, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASecretOnTheCommandLine_ExitsWith2_NamingTheKeyAndWhereItBelongs()
+    {
+        var (exitCode, output, error) = await RunAsync("config", new(Zendesk) { ["KpiCollector:Sources:0:ApiToken"] = Secret }, secretsOnTheCommandLine: true);
+
+        Assert.Equal(2, exitCode);
+        Assert.Equal("", output);
+        Assert.Contains("  - KpiCollector:Sources:0:ApiToken: a secret is not accepted from the command line; set the environment variable KPICOLLECTOR__SOURCES__0__APITOKEN, or write it to a file and name the file in KpiCollector:Sources:0:ApiTokenFile, and remove it from there.", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -165,8 +176,8 @@ public sealed class CheckConfigTests : IDisposable
 
         Assert.True(exitCode == 0, output);
         AssertEntry(output, "KpiCollector:Sources:0:ApiTokenFile", tokenFile, "command line");
-        AssertEntry(output, "KpiCollector:Sources:0:WhatsApp:AppSecret", "***", "command line");
-        AssertEntry(output, "KpiCollector:Sources:0:WhatsApp:VerifyToken", "***", "command line");
+        AssertEntry(output, "KpiCollector:Sources:0:WhatsApp:AppSecret", "***", "in memory");
+        AssertEntry(output, "KpiCollector:Sources:0:WhatsApp:VerifyToken", "***", "in memory");
         AssertEntry(output, "KpiCollector:Sources:1:BaseUrl", "https://***@crm.example.com/customers.json", "command line");
         foreach (var secret in (string[])["file-secret-value", "app-secret-value", "verify-token-value", "url-password-value"])
         {
@@ -248,13 +259,18 @@ public sealed class CheckConfigTests : IDisposable
         Assert.DoesNotContain(Secret, output, StringComparison.Ordinal);
     }
 
-    /// <summary>The command's entry method, on the usual configuration arguments.</summary>
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string subcommand, Dictionary<string, string?> values)
+    /// <summary>
+    /// The command's entry method, on the usual configuration arguments; secrets, which the command line may not carry,
+    /// are given in memory (standing for the environment).
+    /// </summary>
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string subcommand, Dictionary<string, string?> values, bool secretsOnTheCommandLine = false)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        string[] args = ["check", .. subcommand.Length == 0 ? Array.Empty<string>() : [subcommand], .. values.Where(v => v.Value is not null).Select(v => $"--{v.Key}={v.Value}")];
-        var exitCode = await CheckCommand.RunAsync(args, output, error);
+        var given = values.Where(v => v.Value is not null).ToList();
+        var inMemory = given.Where(v => !secretsOnTheCommandLine && SecretKeys.IsSecret(v.Key)).ToList();
+        string[] args = ["check", .. subcommand.Length == 0 ? Array.Empty<string>() : [subcommand], .. given.Except(inMemory).Select(v => $"--{v.Key}={v.Value}")];
+        var exitCode = await CheckCommand.RunAsync(args, output, error, inMemory);
         return (exitCode, output.ToString(), error.ToString());
     }
 

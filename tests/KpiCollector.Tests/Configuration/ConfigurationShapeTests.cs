@@ -130,4 +130,69 @@ public sealed class ConfigurationShapeTests
         Assert.DoesNotContain("DEMO MODE", collector.Output, StringComparison.Ordinal);
         Assert.DoesNotMatch(@"(?m)^\s+at [A-Za-z]", collector.Output);
     }
+
+    private static readonly Dictionary<string, string?> WhatsAppSource = new()
+    {
+        ["KpiCollector:Sources:0:Name"] = "wa",
+        ["KpiCollector:Sources:0:Platform"] = "whatsapp",
+        ["KpiCollector:Sources:0:WhatsApp:WabaId"] = "102290129340398",
+    };
+
+    [Fact]
+    public void ASecretInASettingsFile_IsRefusedNamingTheKeyAndTheFile_EvenWhenTheEnvironmentOverridesIt()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("appsettings.json");
+        File.WriteAllText(file, """
+            { "KpiCollector": { "Sources": [ { "Name": "wa", "Platform": "whatsapp", "ApiToken": "json-token-value",
+              "WhatsApp": { "WabaId": "102290129340398", "AppSecret": "json-secret-value" } } ] } }
+            """);
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(file)
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["KpiCollector:Sources:0:ApiToken"] = "from-the-environment" })
+            .Build();
+
+        var (failures, _) = ConfigurationShape.Check(configuration, BuiltInPlatforms.Catalog());
+
+        Assert.Equal(
+        [
+            $"KpiCollector:Sources:0:ApiToken: a secret is not accepted from the settings file {file}; set the environment variable KPICOLLECTOR__SOURCES__0__APITOKEN, or write it to a file and name the file in KpiCollector:Sources:0:ApiTokenFile, and remove it from there.",
+            $"KpiCollector:Sources:0:WhatsApp:AppSecret: a secret is not accepted from the settings file {file}; set the environment variable KPICOLLECTOR__SOURCES__0__WHATSAPP__APPSECRET, or write it to a file and name the file in KpiCollector:Sources:0:WhatsApp:AppSecretFile, and remove it from there.",
+        ], failures);
+        Assert.DoesNotContain(failures, f => f.Contains("-value", StringComparison.Ordinal) || f.Contains("from-the-environment", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ASecretOnTheCommandLine_IsRefused_AndInTheEnvironmentOrAFileItIsNot()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(WhatsAppSource) // stands for the environment: not refused
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["KpiCollector:Sources:0:ApiToken"] = "environment-token" })
+            .AddCommandLine(["--KpiCollector:Sources:0:WhatsApp:VerifyToken=cli-verify-value", "--KpiCollector:Sources:0:WhatsApp:AppSecretFile=/run/secrets/wa"])
+            .Build();
+
+        var (failures, _) = ConfigurationShape.Check(configuration, BuiltInPlatforms.Catalog());
+
+        var failure = Assert.Single(failures);
+        Assert.Equal("KpiCollector:Sources:0:WhatsApp:VerifyToken: a secret is not accepted from the command line; set the environment variable KPICOLLECTOR__SOURCES__0__WHATSAPP__VERIFYTOKEN, or write it to a file and name the file in KpiCollector:Sources:0:WhatsApp:VerifyTokenFile, and remove it from there.", failure);
+    }
+
+    [Trait("Category", "Integration")]
+    [Fact]
+    public void TheProcess_ExitsTwo_OnATokenGivenOnItsCommandLine_WithoutEchoingIt()
+    {
+        using var dir = new TempDirectory();
+        using var collector = CollectorProcess.Start(dir.Path, [
+            "--KpiCollector:Sources:0:Name=zd",
+            "--KpiCollector:Sources:0:Platform=zendesk",
+            "--KpiCollector:Sources:0:BaseUrl=https://acme.zendesk.com",
+            "--KpiCollector:Sources:0:Email=ops@acme.com",
+            "--KpiCollector:Sources:0:ApiToken=cli-token-c0ffee",
+        ]);
+
+        Assert.Equal(2, collector.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains("KpiCollector:Sources:0:ApiToken: a secret is not accepted from the command line; set the environment variable KPICOLLECTOR__SOURCES__0__APITOKEN", collector.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("cli-token-c0ffee", collector.Output, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?m)^\s+at [A-Za-z]", collector.Output);
+    }
 }

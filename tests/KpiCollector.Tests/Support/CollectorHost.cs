@@ -33,8 +33,8 @@ internal sealed class CollectorHost : IAsyncDisposable
             $"--KpiCollector:Store:Path={dir.File("store.db")}",
             "--Logging:LogLevel:Default=Warning",
         };
-        args.AddRange((settings ?? new Dictionary<string, string>()).Select(kv => $"--{kv.Key}={kv.Value}"));
-        var app = KpiCollectorApp.Build([.. args], configure);
+        // In memory, not as arguments: the collector refuses secrets on its command line.
+        var app = KpiCollectorApp.Build([.. args], configure, settings?.Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value)));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new CollectorHost(app, dir, new Uri(address));
