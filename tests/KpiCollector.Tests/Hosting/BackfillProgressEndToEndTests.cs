@@ -11,6 +11,7 @@ namespace KpiCollector.Tests.Hosting;
 /// <c>/readyz</c> and on <c>/metrics</c>, and a line says when it is complete.
 /// </summary>
 [Collection(InProcessHostCollection.Name)]
+[Trait("Category", "Integration")] // a real-time run of the collector against the simulator's face: not the quick loop
 public sealed class BackfillProgressEndToEndTests
 {
     private const string Token = "e2e-backfill-T0ken-51ab";

@@ -4,6 +4,7 @@ namespace KpiCollector.Tests.Hosting;
 
 /// <summary>The collector polling the simulator's Chatwoot face through the real connector: KPIs and the version label.</summary>
 [Collection(InProcessHostCollection.Name)]
+[Trait("Category", "Integration")] // a real-time run of the collector against the simulator's face: not the quick loop
 public sealed class ChatwootEndToEndTests
 {
     [Fact]

@@ -122,6 +122,7 @@ public sealed partial class DemoModeTests : IAsyncLifetime
         Assert.True(samples.Value("kpicollector_store_records", ("kind", "conversation")) > 1000);
     }
 
+    [Trait("Category", "Integration")] // runs Debian's promtool
     [Fact]
     public void Metrics_PassPromtoolCheckMetrics()
     {

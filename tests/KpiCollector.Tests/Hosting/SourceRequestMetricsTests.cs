@@ -11,6 +11,7 @@ namespace KpiCollector.Tests.Hosting;
 [Collection(InProcessHostCollection.Name)]
 public sealed class SourceRequestMetricsTests
 {
+    [Trait("Category", "Integration")] // runs Debian's promtool
     [Fact]
     public async Task RequestsByCode_RemainingBudget_AndPlatformVersion_AreExported()
     {

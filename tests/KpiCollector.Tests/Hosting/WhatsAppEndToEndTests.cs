@@ -11,6 +11,7 @@ namespace KpiCollector.Tests.Hosting;
 /// and every fault kind of the face failing an analytics read with its reason before the source recovers.
 /// </summary>
 [Collection(InProcessHostCollection.Name)]
+[Trait("Category", "Integration")] // a real-time run of the collector against the simulator's face: not the quick loop
 public sealed class WhatsAppEndToEndTests
 {
     private const string Token = "e2e-whatsapp-T0ken-3a9b";

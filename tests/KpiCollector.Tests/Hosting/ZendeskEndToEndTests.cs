@@ -9,6 +9,7 @@ namespace KpiCollector.Tests.Hosting;
 /// this process to inject every fault kind, then as two separate processes, as users run them.
 /// </summary>
 [Collection(InProcessHostCollection.Name)]
+[Trait("Category", "Integration")] // a real-time run of the collector against the simulator's face: not the quick loop
 public sealed class ZendeskEndToEndTests
 {
     private const string Token = "e2e-zendesk-T0ken-7c1d";
@@ -65,7 +66,6 @@ public sealed class ZendeskEndToEndTests
         Assert.DoesNotContain(Token, await collector.GetAsync("/"), StringComparison.Ordinal); // the landing page shows the last error
     }
 
-    [Trait("Category", "Integration")]
     [Fact]
     public async Task CollectorProcess_PollingTheSimulatorProcess_ServesTheZendeskKpis()
     {
