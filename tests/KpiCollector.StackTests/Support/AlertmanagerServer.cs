@@ -33,6 +33,26 @@ internal sealed class AlertmanagerServer : IDisposable
 
     public string Output => _process.Tail();
 
+    /// <summary>
+    /// Starts watching for the dispatcher's log line saying that a route outside its active time intervals sent nothing
+    /// (Alertmanager 0.25: "Notifications not sent, route is not within active time"); await the result to wait for it.
+    /// </summary>
+    public Func<TimeSpan, Task> WatchForInactiveRouteSkip() =>
+        _process.WatchFor(l => l.Contains("route is not within active time", StringComparison.Ordinal), 1, "a route skipped outside its active time");
+
+    /// <summary>
+    /// Starts watching for <paramref name="count"/> flushes of the aggregation groups of an alert (its name and source,
+    /// as in the group key). A group's flushes run one after another, notification included, so a second flush means
+    /// the first one's notification was sent, or decided against (inhibited, muted).
+    /// </summary>
+    public Func<TimeSpan, Task> WatchForFlushes(string alertname, string source, int count) =>
+        _process.WatchFor(
+            l => l.Contains("msg=flushing", StringComparison.Ordinal)
+                && l.Contains($"alertname=\\\"{alertname}\\\"", StringComparison.Ordinal)
+                && l.Contains($"source=\\\"{source}\\\"", StringComparison.Ordinal),
+            count,
+            $"{count} flushes of the groups of {alertname} for source {source}");
+
     public static AlertmanagerServer Start(string configFile, string dataDirectory)
     {
         var port = Wait.FreePort();
@@ -42,7 +62,7 @@ internal sealed class AlertmanagerServer : IDisposable
             $"--storage.path={dataDirectory}",
             $"--web.listen-address=127.0.0.1:{port}",
             "--cluster.listen-address=", // no cluster: nothing listens beyond the web port
-            "--log.level=warn",
+            "--log.level=debug", // its dispatcher's decisions (flushes, muted routes) are what the routing tests wait on
         ], dataDirectory);
         return new AlertmanagerServer(process, port);
     }

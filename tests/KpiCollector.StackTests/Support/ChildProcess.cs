@@ -13,6 +13,7 @@ internal sealed class ChildProcess : IDisposable
     private const int MaxOutput = 200_000;
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly List<LineWaiter> _waiters = [];
 
     private ChildProcess(Process process, string name)
     {
@@ -113,6 +114,49 @@ internal sealed class ChildProcess : IDisposable
             }
 
             _output.AppendLine(line);
+            foreach (var waiter in _waiters.Where(w => w.Match(line)).ToList())
+            {
+                if (--waiter.Remaining == 0)
+                {
+                    _waiters.Remove(waiter);
+                    waiter.Seen.TrySetResult();
+                }
+            }
         }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="count"/> output lines that <paramref name="match"/> accepts have been written after
+    /// this call: the program's own word that something happened (or was decided not to happen). Call it before the
+    /// action whose effect it waits for.
+    /// </summary>
+    public Func<TimeSpan, Task> WatchFor(Func<string, bool> match, int count, string what)
+    {
+        var waiter = new LineWaiter(match, count);
+        lock (_output)
+        {
+            _waiters.Add(waiter);
+        }
+
+        return async timeout =>
+        {
+            try
+            {
+                await waiter.Seen.Task.WaitAsync(timeout);
+            }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"Timed out after {timeout.TotalSeconds:F0} s waiting for {Name} to log {what} ({count - waiter.Remaining} of {count} lines seen):\n{Tail()}");
+            }
+        };
+    }
+
+    private sealed class LineWaiter(Func<string, bool> match, int count)
+    {
+        public Func<string, bool> Match { get; } = match;
+
+        public int Remaining { get; set; } = count;
+
+        public TaskCompletionSource Seen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
