@@ -2,6 +2,7 @@ using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -72,6 +73,13 @@ public static class SimulatorApp
             return new ChatwootFace(helpdesk, options.Chatwoot, time, sp.GetRequiredService<ILogger<ChatwootFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<ChatwootFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, SuperOfficeFace.Lag);
+            return new SuperOfficeFace(helpdesk, options.SuperOffice, sp.GetRequiredService<ILogger<SuperOfficeFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<SuperOfficeFace>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
             options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(

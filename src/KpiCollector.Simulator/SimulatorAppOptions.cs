@@ -1,6 +1,7 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
 
@@ -38,6 +39,8 @@ public sealed class SimulatorAppOptions
     public FreshdeskFaceOptions Freshdesk { get; set; } = new();
 
     public ChatwootFaceOptions Chatwoot { get; set; } = new();
+
+    public SuperOfficeFaceOptions SuperOffice { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -103,6 +106,11 @@ public sealed class SimulatorAppOptions
         if (Chatwoot.AccountId < 1 || string.IsNullOrWhiteSpace(Chatwoot.ApiToken))
         {
             failures.Add($"{SectionName}:Chatwoot:AccountId and {SectionName}:Chatwoot:ApiToken: the simulated Chatwoot account needs an id of 1 or more and a token.");
+        }
+
+        if (string.IsNullOrWhiteSpace(SuperOffice.User) || string.IsNullOrWhiteSpace(SuperOffice.Password))
+        {
+            failures.Add($"{SectionName}:SuperOffice:User and {SectionName}:SuperOffice:Password: the simulated SuperOffice installation needs both.");
         }
 
         ValidateWhatsApp(failures);
