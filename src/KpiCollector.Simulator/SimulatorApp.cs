@@ -1,6 +1,7 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces;
 using KpiCollector.Simulator.Faces.Chatwoot;
+using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
@@ -80,6 +81,13 @@ public static class SimulatorApp
             return new SuperOfficeFace(helpdesk, options.SuperOffice, sp.GetRequiredService<ILogger<SuperOfficeFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<SuperOfficeFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, CmComFace.Lag);
+            return new CmComFace(helpdesk, options.CmCom, sp.GetRequiredService<ILogger<CmComFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<CmComFace>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
             options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(

@@ -1,5 +1,6 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces.Chatwoot;
+using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
@@ -41,6 +42,8 @@ public sealed class SimulatorAppOptions
     public ChatwootFaceOptions Chatwoot { get; set; } = new();
 
     public SuperOfficeFaceOptions SuperOffice { get; set; } = new();
+
+    public CmComFaceOptions CmCom { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -111,6 +114,11 @@ public sealed class SimulatorAppOptions
         if (string.IsNullOrWhiteSpace(SuperOffice.User) || string.IsNullOrWhiteSpace(SuperOffice.Password))
         {
             failures.Add($"{SectionName}:SuperOffice:User and {SectionName}:SuperOffice:Password: the simulated SuperOffice installation needs both.");
+        }
+
+        if (string.IsNullOrWhiteSpace(CmCom.ApiKey) || string.IsNullOrWhiteSpace(CmCom.ApiSecret))
+        {
+            failures.Add($"{SectionName}:CmCom:ApiKey and {SectionName}:CmCom:ApiSecret: the simulated CM.com account needs both.");
         }
 
         ValidateWhatsApp(failures);
