@@ -1,7 +1,9 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces;
 using KpiCollector.Simulator.Faces.Chatwoot;
+using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -72,6 +74,20 @@ public static class SimulatorApp
             return new ChatwootFace(helpdesk, options.Chatwoot, time, sp.GetRequiredService<ILogger<ChatwootFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<ChatwootFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, SuperOfficeFace.Lag);
+            return new SuperOfficeFace(helpdesk, options.SuperOffice, sp.GetRequiredService<ILogger<SuperOfficeFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<SuperOfficeFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, CmComFace.Lag);
+            return new CmComFace(helpdesk, options.CmCom, sp.GetRequiredService<ILogger<CmComFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<CmComFace>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
             options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(
@@ -93,7 +109,7 @@ public static class SimulatorApp
         app.Services.GetRequiredService<WhatsAppWebhookPoster>().Map(app);
         app.MapGet("/", () => Results.Text(
             "KpiCollector simulator: simulated helpdesk platform APIs.\n"
-            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/api/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
+            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/{(f is CmComFace ? "odata" : "api")}/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
             + "  /whatsapp/{version}/{wabaId}?fields=...  (Graph API; base URL for the collector: http://<this host>/whatsapp)\n"
             + "  /_sim/faults/{face}  GET: state; POST ?kind=&count=&retryAfter=&delay=&status=: arm; DELETE: clear\n"
             + "  /_sim/whatsapp/webhook  GET: counters; PUT {\"url\",\"appSecret\",\"verifyToken\"}: handshake, then post WhatsApp webhooks there; DELETE: stop\n"

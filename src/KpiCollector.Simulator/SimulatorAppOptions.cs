@@ -1,6 +1,8 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces.Chatwoot;
+using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
 
@@ -38,6 +40,10 @@ public sealed class SimulatorAppOptions
     public FreshdeskFaceOptions Freshdesk { get; set; } = new();
 
     public ChatwootFaceOptions Chatwoot { get; set; } = new();
+
+    public SuperOfficeFaceOptions SuperOffice { get; set; } = new();
+
+    public CmComFaceOptions CmCom { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -103,6 +109,16 @@ public sealed class SimulatorAppOptions
         if (Chatwoot.AccountId < 1 || string.IsNullOrWhiteSpace(Chatwoot.ApiToken))
         {
             failures.Add($"{SectionName}:Chatwoot:AccountId and {SectionName}:Chatwoot:ApiToken: the simulated Chatwoot account needs an id of 1 or more and a token.");
+        }
+
+        if (string.IsNullOrWhiteSpace(SuperOffice.User) || string.IsNullOrWhiteSpace(SuperOffice.Password))
+        {
+            failures.Add($"{SectionName}:SuperOffice:User and {SectionName}:SuperOffice:Password: the simulated SuperOffice installation needs both.");
+        }
+
+        if (string.IsNullOrWhiteSpace(CmCom.ApiKey) || string.IsNullOrWhiteSpace(CmCom.ApiSecret))
+        {
+            failures.Add($"{SectionName}:CmCom:ApiKey and {SectionName}:CmCom:ApiSecret: the simulated CM.com account needs both.");
         }
 
         ValidateWhatsApp(failures);

@@ -6,7 +6,8 @@ namespace KpiCollector.Sources.Rest;
 /// <summary>
 /// The JSON path subset REST profiles use (docs/profiles.md): <c>$</c>, <c>.name</c>, <c>['name']</c>, <c>[n]</c>
 /// (negative counts from the end: <c>[-1]</c> is the last element), <c>[*]</c>, and filters
-/// <c>[?(@.a.b=='x')]</c> / <c>[?(@.a!=3)]</c> comparing a dot path of the element with a string or number literal.
+/// <c>[?(@.a.b=='x')]</c> / <c>[?(@.a!=3)]</c> comparing a dot path of the element with a string or number literal,
+/// several such conditions joined by <c>&amp;&amp;</c> (all must hold).
 /// </summary>
 public sealed class JsonPath
 {
@@ -131,11 +132,52 @@ public sealed class JsonPath
     private static Step? ParseFilter(string expression, out string? error)
     {
         error = null;
+        Step? filter = null;
+        foreach (var condition in SplitConditions(expression).AsEnumerable().Reverse())
+        {
+            var step = ParseCondition(condition, filter, out error);
+            if (step is null)
+            {
+                return null;
+            }
+
+            filter = step;
+        }
+
+        return filter;
+    }
+
+    /// <summary>The conditions of a filter joined by <c>&amp;&amp;</c> (outside quoted literals).</summary>
+    private static List<string> SplitConditions(string expression)
+    {
+        var parts = new List<string>();
+        var (start, quoted) = (0, false);
+        for (var i = 0; i < expression.Length; i++)
+        {
+            if (expression[i] == '\'')
+            {
+                quoted = !quoted;
+            }
+            else if (!quoted && expression[i] == '&' && i + 1 < expression.Length && expression[i + 1] == '&')
+            {
+                parts.Add(expression[start..i].Trim());
+                start = i + 2;
+                i++;
+            }
+        }
+
+        parts.Add(expression[start..].Trim());
+        return parts;
+    }
+
+    private static Step? ParseCondition(string expression, Step? and, out string? error)
+    {
+        error = null;
         var op = expression.Contains("!=", StringComparison.Ordinal) ? "!=" : "==";
         var at = expression.IndexOf(op, StringComparison.Ordinal);
         if (at < 0 || !expression.StartsWith("@", StringComparison.Ordinal))
         {
-            error = $"the filter '{expression}' is not @.field=='value' or @.field!='value'";
+            error = $"the filter '{expression}' is not @.field=='value' or @.field!='value' (conditions joined by &&)";
             return null;
         }
 
@@ -166,7 +208,7 @@ public sealed class JsonPath
             return null;
         }
 
-        return new Step(StepKind.Filter, "", 0, left, op == "!=", text, number);
+        return new Step(StepKind.Filter, "", 0, left, op == "!=", text, number, and);
     }
 
     private enum StepKind
@@ -177,7 +219,7 @@ public sealed class JsonPath
         Filter,
     }
 
-    private sealed record Step(StepKind Kind, string Name, int Index = 0, JsonPath? Left = null, bool Negate = false, string? Text = null, double? Number = null)
+    private sealed record Step(StepKind Kind, string Name, int Index = 0, JsonPath? Left = null, bool Negate = false, string? Text = null, double? Number = null, Step? And = null)
     {
         public IEnumerable<JsonElement> Apply(JsonElement e)
         {
@@ -206,7 +248,7 @@ public sealed class JsonPath
             var equal = value is { } v && (Number is { } n
                 ? v.ValueKind == JsonValueKind.Number && v.GetDouble() == n
                 : RestValues.Text(v) == Text);
-            return equal != Negate;
+            return equal != Negate && (And is null || And.Matches(element));
         }
     }
 }

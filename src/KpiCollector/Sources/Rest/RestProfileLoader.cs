@@ -262,9 +262,9 @@ public static class RestProfileLoader
                 lookup = ls is null || lp is null ? null : (ls, lp);
             }
 
-            if (incremental?.SlideOnFullPage == true && paginator?.Type != "page_number")
+            if (incremental?.SlideOnFullPage == true && paginator?.Type is not ("page_number" or "offset"))
             {
-                Fail($"{at}.incremental.slide_on_full_page", "sliding the filter needs a page_number paginator", "true only with paginator type page_number");
+                Fail($"{at}.incremental.slide_on_full_page", "sliding the filter needs a page_number or offset paginator", "true only with paginator type page_number or offset");
             }
 
             var setsWatermark = o["sets_watermark"] is null ? record == "conversation" : Bool(o, at, "sets_watermark");

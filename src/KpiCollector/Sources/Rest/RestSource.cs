@@ -122,7 +122,7 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
                     {
                         if (newest > position.Since)
                         {
-                            position = position with { Since = newest, Page = null };
+                            position = position with { Since = newest, Page = null, Offset = 0 };
                         }
                         else if (stream.Paginator.MaxPage is { } max && (position.Page ?? stream.Paginator.StartPage) > max)
                         {

@@ -10,8 +10,8 @@ public sealed class RestMappingTests
     private const string Record = """
         {"id": 7, "created": "2026-01-01T10:00:00Z", "updated": 1767264000, "reply_minutes": 30, "state": "x9",
          "events": [{"actor": {"type": "customer"}, "at": "2026-01-01T10:01:00Z"},
-                    {"actor": {"type": "agent"}, "at": "2026-01-01T10:05:00Z"},
-                    {"actor": {"type": "agent"}, "at": "2026-01-01T11:00:00Z"}]}
+                    {"actor": {"type": "agent"}, "scope": "internal", "at": "2026-01-01T10:05:00Z"},
+                    {"actor": {"type": "agent"}, "scope": "public", "at": "2026-01-01T11:00:00Z"}]}
         """;
 
     [Theory]
@@ -19,6 +19,9 @@ public sealed class RestMappingTests
     [InlineData("$.events[-1].at", "2026-01-01T11:00:00Z")]
     [InlineData("$.events[0].actor['type']", "customer")]
     [InlineData("$.events[?(@.actor.type!='agent')].at", "2026-01-01T10:01:00Z")]
+    [InlineData("$.events[?(@.actor.type=='agent' && @.scope=='public')].at", "2026-01-01T11:00:00Z")]
+    [InlineData("$.events[?(@.scope!='internal' && @.actor.type=='agent')].at", "2026-01-01T11:00:00Z")]
+    [InlineData("$.events[?(@.actor.type=='agent' && @.scope=='a && b')].at", null)]
     [InlineData("$.missing.deeper", null)]
     public void PathsSelect(string path, string? expected)
     {

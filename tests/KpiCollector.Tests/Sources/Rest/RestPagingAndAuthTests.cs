@@ -72,6 +72,22 @@ public sealed class RestPagingAndAuthTests : IDisposable
     }
 
     [Fact]
+    public async Task ODataSkipAndTop_WithASlidingFilter_RestartAtOffset0FromTheFullPagesNewestUpdate()
+    {
+        _platform.Sequence("/api/tickets", FakePlatform.Json($$"""{"value":{{Tickets(1, 2)}}}"""), FakePlatform.Json($$"""{"value":{{Tickets(3)}}}"""));
+        var incremental = "incremental:\n  param: $filter\n  template: \"changed after '{since}'\"\n  cursor_field: $.updated_at\n  lookback: 1s\n  slide_on_full_page: true";
+        using var source = Source(_platform, Conversations(paginator: "type: offset\noffset_param: $skip\nlimit_param: $top\npage_size: 2", selector: "$.value", incremental: incremental), _clock);
+
+        Assert.Equal(["1", "2", "3"], Ids(await Drain(source)));
+        var urls = _platform.Requests("/api/tickets").Select(e => Uri.UnescapeDataString(e.RequestMessage!.Url).Replace('+', ' ')).ToList();
+        Assert.Equal(2, urls.Count);
+        Assert.Contains("$filter=changed after '2025-12-31T23:59:59Z'", urls[0], StringComparison.Ordinal);
+        Assert.Contains("$skip=0&$top=2", urls[0], StringComparison.Ordinal);
+        Assert.Contains("$filter=changed after '2026-01-01T00:01:59Z'", urls[1], StringComparison.Ordinal); // 00:02 minus 1 s
+        Assert.Contains("$skip=0&$top=2", urls[1], StringComparison.Ordinal); // not $skip=2: the filter moved instead
+    }
+
+    [Fact]
     public async Task LinkRelNext_IsFollowed()
     {
         _platform.Server.Given(Request.Create().WithPath("/api/tickets").WithParam("after", "x2").UsingGet()).AtPriority(1)

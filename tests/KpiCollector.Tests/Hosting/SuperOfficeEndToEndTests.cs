@@ -1,0 +1,119 @@
+using KpiCollector.Core.Records;
+using KpiCollector.Simulator.Faces.SuperOffice;
+using KpiCollector.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace KpiCollector.Tests.Hosting;
+
+/// <summary>
+/// The collector reading the simulator's SuperOffice face through <c>Platform: rest</c> with the built-in
+/// <c>superoffice</c> profile, both in this process: the KPIs SuperOffice supplies reach /metrics with the simulation's
+/// values, the ones it cannot supply are absent, and each fault kind fails a poll with its reason before the next
+/// polls recover.
+/// </summary>
+[Collection(InProcessHostCollection.Name)]
+public sealed class SuperOfficeEndToEndTests
+{
+    private const string Password = "e2e-superoffice-Pa55-9f2c";
+
+    [Fact]
+    public async Task TheSuperOfficeKpis_ReachMetrics_WithTheSimulatedCounts_AndWhatItCannotSupplyIsAbsent()
+    {
+        await using var simulator = await SimulatorHost.StartAsync(null, "Simulator:Backfill=6h", $"Simulator:SuperOffice:Password={Password}");
+        await using var collector = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 4));
+        var face = simulator.Service<SuperOfficeFace>();
+
+        List<MetricsText.Sample> m = [];
+        int expected = 0, expectedEmail = 0;
+        await CollectorHost.WaitUntilAsync(
+            async () =>
+            {
+                var latest = face.Helpdesk.Latest();
+                (expected, expectedEmail) = (latest.Count, latest.Count(c => c.Channel == Channels.Email));
+                m = MetricsText.Parse(await collector.GetAsync("/metrics"));
+                return m.Value("kpicollector_source_up", ("source", "so"), ("platform", "rest")) == 1
+                    && m.Value("helpdesk_tickets_created", ("source", "so"), ("channel", "all"), ("window", "24h")) == expected
+                    && m.Value("helpdesk_tickets_created", ("source", "so"), ("channel", "email"), ("window", "24h")) == expectedEmail;
+            },
+            TimeSpan.FromSeconds(90),
+            "the source up, and the requests created in 24 h, all and by e-mail, equal to the simulated installation's");
+
+        Assert.True(expected > 100, $"{expected} simulated requests");
+        (string, string)[] all = [("source", "so"), ("channel", "all"), ("window", "24h")];
+        Assert.True(m.Value("helpdesk_first_response_seconds", [.. all, ("stat", "p50"), ("responder", "human")]) > 0);
+        Assert.True(m.Value("helpdesk_resolution_seconds", [.. all, ("stat", "mean")]) > 0);
+        Assert.True(m.Value("helpdesk_tickets_resolved", all) > 0);
+        Assert.NotNull(m.Value("helpdesk_backlog_tickets", ("source", "so"), ("channel", "all"), ("status", "open")));
+
+        // SuperOffice has no bot replies, no CSAT survey in Service and no message feed: absent, never 0.
+        foreach (var s in m.Find("helpdesk_tickets_created", ("source", "so")))
+        {
+            (string, string)[] series = [("source", "so"), ("channel", s.Labels["channel"]), ("window", s.Labels["window"])];
+            Assert.Null(m.Value("helpdesk_first_responses", [.. series, ("responder", "bot")]));
+            Assert.NotNull(m.Value("helpdesk_first_responses", [.. series, ("responder", "human")]));
+            Assert.Null(m.Value("helpdesk_survey_responses", [.. series, ("kind", "csat")]));
+        }
+
+        Assert.Empty(m.Find("helpdesk_csat_ratio", ("source", "so")));
+        Assert.Empty(m.Find("helpdesk_messages", ("source", "so")));
+    }
+
+    [Fact]
+    public async Task EachFaultKind_FailsThePollWithItsReason_AndTheNextPollsRecover()
+    {
+        await using var simulator = await SimulatorHost.StartAsync(null, "Simulator:Backfill=2h", $"Simulator:SuperOffice:Password={Password}");
+        using var logs = new LogCapture();
+        await using var collector = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 0), s => s.AddSingleton<ILoggerProvider>(logs));
+        await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "so")) == 1, "the first successful poll");
+
+        (string Fault, string Reason, string Code)[] cases =
+        [
+            ("kind=server_error&status=503", "http_5xx", "503"),
+            ("kind=rate_limit&retryAfter=1", "rate_limited", "429"),
+            ("kind=slow&delay=8", "timeout", "timeout"),
+            ("kind=expired_token", "auth", "401"),
+            ("kind=malformed", "parse", "200"),
+        ];
+        foreach (var (fault, reason, code) in cases)
+        {
+            var before = await ScrapeAsync(collector);
+            var failures = before.Value("kpicollector_source_errors_total", ("source", "so"), ("reason", reason)) ?? 0;
+            var lastSuccess = before.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "so"))!.Value;
+            (await simulator.Http.PostAsync($"_sim/faults/superoffice?{fault}", null)).EnsureSuccessStatusCode();
+
+            await WaitForAsync(collector, m => m.Value("kpicollector_source_errors_total", ("source", "so"), ("reason", reason)) > failures, $"a poll failed with reason {reason}");
+            await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "so")) == 1
+                && m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "so")) > lastSuccess, $"recovery after {reason}");
+            Assert.True((await ScrapeAsync(collector)).Value("kpicollector_source_requests_total", ("source", "so"), ("code", code)) >= 1, $"requests with code {code}");
+        }
+
+        Assert.True((await ScrapeAsync(collector)).Value("helpdesk_tickets_created", ("source", "so"), ("channel", "all"), ("window", "24h")) > 0);
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("Check KpiCollector:Sources:0:ApiToken", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.Message.Contains("parse", StringComparison.Ordinal) && e.Message.Contains("malformed response", StringComparison.Ordinal));
+        Assert.DoesNotContain(Password, logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, await collector.GetAsync("/"), StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string> Settings(SimulatorHost simulator, int maxRetries) => new()
+    {
+        ["KpiCollector:Sources:0:Name"] = "so",
+        ["KpiCollector:Sources:0:Platform"] = "rest",
+        ["KpiCollector:Sources:0:BaseUrl"] = simulator.BaseUrl("superoffice"),
+        ["KpiCollector:Sources:0:Email"] = "simulator",
+        ["KpiCollector:Sources:0:ApiToken"] = Password,
+        ["KpiCollector:Sources:0:Rest:Profile"] = "superoffice",
+        ["KpiCollector:Sources:0:Interval"] = "1s",
+        ["KpiCollector:Sources:0:Backfill"] = "6h",
+        ["KpiCollector:Sources:0:Timeout"] = "3s",
+        ["KpiCollector:Sources:0:MaxRetries"] = maxRetries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["KpiCollector:Sources:0:RequestsPerMinute"] = "100000",
+        ["KpiCollector:RefreshInterval"] = "1s",
+    };
+
+    private static async Task<List<MetricsText.Sample>> ScrapeAsync(CollectorHost collector) =>
+        MetricsText.Parse(await collector.GetAsync("/metrics"));
+
+    private static Task WaitForAsync(CollectorHost collector, Func<List<MetricsText.Sample>, bool> condition, string what) =>
+        CollectorHost.WaitUntilAsync(async () => condition(await ScrapeAsync(collector)), TimeSpan.FromSeconds(60), what);
+}
