@@ -1,6 +1,7 @@
 using KpiCollector.Sources.Chatwoot;
 using KpiCollector.Sources.Customers;
 using KpiCollector.Sources.Freshdesk;
+using KpiCollector.Sources.Interakt;
 using KpiCollector.Sources.Rest;
 using KpiCollector.Sources.Simulator;
 using KpiCollector.Sources.WhatsApp;
@@ -16,6 +17,7 @@ public static class BuiltInPlatforms
         .AddPlatform<FreshdeskPlatform>()
         .AddPlatform<ChatwootPlatform>()
         .AddPlatform<WhatsAppPlatform>()
+        .AddPlatform<InteraktPlatform>()
         .AddPlatform<SimulatorPlatform>()
         .AddPlatform<CustomersPlatform>()
         .AddPlatform<RestPlatform>();
