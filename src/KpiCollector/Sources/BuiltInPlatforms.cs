@@ -17,10 +17,10 @@ public static class BuiltInPlatforms
         .AddPlatform<FreshdeskPlatform>()
         .AddPlatform<ChatwootPlatform>()
         .AddPlatform<WhatsAppPlatform>()
-        .AddPlatform<InteraktPlatform>()
         .AddPlatform<SimulatorPlatform>()
         .AddPlatform<CustomersPlatform>()
-        .AddPlatform<RestPlatform>();
+        .AddPlatform<RestPlatform>()
+        .AddPlatform<InteraktPlatform>();
 
     /// <summary>The catalog of the built-in platforms, for code that runs without the host (tests, tools).</summary>
     public static PlatformCatalog Catalog()
