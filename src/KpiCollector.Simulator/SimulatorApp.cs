@@ -3,6 +3,7 @@ using KpiCollector.Simulator.Faces;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.Interakt;
 using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
@@ -96,6 +97,9 @@ public static class SimulatorApp
         services.AddSingleton(sp => new WhatsAppWebhookPoster(
             sp.GetRequiredService<SimulatedWhatsApp>(), options.WhatsApp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WhatsAppWebhookPoster>>()));
         services.AddHostedService(sp => sp.GetRequiredService<WhatsAppWebhookPoster>());
+        services.AddSingleton(sp => new InteraktWebhookPoster(
+            sp.GetRequiredService<SimulatedWhatsApp>(), options.Interakt, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InteraktWebhookPoster>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<InteraktWebhookPoster>());
         configureServices?.Invoke(services);
 
         var app = builder.Build();
@@ -107,12 +111,14 @@ public static class SimulatorApp
 
         app.MapFaultControl(faces);
         app.Services.GetRequiredService<WhatsAppWebhookPoster>().Map(app);
+        app.Services.GetRequiredService<InteraktWebhookPoster>().Map(app);
         app.MapGet("/", () => Results.Text(
             "KpiCollector simulator: simulated helpdesk platform APIs.\n"
             + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/{(f is CmComFace ? "odata" : "api")}/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
             + "  /whatsapp/{version}/{wabaId}?fields=...  (Graph API; base URL for the collector: http://<this host>/whatsapp)\n"
             + "  /_sim/faults/{face}  GET: state; POST ?kind=&count=&retryAfter=&delay=&status=: arm; DELETE: clear\n"
             + "  /_sim/whatsapp/webhook  GET: counters; PUT {\"url\",\"appSecret\",\"verifyToken\"}: handshake, then post WhatsApp webhooks there; DELETE: stop\n"
+            + "  /_sim/interakt/webhook  GET: counters; PUT {\"url\",\"secretKey\"}: post the WhatsApp traffic there as Interakt webhooks; DELETE: stop; POST /faults?kind=malformed|burst&count=\n"
             + "  /healthz\n"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.Lifetime.ApplicationStarted.Register(() =>

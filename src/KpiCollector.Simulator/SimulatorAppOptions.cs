@@ -2,6 +2,7 @@ using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.Interakt;
 using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
@@ -46,6 +47,9 @@ public sealed class SimulatorAppOptions
     public CmComFaceOptions CmCom { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
+
+    /// <summary>The Interakt webhook poster: the same WhatsApp traffic, posted as Interakt's events.</summary>
+    public InteraktFaceOptions Interakt { get; set; } = new();
 
     /// <summary>Every problem with the options, each naming its key.</summary>
     public IReadOnlyList<string> Validate()

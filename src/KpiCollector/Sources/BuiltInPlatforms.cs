@@ -1,6 +1,7 @@
 using KpiCollector.Sources.Chatwoot;
 using KpiCollector.Sources.Customers;
 using KpiCollector.Sources.Freshdesk;
+using KpiCollector.Sources.Interakt;
 using KpiCollector.Sources.Rest;
 using KpiCollector.Sources.Simulator;
 using KpiCollector.Sources.WhatsApp;
@@ -18,7 +19,8 @@ public static class BuiltInPlatforms
         .AddPlatform<WhatsAppPlatform>()
         .AddPlatform<SimulatorPlatform>()
         .AddPlatform<CustomersPlatform>()
-        .AddPlatform<RestPlatform>();
+        .AddPlatform<RestPlatform>()
+        .AddPlatform<InteraktPlatform>();
 
     /// <summary>The catalog of the built-in platforms, for code that runs without the host (tests, tools).</summary>
     public static PlatformCatalog Catalog()

@@ -48,11 +48,14 @@ internal static class WhatsAppWebhookEndpoints
         });
     }
 
-    /// <summary>Once the request is known to belong to a source, and the deadline it is read under.</summary>
-    private static async Task<IResult> ReceiveAsync(HttpContext context, WhatsAppWebhookReceiver receiver)
+    /// <summary>
+    /// Once the request is known to belong to a source, and the deadline it is read under. Shared with the platforms
+    /// whose receivers speak another <see cref="WebhookDialect"/> (the signature header is the receiver's).
+    /// </summary>
+    internal static async Task<IResult> ReceiveAsync(HttpContext context, WhatsAppWebhookReceiver receiver)
     {
         var request = context.Request;
-        var signature = request.Headers["X-Hub-Signature-256"].FirstOrDefault();
+        var signature = request.Headers[receiver.Dialect.SignatureHeader].FirstOrDefault();
 
         // Refusals before the body is read close the connection: the unread body is never drained into memory.
         if (receiver.RejectUnsignedEarly(signature) is not null)
@@ -103,7 +106,7 @@ internal static class WhatsAppWebhookEndpoints
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
             {
-                receiver.RejectTooSlow($"the body had not arrived {receiver.BodyTimeout.TotalSeconds:F0} s after the request started (KpiCollector:Sources:N:WhatsApp:WebhookBodyTimeout)");
+                receiver.RejectTooSlow($"the body had not arrived {receiver.BodyTimeout.TotalSeconds:F0} s after the request started (KpiCollector:Sources:N:{receiver.Dialect.Section}:WebhookBodyTimeout)");
                 return Refuse(context, StatusCodes.Status408RequestTimeout);
             }
 

@@ -35,8 +35,10 @@ public sealed class WhatsAppWebhookReceiver
         TimeProvider time,
         ILogger logger,
         int maxConcurrent = 8,
-        TimeSpan? bodyTimeout = null)
+        TimeSpan? bodyTimeout = null,
+        WebhookDialect? dialect = null)
     {
+        Dialect = dialect ?? WebhookDialect.WhatsApp;
         MaxConcurrent = maxConcurrent;
         Bodies = new SemaphoreSlim(maxConcurrent, maxConcurrent);
         BodyTimeout = bodyTimeout ?? TimeSpan.FromSeconds(10);
@@ -52,6 +54,9 @@ public sealed class WhatsAppWebhookReceiver
     }
 
     public string Source { get; }
+
+    /// <summary>How this platform's deliveries are signed and read (WhatsApp's unless the platform gives its own).</summary>
+    public WebhookDialect Dialect { get; }
 
     public int MaxBytes { get; }
 
@@ -120,10 +125,10 @@ public sealed class WhatsAppWebhookReceiver
         stored = null;
         if (!SignatureMatches(body, signature))
         {
-            return Reject(WebhookOutcomes.BadSignature, signature is null ? "no X-Hub-Signature-256 header" : "X-Hub-Signature-256 does not match the body signed with the app secret");
+            return Reject(WebhookOutcomes.BadSignature, signature is null ? $"no {Dialect.SignatureHeader} header" : $"{Dialect.SignatureHeader} does not match the body signed with the {Dialect.SecretName}");
         }
 
-        if (WebhookPayload.Parse(body, _time.GetUtcNow(), out var problem) is not { } events)
+        if (Dialect.Parse(body, _time.GetUtcNow(), out var problem) is not { } events)
         {
             return Reject(WebhookOutcomes.Malformed, problem ?? "malformed");
         }
@@ -194,7 +199,7 @@ public sealed class WhatsAppWebhookReceiver
 
     /// <summary>Counts and logs a body over the size limit (the endpoint stops reading it).</summary>
     public string RejectTooLarge(long? length) =>
-        Reject(WebhookOutcomes.TooLarge, $"body of {(length is { } l ? l.ToString(System.Globalization.CultureInfo.InvariantCulture) : "more than " + MaxBytes)} bytes exceeds KpiCollector:Sources:N:WhatsApp:MaxWebhookBytes ({MaxBytes})");
+        Reject(WebhookOutcomes.TooLarge, $"body of {(length is { } l ? l.ToString(System.Globalization.CultureInfo.InvariantCulture) : "more than " + MaxBytes)} bytes exceeds KpiCollector:Sources:N:{Dialect.Section}:MaxWebhookBytes ({MaxBytes})");
 
     /// <summary>
     /// Refuses, before a byte of the body is read, a request whose signature header is missing or cannot be a
@@ -203,14 +208,14 @@ public sealed class WhatsAppWebhookReceiver
     /// </summary>
     public string? RejectUnsignedEarly(string? header) => IsWellFormed(header)
         ? null
-        : Reject(WebhookOutcomes.BadSignature, header is null ? "no X-Hub-Signature-256 header" : "X-Hub-Signature-256 is not sha256= and 64 hex digits");
+        : Reject(WebhookOutcomes.BadSignature, header is null ? $"no {Dialect.SignatureHeader} header" : $"{Dialect.SignatureHeader} is not sha256= and 64 hex digits");
 
     /// <summary>Counts and logs a body that came too slowly.</summary>
     public string RejectTooSlow(string why) => Reject(WebhookOutcomes.TooSlow, why);
 
     /// <summary>Counts and logs a request refused because too many bodies were being read.</summary>
     public string RejectOverloaded(int limit) =>
-        Reject(WebhookOutcomes.Overloaded, $"{limit} webhook bodies were being read at once (KpiCollector:Sources:N:WhatsApp:MaxConcurrentWebhooks); answered 503 with Retry-After");
+        Reject(WebhookOutcomes.Overloaded, $"{limit} webhook bodies were being read at once (KpiCollector:Sources:N:{Dialect.Section}:MaxConcurrentWebhooks); answered 503 with Retry-After");
 
     private string Reject(string outcome, string why)
     {
@@ -289,6 +294,19 @@ public sealed class WhatsAppWebhookReceiver
 
         return hash;
     }
+}
+
+/// <summary>Parses one webhook body into its events, all or nothing; null with <paramref name="problem"/> for a malformed one.</summary>
+public delegate IReadOnlyList<WebhookEvent>? WebhookParser(ReadOnlySpan<byte> body, DateTimeOffset receivedAt, out string? problem);
+
+/// <summary>
+/// What differs between platforms whose webhooks this receiver takes (WhatsApp's Cloud API, and BSPs that relay the
+/// same traffic): the header that carries the <c>sha256=</c> HMAC of the body, what the key is called, the settings
+/// section that error messages name, and how a body reads into events.
+/// </summary>
+public sealed record WebhookDialect(string SignatureHeader, string SecretName, string Section, WebhookParser Parse)
+{
+    public static WebhookDialect WhatsApp { get; } = new("X-Hub-Signature-256", "app secret", "WhatsApp", WebhookPayload.Parse);
 }
 
 /// <summary>The form of a delivery's events in the store's inbox, both ways.</summary>
