@@ -90,21 +90,11 @@ public sealed partial class SqliteStore
         return joined;
     }
 
-    /// <summary>Stored versions of the given conversations, read in chunks of <see cref="ChunkSize"/> ids.</summary>
-    private Dictionary<string, Conversation> LoadConversations(string source, IEnumerable<string> ids, SqliteTransaction tx)
+    /// <summary>Stored versions of the given conversations, read in chunks of <see cref="ConversationReader.IdsPerStatement"/> ids.</summary>
+    private Dictionary<string, Conversation> LoadConversations(string source, IEnumerable<string> ids)
     {
         var stored = new Dictionary<string, Conversation>(StringComparer.Ordinal);
-        foreach (var chunk in ids.Distinct(StringComparer.Ordinal).Chunk(ChunkSize))
-        {
-            using var cmd = InQuery($"SELECT {ConversationRows.Columns} FROM conversations WHERE source = $source AND external_id IN", "", source, chunk, tx);
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                var c = ConversationRows.Read(r);
-                stored[c.ExternalId] = c;
-            }
-        }
-
+        (_conversationReader ??= new ConversationReader(Connection)).Read(source, ids.Distinct(StringComparer.Ordinal).ToList(), stored);
         return stored;
     }
 

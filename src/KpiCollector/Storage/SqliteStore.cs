@@ -24,6 +24,7 @@ public sealed partial class SqliteStore : IDisposable
     private readonly HashSet<string> _surveySources = new(StringComparer.Ordinal);
     private ConversationWriter? _conversationWriter;
     private OutcomeWriter? _outcomeWriter;
+    private ConversationReader? _conversationReader;
 
     // Published after every commit and read without the lock: a scrape never waits on a commit in progress.
     private volatile IReadOnlyDictionary<string, long> _counts = CountsOf(0, 0, 0);
@@ -220,6 +221,8 @@ public sealed partial class SqliteStore : IDisposable
             _conversationWriter = null;
             _outcomeWriter?.Dispose();
             _outcomeWriter = null;
+            _conversationReader?.Dispose();
+            _conversationReader = null;
             _connection.Dispose();
             _connection = null;
             Log.StoreClosed(_logger, _path);
@@ -235,7 +238,7 @@ public sealed partial class SqliteStore : IDisposable
         }
 
         // The stored versions and CSAT answers of the whole page, read in a few queries rather than one per record.
-        var stored = LoadConversations(source, records.Select(r => r.ExternalId), tx);
+        var stored = LoadConversations(source, records.Select(r => r.ExternalId));
         // A source that has never delivered a survey has no CSAT answer to join: no query.
         var answers = _surveySources.Contains(source)
             ? LoadCsatAnswers(source, records.Select(r => r.ExternalId).Where(id => !stored.ContainsKey(id)), tx)
