@@ -8,11 +8,12 @@ namespace KpiCollector.Benchmarks;
 /// <summary>
 /// `apply-profile`: where the time of <see cref="ApplyBenchmark"/> goes. The same workload and pages (creations, then
 /// updates), applied step by step as <c>IngestPipeline.Ingest</c> does, each step timed with a stopwatch: the store's
-/// upserts (up to the SLA decision), the decision, the outcomes' insert and the commit, the engine and the SLA clocks.
+/// upserts (up to the SLA decision), the decision, the outcomes' insert and the commit, the engine, the SLA clocks, the
+/// live counters and the breaches the page's watermark settles (their own commit).
 /// </summary>
 public static class ApplyProfile
 {
-    private static readonly string[] Steps = ["store: upserts", "sla: decide", "store: outcomes + commit", "engine: conversations", "sla: track", "engine: outcomes"];
+    private static readonly string[] Steps = ["store: upserts", "sla: decide", "store: outcomes + commit", "engine: conversations", "sla: track", "engine: outcomes", "live: record", "sla: advance (breaches)"];
 
     public static void Run(IReadOnlyList<string> args)
     {
@@ -93,13 +94,20 @@ public static class ApplyProfile
 
         var track = clock.ElapsedTicks;
         host.Engine.Apply(applied.NewOutcomes);
+        var outcomes = clock.ElapsedTicks;
+        host.Live.Record(applied.NewOutcomes);
+        host.Live.Record(applied.Conversations);
+        var live = clock.ElapsedTicks;
+        host.Pipeline.AdvanceSla(source, batch.Watermark!.Value);
         var end = clock.ElapsedTicks;
         ticks[0] += decideStart;
         ticks[1] += decideEnd - decideStart;
         ticks[2] += stored - decideEnd;
         ticks[3] += engine - stored;
         ticks[4] += track - engine;
-        ticks[5] += end - track;
+        ticks[5] += outcomes - track;
+        ticks[6] += live - outcomes;
+        ticks[7] += end - live;
         return batch.Conversations.Count;
     }
 
