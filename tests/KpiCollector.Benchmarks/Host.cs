@@ -21,7 +21,8 @@ public sealed class Host : IDisposable
         Store.Open();
         Engine = new KpiEngine(options.ToEngineOptions(), clock);
         Sla = new SlaEvaluator(options.ToSlaPolicies());
-        Pipeline = new IngestPipeline(Store, Engine, Sla, new LiveObservations(clock), clock);
+        Live = new LiveObservations(clock);
+        Pipeline = new IngestPipeline(Store, Engine, Sla, Live, clock);
     }
 
     public SqliteStore Store { get; }
@@ -29,6 +30,8 @@ public sealed class Host : IDisposable
     public KpiEngine Engine { get; }
 
     public SlaEvaluator Sla { get; }
+
+    public LiveObservations Live { get; }
 
     public IngestPipeline Pipeline { get; }
 

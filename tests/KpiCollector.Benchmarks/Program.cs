@@ -46,6 +46,13 @@ if (args is ["webhooks", .. var load])
     return;
 }
 
+// `apply-profile [indexes|noindexes] [pages]`: a stopwatch breakdown of ApplyBenchmark's pages by step.
+if (args is ["apply-profile", .. var profile])
+{
+    ApplyProfile.Run(profile);
+    return;
+}
+
 if (args is ["scrape", .. var scrapes])
 {
     await WebhookLoad.ScrapeAsync(scrapes);

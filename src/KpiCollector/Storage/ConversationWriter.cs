@@ -5,11 +5,15 @@ using SQLitePCL;
 namespace KpiCollector.Storage;
 
 /// <summary>
-/// Writes a page's conversation rows with multi-row <c>INSERT OR REPLACE ... VALUES (...), (...)</c> statements bound
-/// by position. Microsoft.Data.Sqlite binds every parameter by name (a name lookup per parameter per execution, which
+/// Writes a page's conversation rows with multi-row <c>INSERT ... VALUES (...), (...)</c> statements bound by
+/// position. Microsoft.Data.Sqlite binds every parameter by name (a name lookup per parameter per execution, which
 /// grows with the number of parameters in a statement), so the hot path prepares its statements on the connection's
 /// native handle and binds by index instead: one statement per <see cref="RowsPerStatement"/> rows, inside the
-/// caller's transaction. See docs/performance.md, "Apply rate".
+/// caller's transaction. A row whose <c>created_at</c> is the stored one (or that is new) is written by an upsert
+/// that updates every other column in place: SQLite then leaves <c>conversations_by_created</c> alone, where
+/// <c>INSERT OR REPLACE</c> deletes the old row and every index entry and inserts them again. A row whose
+/// <c>created_at</c> moved is replaced as before. Either way the stored row is the given one. See
+/// docs/performance.md, "Apply rate".
 /// </summary>
 internal sealed class ConversationWriter : IDisposable
 {
@@ -17,17 +21,24 @@ internal sealed class ConversationWriter : IDisposable
     public const int RowsPerStatement = 40;
 
     private readonly sqlite3 _db;
-    private readonly Dictionary<int, sqlite3_stmt> _statements = [];
+    private readonly Dictionary<(int Rows, bool Replace), sqlite3_stmt> _statements = [];
+
+    /// <summary>Every column but the key and <c>created_at</c>, from the conflicting row.</summary>
+    private static readonly string UpdatedColumns = string.Join(", ", ConversationRows.Columns.Split(", ")
+        .Where(c => c is not ("source" or "external_id" or "created_at")).Select(c => $"{c} = excluded.{c}"));
 
     public ConversationWriter(SqliteConnection connection) => _db = connection.Handle!;
 
-    /// <summary>Writes the rows in order (a later row with the same key replaces an earlier one).</summary>
-    public void Write(IReadOnlyList<Conversation> rows)
+    /// <summary>
+    /// Writes the rows, one per key. With <paramref name="replace"/> false, every row must be new or keep its stored
+    /// <c>created_at</c> (the upsert does not write that column over a stored row).
+    /// </summary>
+    public void Write(IReadOnlyList<Conversation> rows, bool replace)
     {
         for (var start = 0; start < rows.Count; start += RowsPerStatement)
         {
             var count = Math.Min(RowsPerStatement, rows.Count - start);
-            var stmt = Statement(count);
+            var stmt = Statement(count, replace);
             for (var i = 0; i < count; i++)
             {
                 Bind(stmt, i * ConversationRows.ColumnCount, rows[start + i]);
@@ -52,23 +63,26 @@ internal sealed class ConversationWriter : IDisposable
         _statements.Clear();
     }
 
-    private sqlite3_stmt Statement(int rows)
+    private sqlite3_stmt Statement(int rows, bool replace)
     {
-        if (_statements.TryGetValue(rows, out var stmt))
+        if (_statements.TryGetValue((rows, replace), out var stmt))
         {
             raw.sqlite3_clear_bindings(stmt);
             return stmt;
         }
 
         var row = "(" + string.Join(", ", Enumerable.Repeat("?", ConversationRows.ColumnCount)) + ")";
-        var sql = $"INSERT OR REPLACE INTO conversations ({ConversationRows.Columns}) VALUES {string.Join(", ", Enumerable.Repeat(row, rows))};";
+        var values = string.Join(", ", Enumerable.Repeat(row, rows));
+        var sql = replace
+            ? $"INSERT OR REPLACE INTO conversations ({ConversationRows.Columns}) VALUES {values};"
+            : $"INSERT INTO conversations ({ConversationRows.Columns}) VALUES {values} ON CONFLICT (source, external_id) DO UPDATE SET {UpdatedColumns};";
         var rc = raw.sqlite3_prepare_v2(_db, sql, out stmt);
         if (rc != raw.SQLITE_OK)
         {
             throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
         }
 
-        _statements[rows] = stmt;
+        _statements[(rows, replace)] = stmt;
         return stmt;
     }
 

@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(LogLevel.Warning, "Quarantined a damaged {Kind} record of source {Source}, id {ExternalId}: {Reason}. It is kept out of the KPIs; see the runbook \"KpiCollectorRecordsQuarantined\" in docs/runbooks.md")]
     public static partial void RecordQuarantined(ILogger logger, string kind, string source, string externalId, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "{Path}: a background WAL checkpoint failed (SQLite error {Code}: {Message}); the next commit asks again")]
+    public static partial void CheckpointFailed(ILogger logger, string path, int code, string message);
 }

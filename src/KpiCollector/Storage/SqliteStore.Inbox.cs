@@ -108,6 +108,7 @@ public sealed partial class SqliteStore : Sources.WhatsApp.IWhatsAppInbox
             }
 
             tx.Commit();
+            RequestCheckpoint();
             return positions;
         }
     }

@@ -90,21 +90,11 @@ public sealed partial class SqliteStore
         return joined;
     }
 
-    /// <summary>Stored versions of the given conversations, read in chunks of <see cref="ChunkSize"/> ids.</summary>
-    private Dictionary<string, Conversation> LoadConversations(string source, IEnumerable<string> ids, SqliteTransaction tx)
+    /// <summary>Stored versions of the given conversations, read in chunks of <see cref="ConversationReader.IdsPerStatement"/> ids.</summary>
+    private Dictionary<string, Conversation> LoadConversations(string source, IEnumerable<string> ids)
     {
         var stored = new Dictionary<string, Conversation>(StringComparer.Ordinal);
-        foreach (var chunk in ids.Distinct(StringComparer.Ordinal).Chunk(ChunkSize))
-        {
-            using var cmd = InQuery($"SELECT {ConversationRows.Columns} FROM conversations WHERE source = $source AND external_id IN", "", source, chunk, tx);
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                var c = ConversationRows.Read(r);
-                stored[c.ExternalId] = c;
-            }
-        }
-
+        (_conversationReader ??= new ConversationReader(Connection)).Read(source, ids.Distinct(StringComparer.Ordinal).ToList(), stored);
         return stored;
     }
 
@@ -168,26 +158,11 @@ public sealed partial class SqliteStore
     private List<SlaOutcome> InsertOutcomes(IEnumerable<SlaOutcome> outcomes, DateTimeOffset recordedAt, SqliteTransaction tx)
     {
         var inserted = new List<SlaOutcome>();
-        using var cmd = Connection.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = """
-            INSERT OR IGNORE INTO sla_outcomes (policy, source, conversation_id, start, met, decided_at, channel, team, recorded_at)
-            VALUES ($policy, $source, $conversation_id, $start, $met, $decided_at, $channel, $team, $recorded_at);
-            """;
-        ConversationRows.Declare(cmd, "policy, source, conversation_id, start, met, decided_at, channel, team, recorded_at");
+        var writer = _outcomeWriter ??= new OutcomeWriter(Connection);
+        var recordedAtMs = recordedAt.ToUnixTimeMilliseconds();
         foreach (var o in outcomes)
         {
-            var p = cmd.Parameters;
-            p["$policy"].Value = o.Policy;
-            p["$source"].Value = o.Source;
-            p["$conversation_id"].Value = o.ConversationId;
-            p["$start"].Value = o.Start.ToUnixTimeMilliseconds();
-            p["$met"].Value = o.Met ? 1 : 0;
-            p["$decided_at"].Value = o.DecidedAt.ToUnixTimeMilliseconds();
-            p["$channel"].Value = o.Channel;
-            p["$team"].Value = (object?)o.Team ?? DBNull.Value;
-            p["$recorded_at"].Value = recordedAt.ToUnixTimeMilliseconds();
-            if (cmd.ExecuteNonQuery() == 1)
+            if (writer.Insert(o, recordedAtMs))
             {
                 inserted.Add(o with
                 {

@@ -23,6 +23,8 @@ public sealed partial class SqliteStore : IDisposable
     private long _recordCount;
     private readonly HashSet<string> _surveySources = new(StringComparer.Ordinal);
     private ConversationWriter? _conversationWriter;
+    private OutcomeWriter? _outcomeWriter;
+    private ConversationReader? _conversationReader;
 
     // Published after every commit and read without the lock: a scrape never waits on a commit in progress.
     private volatile IReadOnlyDictionary<string, long> _counts = CountsOf(0, 0, 0);
@@ -78,6 +80,7 @@ public sealed partial class SqliteStore : IDisposable
                 LoadQuarantineCounts();
                 LoadSurveySources();
                 _counts = CountsOf(_conversationCount, _surveyCount, _recordCount);
+                StartCheckpointer(connection);
                 Log.StoreOpened(_logger, _path, found, Schema.LatestVersion);
             }
             catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
@@ -146,6 +149,7 @@ public sealed partial class SqliteStore : IDisposable
             _recordCount += applied.Messages.Count(c => c.Old is null) + applied.AgentActivities.Count(c => c.Old is null)
                 + applied.Costs.Count(c => c.Old is null) + applied.Customers.Count(c => c.Old is null) + applied.Usage.Count(c => c.Old is null);
             _counts = CountsOf(_conversationCount, _surveyCount, _recordCount);
+            RequestCheckpoint();
             return applied with { NewOutcomes = outcomes };
         }
     }
@@ -212,8 +216,13 @@ public sealed partial class SqliteStore : IDisposable
                 return;
             }
 
+            StopCheckpointer();
             _conversationWriter?.Dispose();
             _conversationWriter = null;
+            _outcomeWriter?.Dispose();
+            _outcomeWriter = null;
+            _conversationReader?.Dispose();
+            _conversationReader = null;
             _connection.Dispose();
             _connection = null;
             Log.StoreClosed(_logger, _path);
@@ -229,12 +238,15 @@ public sealed partial class SqliteStore : IDisposable
         }
 
         // The stored versions and CSAT answers of the whole page, read in a few queries rather than one per record.
-        var stored = LoadConversations(source, records.Select(r => r.ExternalId), tx);
+        var stored = LoadConversations(source, records.Select(r => r.ExternalId));
         // A source that has never delivered a survey has no CSAT answer to join: no query.
         var answers = _surveySources.Contains(source)
             ? LoadCsatAnswers(source, records.Select(r => r.ExternalId).Where(id => !stored.ContainsKey(id)), tx)
             : [];
+        // The page's last version of each conversation, and the created_at the store holds for it (null: new).
         var rows = new List<Conversation>(records.Count);
+        var storedCreatedAt = new List<DateTimeOffset?>(records.Count);
+        var rowOf = new Dictionary<string, int>(records.Count, StringComparer.Ordinal);
 
         foreach (var record in records)
         {
@@ -249,12 +261,43 @@ public sealed partial class SqliteStore : IDisposable
             }
 
             stored[current.ExternalId] = current; // a later version of the same record in this page replaces this one
-            rows.Add(current);
+            if (rowOf.TryGetValue(current.ExternalId, out var row))
+            {
+                rows[row] = current;
+            }
+            else
+            {
+                rowOf[current.ExternalId] = rows.Count;
+                rows.Add(current);
+                storedCreatedAt.Add(old?.CreatedAt);
+            }
+
             changes.Add(new RecordChange<Conversation>(old, current));
         }
 
-        // Written in page order, so a later version of a record in the page is the one that stays.
-        (_conversationWriter ??= new ConversationWriter(Connection)).Write(rows);
+        // One row per conversation (its last version in the page): the upsert for those that keep their created_at,
+        // a replace for the few whose created_at moved (the upsert would keep the stored one).
+        var writer = _conversationWriter ??= new ConversationWriter(Connection);
+        var upserts = new List<Conversation>(rows.Count);
+        List<Conversation>? moved = null;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (storedCreatedAt[i] is { } was && was != rows[i].CreatedAt)
+            {
+                (moved ??= []).Add(rows[i]);
+            }
+            else
+            {
+                upserts.Add(rows[i]);
+            }
+        }
+
+        writer.Write(upserts, replace: false);
+        if (moved is not null)
+        {
+            writer.Write(moved, replace: true);
+        }
+
         return changes;
     }
 

@@ -94,6 +94,37 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Equal(ConversationStatus.Solved, change.New.Status);
     }
 
+    /// <summary>
+    /// The page commit writes a row that keeps its created_at by an upsert and one whose created_at moved by a replace;
+    /// both read back as the last version, through the table and through the created_at index (the export's range).
+    /// </summary>
+    [Fact]
+    public void Apply_AVersionWithAnotherCreatedAt_IsStoredAsDeliveredAndFoundAtItsNewTime()
+    {
+        using var store = Open(_dir.File("s.db"));
+        var page = Page(0, 3);
+        store.Apply("src", Batch("c1", page), T0);
+
+        var kept = page[0] with { Status = ConversationStatus.Open, UpdatedAt = T0.AddMinutes(1) };
+        var moved = page[1] with { CreatedAt = T0.AddDays(-3), UpdatedAt = T0.AddMinutes(1) };
+        var movedAgain = moved with { CreatedAt = T0.AddDays(-2), UpdatedAt = T0.AddMinutes(2) };
+        var fresh = Conversation("t09999", T0.AddDays(-5));
+        var freshMoved = fresh with { CreatedAt = T0.AddDays(-4), UpdatedAt = fresh.UpdatedAt.AddMinutes(1) };
+        var applied = store.Apply("src", Batch("c2", [kept, moved, fresh, movedAgain, freshMoved]), T0);
+
+        Assert.Equal(5, applied.Conversations.Count);
+        var stored = store.ReadConversations().ToDictionary(c => c.ExternalId);
+        Assert.Equal(4, stored.Count);
+        Assert.Equal(applied.Conversations.Single(c => c.New.ExternalId == kept.ExternalId).New, stored[kept.ExternalId]);
+        Assert.Equal(applied.Conversations.Last(c => c.New.ExternalId == moved.ExternalId).New, stored[moved.ExternalId]);
+        Assert.Equal(T0.AddDays(-2), stored[moved.ExternalId].CreatedAt);
+        Assert.Equal(T0.AddDays(-4), stored[fresh.ExternalId].CreatedAt);
+        Assert.Equal(page[2].ExternalId, stored[page[2].ExternalId].ExternalId);
+
+        var range = store.ReadForExport("src", T0.AddDays(-6), T0.AddDays(-1)).Select(r => r.Conversation.ExternalId).ToList();
+        Assert.Equal([fresh.ExternalId, moved.ExternalId], range);
+    }
+
     [Fact]
     public void Apply_IgnoresAVersionOlderThanTheStoredOne()
     {

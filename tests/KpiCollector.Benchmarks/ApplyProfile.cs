@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Globalization;
+using KpiCollector.Core.Records;
+using KpiCollector.Core.Sla;
+
+namespace KpiCollector.Benchmarks;
+
+/// <summary>
+/// `apply-profile`: where the time of <see cref="ApplyBenchmark"/> goes. The same workload and pages (creations, then
+/// updates), applied step by step as <c>IngestPipeline.Ingest</c> does, each step timed with a stopwatch: the store's
+/// upserts (up to the SLA decision), the decision, the outcomes' insert and the commit, the engine, the SLA clocks, the
+/// live counters and the breaches the page's watermark settles (their own commit).
+/// </summary>
+public static class ApplyProfile
+{
+    private static readonly string[] Steps = ["store: upserts", "sla: decide", "store: outcomes + commit", "engine: conversations", "sla: track", "engine: outcomes", "live: record", "sla: advance (breaches)"];
+
+    public static void Run(IReadOnlyList<string> args)
+    {
+        var readIndexes = args.Count == 0 || args[0] != "noindexes";
+        var pages = args.Count > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
+        var dir = Directory.CreateTempSubdirectory("kpi-bench-profile").FullName;
+        try
+        {
+            using var host = new Host(Path.Combine(dir, "store.db"));
+            if (!readIndexes)
+            {
+                using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dir, "store.db")};Pooling=False");
+                connection.Open();
+                using var drop = connection.CreateCommand();
+                drop.CommandText = "DROP INDEX conversations_by_created; DROP INDEX conversations_unanswered; DROP INDEX sla_outcomes_by_conversation;";
+                drop.ExecuteNonQuery();
+            }
+
+            // ApplyBenchmark's pages: every conversation created, then replied and resolved.
+            var conversations = Workload.Conversations(pages * 1000 / 2).ToList();
+            var created = conversations.Select(c => c with { Status = ConversationStatus.New, FirstResponseAt = null, FirstHumanResponseAt = null, FirstResponderKind = null, ResolvedAt = null, FirstResolvedAt = null, UpdatedAt = c.CreatedAt });
+            var batches = created.Concat(conversations).Chunk(1000).Select((page, i) => new SourceBatch { Conversations = page, Cursor = i.ToString(CultureInfo.InvariantCulture), Watermark = Workload.Now }).ToList();
+
+            var half = batches.Count / 2;
+            var creations = new long[Steps.Length];
+            var updates = new long[Steps.Length];
+            long creationUpdates = 0, updateUpdates = 0;
+            for (var i = 0; i < batches.Count; i++)
+            {
+                var ticks = i < half ? creations : updates;
+                var n = Ingest(host, batches[i], ticks);
+                if (i < half)
+                {
+                    creationUpdates += n;
+                }
+                else
+                {
+                    updateUpdates += n;
+                }
+            }
+
+            Console.WriteLine($"read indexes: {readIndexes}; {batches.Count} pages of 1,000 (first half creations, second half updates)");
+            Print("creations", creations, creationUpdates);
+            Print("updates", updates, updateUpdates);
+            var all = creations.Zip(updates, (a, b) => a + b).ToArray();
+            Print("all", all, creationUpdates + updateUpdates);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static int Ingest(Host host, SourceBatch batch, long[] ticks)
+    {
+        var source = batch.Conversations[0].Source;
+        var clock = Stopwatch.StartNew();
+        long decideStart = 0, decideEnd = 0;
+        var applied = host.Store.Apply(source, batch, Workload.Now, a =>
+        {
+            decideStart = clock.ElapsedTicks;
+            var outcomes = new List<SlaOutcome>();
+            foreach (var change in a.Conversations)
+            {
+                host.Sla.Decide(change.New, outcomes);
+            }
+
+            decideEnd = clock.ElapsedTicks;
+            return outcomes;
+        });
+        var stored = clock.ElapsedTicks;
+        host.Engine.Apply(applied.Conversations);
+        var engine = clock.ElapsedTicks;
+        foreach (var change in applied.Conversations)
+        {
+            host.Sla.Track(change);
+        }
+
+        var track = clock.ElapsedTicks;
+        host.Engine.Apply(applied.NewOutcomes);
+        var outcomes = clock.ElapsedTicks;
+        host.Live.Record(applied.NewOutcomes);
+        host.Live.Record(applied.Conversations);
+        var live = clock.ElapsedTicks;
+        host.Pipeline.AdvanceSla(source, batch.Watermark!.Value);
+        var end = clock.ElapsedTicks;
+        ticks[0] += decideStart;
+        ticks[1] += decideEnd - decideStart;
+        ticks[2] += stored - decideEnd;
+        ticks[3] += engine - stored;
+        ticks[4] += track - engine;
+        ticks[5] += outcomes - track;
+        ticks[6] += live - outcomes;
+        ticks[7] += end - live;
+        return batch.Conversations.Count;
+    }
+
+    private static void Print(string label, long[] ticks, long count)
+    {
+        var total = ticks.Sum() * 1e6 / Stopwatch.Frequency / count;
+        Console.WriteLine($"{label}: {total:F1} µs per update ({count:N0} updates)");
+        for (var i = 0; i < Steps.Length; i++)
+        {
+            Console.WriteLine($"  {Steps[i],-26} {ticks[i] * 1e6 / Stopwatch.Frequency / count,6:F1} µs");
+        }
+    }
+}
