@@ -67,6 +67,9 @@ public sealed record RestStream
 
     /// <summary>Whether this stream's end sets the watermark.</summary>
     public bool SetsWatermark { get; init; }
+
+    /// <summary>The stream's own budget (requests a minute), counted on top of the profile's account budget; null for none.</summary>
+    public int? RequestsPerMinute { get; init; }
 }
 
 /// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>.</summary>

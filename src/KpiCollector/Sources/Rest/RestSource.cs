@@ -26,6 +26,7 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
     private readonly RestProfile _profile;
     private readonly RestSettings _settings;
     private readonly Dictionary<string, string> _channelByConversation = [];
+    private readonly Dictionary<string, RequestBudget> _streamBudgets = [];
 
     public RestSource(SourceOptions options, int index, RestSettings settings, TimeProvider time, ILogger<RestSource> logger, IRestState? state = null, Random? jitter = null, IOpenConversations? openSet = null)
     {
@@ -43,6 +44,12 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
         _ = state;
         _ = openSet;
         connection.WarnIfOverBudget(_profile.Streams.Count);
+        foreach (var stream in _profile.Streams.Where(s => s.RequestsPerMinute is not null))
+        {
+            var budget = connection.Budget($"stream {stream.Name}", stream.RequestsPerMinute!.Value, $"Rest:Profile ({_profile.File}: streams.{stream.Name}.requests_per_minute)");
+            _streamBudgets[stream.Name] = budget;
+            connection.WarnIfOverBudget(1, budget);
+        }
     }
 
     /// <summary>Where, as whom and how this source's requests go, from the profile's requester and authenticator.</summary>
@@ -105,7 +112,7 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
             while (true)
             {
                 var requestedAt = _time.GetUtcNow();
-                var response = await _http.SendAsync(Request(stream, position), null, cancellationToken);
+                var response = await _http.SendAsync(Request(stream, position), _streamBudgets.GetValueOrDefault(stream.Name), cancellationToken);
                 using var document = Parse(response, stream);
                 var records = stream.Selector.Select(document.RootElement).SelectMany(e => stream.Selector.IsMulti || e.ValueKind != JsonValueKind.Array ? [e] : e.EnumerateArray().ToArray()).ToList();
                 Log.Page(_logger, Name, stream.Name, records.Count);

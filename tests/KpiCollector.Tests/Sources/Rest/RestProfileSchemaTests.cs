@@ -27,6 +27,7 @@ public sealed class RestProfileSchemaTests
     [InlineData("type: bearer", "type: oauth3")]
     [InlineData("record: conversation", "record: ticket")]
     [InlineData("type: none", "type: none\n      page_size: 0")]
+    [InlineData("record: conversation", "record: conversation\n    requests_per_minute: 0")]
     [InlineData("watermark_lag: 10s", "watermark_lag: soon")]
     [InlineData("record_selector: \"$.items\"", "record_selector: \"items\"")]
     public void TheSchemaAndTheLoader_RejectTheSameMistakes(string find, string replace)

@@ -22,6 +22,7 @@ public sealed class RestValidationTests
     [InlineData("type: bearer", "type: oauth3", "$.authenticator.type: 'oauth3' is not accepted; accepted: bearer, basic, api_key, url_token")]
     [InlineData("type: none", "type: page_number\n      stop: total_field", "$.streams[0].paginator.total_path: missing")]
     [InlineData("type: none", "type: none\n      page_size: -3", "$.streams[0].paginator.page_size: '-3' is not a whole number of at least 1")]
+    [InlineData("record: conversation", "record: conversation\n    requests_per_minute: 0", "$.streams[0].requests_per_minute: '0' is not a whole number of at least 1; accepted: a whole number >= 1")]
     [InlineData("watermark_lag: 10s", "watermark_lag: soon", "$.watermark_lag: 'soon' is not a duration")]
     [InlineData("      updated_at: \"$.updated_at\"\n", "", "$.streams[0].fields.updated_at: missing")]
     [InlineData("record: conversation", "record: ticket", "$.streams[0].record: 'ticket' is not accepted; accepted: conversation, survey, message")]
