@@ -7,4 +7,7 @@ internal static partial class Log
 
     [LoggerMessage(LogLevel.Debug, "{Source}: stream {Stream} page: {Records} records")]
     public static partial void Page(ILogger logger, string source, string stream, int records);
+
+    [LoggerMessage(LogLevel.Information, "{Source}: the API refused the OAuth2 access token ({Request}); fetching a new one and retrying once")]
+    public static partial void TokenRefused(ILogger logger, string source, string request);
 }

@@ -26,7 +26,7 @@ public sealed class RestProfile
     public required IReadOnlyList<RestStream> Streams { get; init; }
 }
 
-/// <summary>The authenticator: <c>bearer</c>, <c>basic</c>, <c>api_key</c> (a header), <c>url_token</c>.</summary>
+/// <summary>The authenticator: <c>bearer</c>, <c>basic</c>, <c>api_key</c> (a header), <c>url_token</c>, <c>oauth2_client_credentials</c>.</summary>
 public sealed record RestAuth
 {
     public required string Type { get; init; }
@@ -40,6 +40,15 @@ public sealed record RestAuth
     public string Header { get; init; } = "Authorization";
 
     public string? Prefix { get; init; }
+
+    /// <summary>For <c>oauth2_client_credentials</c>: where the access token is fetched (a template; relative to the base URL unless absolute).</summary>
+    public string? TokenUrl { get; init; }
+
+    /// <summary>For <c>oauth2_client_credentials</c>: the scopes asked for (sent space-separated); none when empty.</summary>
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+
+    /// <summary>For <c>oauth2_client_credentials</c>: how the client authenticates at the token endpoint, <c>basic</c> or <c>body</c>.</summary>
+    public string ClientAuth { get; init; } = "basic";
 }
 
 /// <summary>One endpoint read into one kind of normalized record.</summary>
@@ -67,6 +76,9 @@ public sealed record RestStream
 
     /// <summary>Whether this stream's end sets the watermark.</summary>
     public bool SetsWatermark { get; init; }
+
+    /// <summary>The stream's own budget (requests a minute), counted on top of the profile's account budget; null for none.</summary>
+    public int? RequestsPerMinute { get; init; }
 }
 
 /// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>.</summary>
@@ -181,7 +193,8 @@ public static partial class RestVocabulary
         ["author"] = ["customer", "bot", "human"],
     };
 
-    public static readonly IReadOnlyList<string> AuthTypes = ["bearer", "basic", "api_key", "url_token"];
+    public static readonly IReadOnlyList<string> AuthTypes = ["bearer", "basic", "api_key", "url_token", "oauth2_client_credentials"];
+    public static readonly IReadOnlyList<string> ClientAuthMethods = ["basic", "body"];
     public static readonly IReadOnlyList<string> PaginatorTypes = ["none", "page_number", "offset", "link_header", "next_url", "cursor"];
     public static readonly IReadOnlyList<string> StopSignals = ["short_page", "empty_page", "total_field", "total_pages_header"];
     public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date"];

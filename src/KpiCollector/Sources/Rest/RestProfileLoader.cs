@@ -12,7 +12,7 @@ namespace KpiCollector.Sources.Rest;
 /// Reads a profile (YAML or JSON; JSON is YAML too) and checks it against the profile language of docs/profiles.md
 /// and docs/profile.schema.json. Every problem is collected, each naming the file, the key path and what is accepted.
 /// </summary>
-public static class RestProfileLoader
+public static partial class RestProfileLoader
 {
     private const string ResourcePrefix = "KpiCollector.Sources.Rest.Profiles.";
 
@@ -135,11 +135,11 @@ public static class RestProfileLoader
     }
 
     /// <summary>Walks the tree once, reporting every problem with its key path.</summary>
-    private sealed class Reader(string file, List<string> failures, IReadOnlyCollection<string> variables)
+    private sealed partial class Reader(string file, List<string> failures, IReadOnlyCollection<string> variables)
     {
         private static readonly string[] ProfileKeys = ["name", "description", "base_url", "headers", "authenticator", "watermark_lag", "requests_per_minute", "streams"];
-        private static readonly string[] AuthKeys = ["type", "username", "password", "token", "header", "prefix"];
-        private static readonly string[] StreamKeys = ["name", "record", "path", "query", "record_selector", "paginator", "incremental", "fields", "conversation_lookup", "sets_watermark"];
+        private static readonly string[] AuthKeys = ["type", "username", "password", "token", "header", "prefix", .. OAuthKeys];
+        private static readonly string[] StreamKeys = ["name", "record", "path", "query", "record_selector", "paginator", "incremental", "fields", "conversation_lookup", "sets_watermark", "requests_per_minute"];
         private static readonly string[] PaginatorKeys = ["type", "page_param", "size_param", "page_size", "start_page", "max_page", "stop", "total_path", "total_pages_header", "offset_param", "limit_param", "next_path", "cursor_param"];
         private static readonly string[] IncrementalKeys = ["param", "template", "format", "time_zone", "cursor_field", "lookback", "slide_on_full_page"];
         private static readonly string[] FieldKeys = ["path", "value", "map", "default", "missing", "add_minutes", "from_conversation"];
@@ -224,6 +224,7 @@ public static class RestProfileLoader
             Template(auth.Username, $"{at}.username", allowToken: true);
             Template(auth.Password, $"{at}.password", allowToken: true);
             Template(auth.Token, $"{at}.token", allowToken: true);
+            auth = OAuth(o, at, type, auth);
             return type is null ? null : auth;
         }
 
@@ -268,6 +269,7 @@ public static class RestProfileLoader
             }
 
             var setsWatermark = o["sets_watermark"] is null ? record == "conversation" : Bool(o, at, "sets_watermark");
+            var streamBudget = OptionalInt(o, at, "requests_per_minute", 1);
             if (failures.Count != before || name is null || record is null || path is null || selector is null || paginator is null || fields is null)
             {
                 return null;
@@ -285,6 +287,7 @@ public static class RestProfileLoader
                 Fields = fields,
                 ConversationLookup = lookup,
                 SetsWatermark = setsWatermark,
+                RequestsPerMinute = streamBudget,
             };
         }
 

@@ -17,4 +17,13 @@ public sealed class RestSettings
     /// <c>Maps:channel:101 = sms</c> for a custom source code; they win over the profile's own entries.
     /// </summary>
     public Dictionary<string, Dictionary<string, string>> Maps { get; set; } = [];
+
+    /// <summary>The OAuth2 client id (not a secret) of an <c>oauth2_client_credentials</c> authenticator.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The OAuth2 client secret: from the environment only (a secret, refused from settings files and the command line).</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>A file holding the OAuth2 client secret, instead of <see cref="ClientSecret"/>.</summary>
+    public string? ClientSecretFile { get; set; }
 }

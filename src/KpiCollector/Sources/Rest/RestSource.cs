@@ -14,7 +14,7 @@ namespace KpiCollector.Sources.Rest;
 /// A helpdesk read through a declarative profile (docs/profiles.md): each of the profile's streams in order, page by
 /// page, one batch per page with the cursor that resumes after it, so a crash loses nothing and applies nothing twice.
 /// </summary>
-public sealed class RestSource : ISourceWithStatus, IDisposable
+public sealed partial class RestSource : ISourceWithStatus, IDisposable
 {
     private const int ChannelCacheLimit = 200_000;
 
@@ -26,6 +26,7 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
     private readonly RestProfile _profile;
     private readonly RestSettings _settings;
     private readonly Dictionary<string, string> _channelByConversation = [];
+    private readonly Dictionary<string, RequestBudget> _streamBudgets = [];
 
     public RestSource(SourceOptions options, int index, RestSettings settings, TimeProvider time, ILogger<RestSource> logger, IRestState? state = null, Random? jitter = null, IOpenConversations? openSet = null)
     {
@@ -40,9 +41,16 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
             ?? throw new InvalidOperationException($"{_key}:Rest:Profile: {string.Join("; ", failures)}");
         var connection = new HttpConnection(options, Platform, HttpSettings(options, index, settings, _profile), time, logger, jitter);
         (Status, _http) = (connection.Status, connection.Http);
+        _oauth = RestOAuth.For(_profile, settings, options, index, _http.Settings.BaseUrl, _http.Settings, time);
         _ = state;
         _ = openSet;
         connection.WarnIfOverBudget(_profile.Streams.Count);
+        foreach (var stream in _profile.Streams.Where(s => s.RequestsPerMinute is not null))
+        {
+            var budget = connection.Budget($"stream {stream.Name}", stream.RequestsPerMinute!.Value, $"Rest:Profile ({_profile.File}: streams.{stream.Name}.requests_per_minute)");
+            _streamBudgets[stream.Name] = budget;
+            connection.WarnIfOverBudget(1, budget);
+        }
     }
 
     /// <summary>Where, as whom and how this source's requests go, from the profile's requester and authenticator.</summary>
@@ -56,6 +64,7 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
             "basic" => SourceCredential.Basic(Fill(auth.Username), Fill(auth.Password), hint),
             "api_key" => SourceCredential.Header(auth.Header, auth.Prefix is { } p ? $"{p} {Fill(auth.Token)}" : Fill(auth.Token), hint),
             "url_token" => SourceCredential.None(hint),
+            "oauth2_client_credentials" => SourceCredential.None(RestOAuth.Hint(index)), // the token goes on each request (RestSource.OAuth.cs)
             _ => SourceCredential.Bearer(Fill(auth.Token), hint),
         };
         var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? Fill(profile.BaseUrl!) : options.BaseUrl;
@@ -105,15 +114,15 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
             while (true)
             {
                 var requestedAt = _time.GetUtcNow();
-                var response = await _http.SendAsync(Request(stream, position), null, cancellationToken);
-                using var document = Parse(response, stream);
+                var response = await SendAsync(() => Request(stream, position), _streamBudgets.GetValueOrDefault(stream.Name), notFound: false, cancellationToken);
+                using var document = Parse(response!, stream);
                 var records = stream.Selector.Select(document.RootElement).SelectMany(e => stream.Selector.IsMulti || e.ValueKind != JsonValueKind.Array ? [e] : e.EnumerateArray().ToArray()).ToList();
                 Log.Page(_logger, Name, stream.Name, records.Count);
                 var batch = await MapAsync(stream, mapper, records, cancellationToken);
                 var newest = stream.Incremental is { } inc
                     ? records.Select(r => RestValues.Time(inc.CursorField.First(r) is { } e ? RestValues.Text(e) : null)).Where(t => t is not null).Select(t => t!.Value.ToUnixTimeMilliseconds()).DefaultIfEmpty(long.MinValue).Max()
                     : long.MinValue;
-                var (more, next) = Next(stream, position, records.Count, document.RootElement, response);
+                var (more, next) = Next(stream, position, records.Count, document.RootElement, response!);
                 long? watermark = state.Watermark;
                 if (more)
                 {
@@ -150,7 +159,11 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
         }
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _oauth?.Dispose();
+        _http.Dispose();
+    }
 
     private RestRequest Request(RestStream stream, RestStreamCursor position)
     {
@@ -327,7 +340,7 @@ public sealed class RestSource : ISourceWithStatus, IDisposable
         }
 
         var conversations = _profile.Streams.First(s => s.Name == lookup.Stream);
-        var response = await _http.SendOrNotFoundAsync(new RestRequest(Render(lookup.Path.Replace("{id}", Uri.EscapeDataString(id), StringComparison.Ordinal), _settings.Variables, null, null)), null, cancellationToken);
+        var response = await SendAsync(() => new RestRequest(Render(lookup.Path.Replace("{id}", Uri.EscapeDataString(id), StringComparison.Ordinal), _settings.Variables, null, null)), null, notFound: true, cancellationToken);
         if (response is null)
         {
             Remember(id, Channels.Other); // deleted since: its channel is gone with it

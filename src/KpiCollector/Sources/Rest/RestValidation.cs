@@ -39,6 +39,21 @@ public static class RestValidation
             failures.Add($"{key}:BaseUrl is required: the profile {profile.File} has no base_url");
         }
 
+        if (profile.Auth.Type == "oauth2_client_credentials")
+        {
+            if (string.IsNullOrWhiteSpace(settings.ClientId))
+            {
+                failures.Add($"{key}:Rest:ClientId is required by the profile's oauth2_client_credentials authenticator");
+            }
+
+            if (string.IsNullOrWhiteSpace(settings.ClientSecret) && string.IsNullOrWhiteSpace(settings.ClientSecretFile))
+            {
+                failures.Add($"{key}:Rest:ClientSecret (environment variable) or {key}:Rest:ClientSecretFile is required by the profile's oauth2_client_credentials authenticator");
+            }
+
+            return;
+        }
+
         var needsToken = profile.Auth.Username.Contains("{token}", StringComparison.Ordinal) || profile.Auth.Password.Contains("{token}", StringComparison.Ordinal)
             || profile.Auth.Type is "bearer" or "api_key" or "url_token";
         if (needsToken && string.IsNullOrWhiteSpace(source.ApiToken) && string.IsNullOrWhiteSpace(source.ApiTokenFile))

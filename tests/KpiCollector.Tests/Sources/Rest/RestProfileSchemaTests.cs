@@ -25,8 +25,12 @@ public sealed class RestProfileSchemaTests
     [Theory]
     [InlineData("record_selector: \"$.items\"", "record_selector: \"$.items\"\n    colour: red")]
     [InlineData("type: bearer", "type: oauth3")]
+    [InlineData("type: bearer", "type: oauth2_client_credentials\n  token_url: oauth/token\n  client_auth: header")]
+    [InlineData("type: bearer", "type: oauth2_client_credentials")]
+    [InlineData("type: bearer", "type: bearer\n  token_url: oauth/token")]
     [InlineData("record: conversation", "record: ticket")]
     [InlineData("type: none", "type: none\n      page_size: 0")]
+    [InlineData("record: conversation", "record: conversation\n    requests_per_minute: 0")]
     [InlineData("watermark_lag: 10s", "watermark_lag: soon")]
     [InlineData("record_selector: \"$.items\"", "record_selector: \"items\"")]
     public void TheSchemaAndTheLoader_RejectTheSameMistakes(string find, string replace)
@@ -39,6 +43,16 @@ public sealed class RestProfileSchemaTests
 
         Assert.False(Schema.Evaluate(RestProfileLoader.ToJson(broken)).IsValid);
         Assert.Null(RestProfileLoader.Parse(broken, "p", [], []));
+    }
+
+    [Fact]
+    public void AnOAuth2Authenticator_IsValidAgainstTheSchema_AndLoads()
+    {
+        var profile = RestTestProfiles.Conversations("type: oauth2_client_credentials\ntoken_url: oauth/token\nscopes: [tickets.read]\nclient_auth: body");
+
+        Assert.True(Schema.Evaluate(RestProfileLoader.ToJson(profile)).IsValid);
+        var auth = RestProfileLoader.Parse(profile, "p", [], [])!.Auth;
+        Assert.Equal(("oauth/token", "body", "tickets.read"), (auth.TokenUrl, auth.ClientAuth, Assert.Single(auth.Scopes)));
     }
 
     private static string SchemaFile()
