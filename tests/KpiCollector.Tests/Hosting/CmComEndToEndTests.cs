@@ -12,6 +12,7 @@ namespace KpiCollector.Tests.Hosting;
 /// cannot supply are absent, and each fault kind fails a poll with its reason before the next polls recover.
 /// </summary>
 [Collection(InProcessHostCollection.Name)]
+[Trait("Category", "Integration")] // a real-time run of the collector against the simulator: not the quick loop
 public sealed class CmComEndToEndTests
 {
     private const string Password = "e2e-cmcom-S3cret-41ad";

@@ -2,28 +2,40 @@ using KpiCollector.Tests.Support;
 
 namespace KpiCollector.Tests.Hosting;
 
-/// <summary>The collector on its embedded defaults: simulator → store → engine → /metrics.</summary>
-[Collection(InProcessHostCollection.Name)]
-public sealed partial class DemoModeTests : IAsyncLifetime
+/// <summary>
+/// One collector on its embedded defaults (simulator → store → engine → /metrics), started once for the whole class:
+/// its backfill is the slow part, and every test only reads what it serves.
+/// </summary>
+public sealed class DemoModeFixture : IAsyncLifetime
 {
-    private static readonly string[] Windows = ["1h", "24h", "7d", "30d"];
-    private CollectorHost _host = null!;
-    private string _metrics = "";
+    internal CollectorHost Host { get; private set; } = null!;
+
+    /// <summary>The first scrape after the collector became ready.</summary>
+    public string Metrics { get; private set; } = "";
 
     public async Task InitializeAsync()
     {
         // Eight days (the 1h volume baseline needs a week of history) at a third of the default rate, to start fast.
-        _host = await CollectorHost.StartAsync(new Dictionary<string, string>
+        Host = await CollectorHost.StartAsync(new Dictionary<string, string>
         {
             ["KpiCollector:Simulator:Backfill"] = "8d",
             ["KpiCollector:Simulator:ArrivalsPerHour"] = "40",
             ["KpiCollector:Simulator:Agents"] = "8",
         });
-        await _host.WaitReadyAsync();
-        _metrics = await _host.GetAsync("/metrics");
+        await Host.WaitReadyAsync();
+        Metrics = await Host.GetAsync("/metrics");
     }
 
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+/// <summary>The collector on its embedded defaults: simulator → store → engine → /metrics.</summary>
+[Collection(InProcessHostCollection.Name)]
+public sealed partial class DemoModeTests(DemoModeFixture demo) : IClassFixture<DemoModeFixture>
+{
+    private static readonly string[] Windows = ["1h", "24h", "7d", "30d"];
+    private readonly CollectorHost _host = demo.Host;
+    private readonly string _metrics = demo.Metrics;
 
     [Fact]
     public void Metrics_ServeTheFirstKpisForEveryWindow_PerChannelAndForAll()

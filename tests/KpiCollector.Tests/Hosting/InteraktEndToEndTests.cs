@@ -13,6 +13,7 @@ namespace KpiCollector.Tests.Hosting;
 /// to what the receiver acknowledged.
 /// </summary>
 [Collection(InProcessHostCollection.Name)]
+[Trait("Category", "Integration")] // a real-time run of the collector against the simulator: not the quick loop
 public sealed class InteraktEndToEndTests
 {
     private const string SecretKey = "e2e-interakt-secret-7f3a";

@@ -13,6 +13,7 @@ namespace KpiCollector.Tests.Hosting;
 /// polls recover.
 /// </summary>
 [Collection(InProcessHostCollection.Name)]
+[Trait("Category", "Integration")] // a real-time run of the collector against the simulator: not the quick loop
 public sealed class SuperOfficeEndToEndTests
 {
     private const string Password = "e2e-superoffice-Pa55-9f2c";
