@@ -284,7 +284,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
         switch (stream.Record)
         {
             case "conversation":
-                var conversations = records.Select(mapper.Conversation).OfType<Conversation>().ToList();
+                var conversations = await ConversationsAsync(stream, mapper, records, cancellationToken);
                 foreach (var c in conversations)
                 {
                     Remember(c.ExternalId, c.Channel);
