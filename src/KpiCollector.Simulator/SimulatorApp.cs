@@ -4,6 +4,7 @@ using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Interakt;
+using KpiCollector.Simulator.Faces.LiveAgent;
 using KpiCollector.Simulator.Faces.ServiceNow;
 using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
@@ -97,6 +98,13 @@ public static class SimulatorApp
             return new ServiceNowFace(helpdesk, options.ServiceNow, sp.GetRequiredService<ILogger<ServiceNowFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<ServiceNowFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, LiveAgentFace.Lag);
+            return new LiveAgentFace(helpdesk, options.LiveAgent, sp.GetRequiredService<ILogger<LiveAgentFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<LiveAgentFace>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
             options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(

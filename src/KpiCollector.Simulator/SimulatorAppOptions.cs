@@ -3,6 +3,7 @@ using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Interakt;
+using KpiCollector.Simulator.Faces.LiveAgent;
 using KpiCollector.Simulator.Faces.ServiceNow;
 using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
@@ -48,6 +49,8 @@ public sealed class SimulatorAppOptions
     public CmComFaceOptions CmCom { get; set; } = new();
 
     public ServiceNowFaceOptions ServiceNow { get; set; } = new();
+
+    public LiveAgentFaceOptions LiveAgent { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -131,6 +134,11 @@ public sealed class SimulatorAppOptions
         if (string.IsNullOrWhiteSpace(ServiceNow.User) || string.IsNullOrWhiteSpace(ServiceNow.Password))
         {
             failures.Add($"{SectionName}:ServiceNow:User and {SectionName}:ServiceNow:Password: the simulated ServiceNow instance needs both.");
+        }
+
+        if (string.IsNullOrWhiteSpace(LiveAgent.ApiKey))
+        {
+            failures.Add($"{SectionName}:LiveAgent:ApiKey: the simulated LiveAgent account needs an API key.");
         }
 
         ValidateWhatsApp(failures);

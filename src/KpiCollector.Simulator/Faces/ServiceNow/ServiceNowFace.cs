@@ -227,7 +227,10 @@ public sealed partial class ServiceNowFace : IFace
         };
     }
 
-    /// <summary>One row per answered CSAT survey of a task the instance holds (the "overall satisfaction" scale metric, 1 to 5).</summary>
+    /// <summary>
+    /// One row per answered CSAT survey of a task the instance holds (the "overall satisfaction" scale metric, 1 to 5),
+    /// once with <c>source_table</c> incident and once sn_customerservice_case, as the traffic is under both tables.
+    /// </summary>
     private List<Dictionary<string, Cell>> Answers()
     {
         var tasks = _helpdesk.Latest().Select(c => c.ExternalId).ToHashSet(StringComparer.Ordinal);
@@ -243,18 +246,21 @@ public sealed partial class ServiceNowFace : IFace
 
             var n = FaceResponses.Number(s.ConversationId) ?? 0;
             var value = score.ToString(CultureInfo.InvariantCulture);
-            rows.Add(new Dictionary<string, Cell>
+            foreach (var (table, t) in new[] { (Incident, 0), (Case, 1) }) // the same survey about the task in either table
             {
-                ["sys_id"] = new(SysId('m', n, k)),
-                ["instance"] = new(SysId('a', n, k), $"AINST{n:D7}", "asmt_assessment_instance"),
-                ["metric"] = new(SysId('q', 1), "Overall, how satisfied were you?", "asmt_metric"),
-                ["actual_value"] = new(value),
-                ["string_value"] = new(value),
-                ["source_table"] = new(Incident),
-                ["source_id"] = new(SysId('t', n)),
-                ["sys_created_on"] = Date(s.RespondedAt),
-                ["sys_updated_on"] = Date(s.RespondedAt),
-            });
+                rows.Add(new Dictionary<string, Cell>
+                {
+                    ["sys_id"] = new(SysId('m', n, (k * 2) + t)),
+                    ["instance"] = new(SysId('a', n, (k * 2) + t), $"AINST{n:D7}", "asmt_assessment_instance"),
+                    ["metric"] = new(SysId('q', 1), "Overall, how satisfied were you?", "asmt_metric"),
+                    ["actual_value"] = new(value),
+                    ["string_value"] = new(value),
+                    ["source_table"] = new(table),
+                    ["source_id"] = new(SysId('t', n)),
+                    ["sys_created_on"] = Date(s.RespondedAt),
+                    ["sys_updated_on"] = Date(s.RespondedAt),
+                });
+            }
         }
 
         return rows;
