@@ -125,7 +125,7 @@ public sealed record RestIncremental
     /// <summary>The parameter's value, with <c>{since}</c> where the formatted instant goes (default just <c>{since}</c>).</summary>
     public string Template { get; init; } = "{since}";
 
-    /// <summary><c>iso8601</c>, <c>epoch_s</c>, <c>epoch_ms</c>, <c>date</c>.</summary>
+    /// <summary><c>iso8601</c>, <c>epoch_s</c>, <c>epoch_ms</c>, <c>date</c>, <c>datetime</c> (<c>yyyy-MM-dd HH:mm:ss</c>).</summary>
     public string Format { get; init; } = "iso8601";
 
     public TimeZoneInfo? TimeZone { get; init; }
@@ -203,7 +203,7 @@ public static partial class RestVocabulary
     public static readonly IReadOnlyList<string> ClientAuthMethods = ["basic", "body"];
     public static readonly IReadOnlyList<string> PaginatorTypes = ["none", "page_number", "offset", "link_header", "next_url", "cursor"];
     public static readonly IReadOnlyList<string> StopSignals = ["short_page", "empty_page", "total_field", "total_pages_header"];
-    public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date"];
+    public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date", "datetime"];
     public static readonly IReadOnlyList<string> Picks = ["first", "last"];
 
     /// <summary>The variables every template may use besides the configured ones.</summary>
