@@ -23,7 +23,7 @@ internal sealed class RestMapper(string source, RestStream stream, IReadOnlyDict
                 continue;
             }
 
-            if ((field.Pick == "last" ? path.Last(record) : path.First(record)) is { } e && RestValues.Text(e) is { } t)
+            if ((field.Pick == "last" ? path.Last(record) : path.First(record)) is { } e && RestValues.Text(e) is { Length: > 0 } t) // an empty string is no value (ServiceNow writes unset fields so)
             {
                 raw = t;
                 break;
