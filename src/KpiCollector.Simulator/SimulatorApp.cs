@@ -4,6 +4,8 @@ using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Interakt;
+using KpiCollector.Simulator.Faces.LiveAgent;
+using KpiCollector.Simulator.Faces.ServiceNow;
 using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
@@ -89,6 +91,20 @@ public static class SimulatorApp
             return new CmComFace(helpdesk, options.CmCom, sp.GetRequiredService<ILogger<CmComFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<CmComFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, ServiceNowFace.Lag);
+            return new ServiceNowFace(helpdesk, options.ServiceNow, sp.GetRequiredService<ILogger<ServiceNowFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<ServiceNowFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, LiveAgentFace.Lag);
+            return new LiveAgentFace(helpdesk, options.LiveAgent, sp.GetRequiredService<ILogger<LiveAgentFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<LiveAgentFace>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
             options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(

@@ -3,6 +3,8 @@ using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Interakt;
+using KpiCollector.Simulator.Faces.LiveAgent;
+using KpiCollector.Simulator.Faces.ServiceNow;
 using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
@@ -45,6 +47,10 @@ public sealed class SimulatorAppOptions
     public SuperOfficeFaceOptions SuperOffice { get; set; } = new();
 
     public CmComFaceOptions CmCom { get; set; } = new();
+
+    public ServiceNowFaceOptions ServiceNow { get; set; } = new();
+
+    public LiveAgentFaceOptions LiveAgent { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -123,6 +129,16 @@ public sealed class SimulatorAppOptions
         if (string.IsNullOrWhiteSpace(CmCom.ApiKey) || string.IsNullOrWhiteSpace(CmCom.ApiSecret))
         {
             failures.Add($"{SectionName}:CmCom:ApiKey and {SectionName}:CmCom:ApiSecret: the simulated CM.com account needs both.");
+        }
+
+        if (string.IsNullOrWhiteSpace(ServiceNow.User) || string.IsNullOrWhiteSpace(ServiceNow.Password))
+        {
+            failures.Add($"{SectionName}:ServiceNow:User and {SectionName}:ServiceNow:Password: the simulated ServiceNow instance needs both.");
+        }
+
+        if (string.IsNullOrWhiteSpace(LiveAgent.ApiKey))
+        {
+            failures.Add($"{SectionName}:LiveAgent:ApiKey: the simulated LiveAgent account needs an API key.");
         }
 
         ValidateWhatsApp(failures);

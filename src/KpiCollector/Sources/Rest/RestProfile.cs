@@ -79,6 +79,9 @@ public sealed record RestStream
 
     /// <summary>The stream's own budget (requests a minute), counted on top of the profile's account budget; null for none.</summary>
     public int? RequestsPerMinute { get; init; }
+
+    /// <summary>For a conversation stream: other endpoints read per page, whose fields override the stream's (docs/profiles.md, "Joins").</summary>
+    public IReadOnlyList<RestJoin> Joins { get; init; } = [];
 }
 
 /// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>.</summary>
@@ -122,7 +125,7 @@ public sealed record RestIncremental
     /// <summary>The parameter's value, with <c>{since}</c> where the formatted instant goes (default just <c>{since}</c>).</summary>
     public string Template { get; init; } = "{since}";
 
-    /// <summary><c>iso8601</c>, <c>epoch_s</c>, <c>epoch_ms</c>, <c>date</c>.</summary>
+    /// <summary><c>iso8601</c>, <c>epoch_s</c>, <c>epoch_ms</c>, <c>date</c>, <c>datetime</c> (<c>yyyy-MM-dd HH:mm:ss</c>).</summary>
     public string Format { get; init; } = "iso8601";
 
     public TimeZoneInfo? TimeZone { get; init; }
@@ -157,6 +160,9 @@ public sealed record RestField
 
     /// <summary>The channel of the conversation named by <c>conversation_id</c> (from this process's cache, else the stream's lookup).</summary>
     public bool FromConversation { get; init; }
+
+    /// <summary><c>first</c> (document order) or <c>last</c>: which value a path that matches several takes.</summary>
+    public string Pick { get; init; } = "first";
 }
 
 /// <summary>What the profile language knows: record kinds, their fields, the enum values each field accepts.</summary>
@@ -197,7 +203,8 @@ public static partial class RestVocabulary
     public static readonly IReadOnlyList<string> ClientAuthMethods = ["basic", "body"];
     public static readonly IReadOnlyList<string> PaginatorTypes = ["none", "page_number", "offset", "link_header", "next_url", "cursor"];
     public static readonly IReadOnlyList<string> StopSignals = ["short_page", "empty_page", "total_field", "total_pages_header"];
-    public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date"];
+    public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date", "datetime"];
+    public static readonly IReadOnlyList<string> Picks = ["first", "last"];
 
     /// <summary>The variables every template may use besides the configured ones.</summary>
     public static readonly IReadOnlyList<string> BuiltInVariables = ["token", "email"];

@@ -284,7 +284,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
         switch (stream.Record)
         {
             case "conversation":
-                var conversations = records.Select(mapper.Conversation).OfType<Conversation>().ToList();
+                var conversations = await ConversationsAsync(stream, mapper, records, cancellationToken);
                 foreach (var c in conversations)
                 {
                     Remember(c.ExternalId, c.Channel);
@@ -348,7 +348,8 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
         }
 
         using var document = Parse(response, stream);
-        var channel = new RestMapper(Name, conversations, _settings.Maps).Conversation(document.RootElement)?.Channel ?? Channels.Other;
+        var found = conversations.Selector.First(document.RootElement) is { ValueKind: JsonValueKind.Object } one ? one : document.RootElement; // a { result: {...} } carrier, or the record itself
+        var channel = new RestMapper(Name, conversations, _settings.Maps).Conversation(found)?.Channel ?? Channels.Other;
         Remember(id, channel);
         return channel;
     }

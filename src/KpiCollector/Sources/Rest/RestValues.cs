@@ -40,6 +40,7 @@ internal static class RestValues
         "epoch_s" => at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
         "epoch_ms" => at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
         "date" => TimeZoneInfo.ConvertTime(at, incremental.TimeZone ?? TimeZoneInfo.Utc).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        "datetime" => TimeZoneInfo.ConvertTime(at, incremental.TimeZone ?? TimeZoneInfo.Utc).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
         _ => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
     };
 }
