@@ -271,15 +271,18 @@ public sealed class RestFanOutTests : IDisposable
         Assert.Contains(failures, f => f.StartsWith("profile file 'p.yaml': ", StringComparison.Ordinal) && f.Contains(expected, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void ANewestFirstIncremental_IsRefusedForAFanOut()
+    [Theory]
+    [InlineData("lookback: 0 }", "lookback: 0, mode: newest_first }", "$.streams[0].fan_out: fan_out needs an oldest-first incremental cursor")]
+    [InlineData("lookback: 0 }", "lookback: 0, format: id }", "$.streams[0].fan_out: fan_out resumes at an update time")]
+    [InlineData("    incremental:", "    paginator: { type: keyset }\n    incremental:", "$.streams[0].fan_out: fan_out resumes at an update time")]
+    public void AFanOut_IsRefusedWhereItCouldNotResumeAtAnUpdateTime(string find, string replace, string expected)
     {
         var failures = new List<string>();
-        var profile = Profile().Replace("lookback: 0 }", "lookback: 0, mode: newest_first }", StringComparison.Ordinal);
+        var profile = Profile().Replace(find, replace, StringComparison.Ordinal);
 
         Assert.Null(RestProfileLoader.Parse(profile, "p", [], failures));
 
-        Assert.Contains(failures, f => f.Contains("$.streams[0].fan_out: fan_out needs an oldest-first incremental cursor", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains(expected, StringComparison.Ordinal));
     }
 
     [Theory]
