@@ -82,6 +82,9 @@ public sealed record RestStream
 
     /// <summary>For a conversation stream: other endpoints read per page, whose fields override the stream's (docs/profiles.md, "Joins").</summary>
     public IReadOnlyList<RestJoin> Joins { get; init; } = [];
+
+    /// <summary>For a conversation stream read oldest first: one budgeted call per changed conversation (docs/profiles.md, "Fan-out").</summary>
+    public RestFanOut? FanOut { get; init; }
 }
 
 /// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>.</summary>

@@ -2,13 +2,14 @@ using System.Text.Json.Nodes;
 
 namespace KpiCollector.Sources.Rest;
 
-/// <summary>The <c>joins</c> of a conversation stream (docs/profiles.md, "Joins").</summary>
+/// <summary>The <c>joins</c> and the <c>fan_out</c> of a conversation stream (docs/profiles.md, "Joins", "Fan-out").</summary>
 public static partial class RestProfileLoader
 {
     private sealed partial class Reader
     {
         private static readonly string[] JoinKeys = ["name", "path", "query", "ids", "record_selector", "paginator", "on", "pick", "fields"];
         private static readonly string[] IdsKeys = ["path", "separator", "batch"];
+        private static readonly string[] FanOutKeys = ["path", "query", "max_calls_per_poll", "fields"];
 
         private List<RestJoin> Joins(JsonNode? node, string at, string? record)
         {
@@ -113,10 +114,76 @@ public static partial class RestProfileLoader
             };
         }
 
-        /// <summary>Conversation fields besides <c>external_id</c> (the join's key), at least one; none is required.</summary>
-        private Dictionary<string, RestField>? JoinFields(JsonNode? node, string at)
+        /// <summary>The stream's fan-out; <paramref name="stream"/> is the stream's object, whose reading it needs.</summary>
+        private RestFanOut? FanOut(JsonNode? node, string at, string? record, JsonObject stream)
         {
-            var known = RestVocabulary.FieldsByRecord["conversation"].Where(f => f != "external_id").ToList();
+            if (node is null)
+            {
+                return null;
+            }
+
+            if (Object(node, at, FanOutKeys) is not { } o)
+            {
+                return null;
+            }
+
+            var before = failures.Count;
+            if (record is not null && record != "conversation")
+            {
+                Fail(at, $"a {record} stream has no fan_out", "fan_out on a conversation stream only");
+            }
+            else if (stream["incremental"] is not JsonObject incremental || Text(incremental["mode"]) == "newest_first")
+            {
+                Fail(at, $"fan_out needs {(stream["incremental"] is null ? "an" : "an oldest-first")} incremental cursor: a poll that runs out of calls resumes at the first conversation left", "fan_out on a stream with incremental (read oldest first)");
+            }
+            else if (Text(stream["paginator"]?["type"]) == "keyset" || Text(incremental["format"]) == "id")
+            {
+                // The resume point is an update time; a keyset walk (or an id cursor) has its own.
+                Fail(at, "fan_out resumes at an update time: not with a keyset paginator nor an id cursor", "fan_out on a stream whose cursor is an update time, with a page_number, offset, link_header, next_url, cursor or none paginator");
+            }
+
+            var path = RequiredString(o, at, "path", "a path relative to base_url with {id}, e.g. api/v2/tickets/{id}/messages");
+            Template(path?.Replace(RestFanOut.IdVariable, "", StringComparison.Ordinal), $"{at}.path", allowToken: false);
+            var query = StringMap(o["query"], $"{at}.query");
+            foreach (var (k, v) in query)
+            {
+                Template(v.Replace(RestFanOut.IdVariable, "", StringComparison.Ordinal), $"{at}.query.{k}", allowToken: false);
+            }
+
+            if (path is not null && !path.Contains(RestFanOut.IdVariable, StringComparison.Ordinal) && !query.Values.Any(v => v.Contains(RestFanOut.IdVariable, StringComparison.Ordinal)))
+            {
+                Fail($"{at}.path", "neither the path nor a query value uses {id}", "{id} (the conversation's external_id) in the path or a query value");
+            }
+
+            var budget = OptionalInt(o, at, "max_calls_per_poll", 1);
+            if (o["max_calls_per_poll"] is null)
+            {
+                Fail($"{at}.max_calls_per_poll", "missing", "a whole number >= 1: the calls a poll may make");
+            }
+
+            // updated_at is the version the cached values belong to: it cannot come from them.
+            var fields = JoinFields(o["fields"], $"{at}.fields", "updated_at");
+            if (failures.Count != before || path is null || budget is null || fields is null)
+            {
+                return null;
+            }
+
+            return new RestFanOut
+            {
+                Path = path,
+                Query = query,
+                MaxCallsPerPoll = budget.Value,
+                Fields = fields,
+                Digest = RestFanOut.DigestOf(o.ToJsonString()),
+            };
+        }
+
+        private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+        /// <summary>Conversation fields besides <c>external_id</c> (the key) and <paramref name="excluded"/>, at least one; none is required.</summary>
+        private Dictionary<string, RestField>? JoinFields(JsonNode? node, string at, params string[] excluded)
+        {
+            var known = RestVocabulary.FieldsByRecord["conversation"].Where(f => f != "external_id" && !excluded.Contains(f)).ToList();
             if (Object(node, at, known, "an object of conversation fields (not external_id), each a JSON path or a field object") is not { } o)
             {
                 return null;
@@ -129,7 +196,7 @@ public static partial class RestProfileLoader
                 {
                     if (f.FromConversation)
                     {
-                        Fail($"{at}.{name}.from_conversation", "a joined field comes from the joined record", "a path or value");
+                        Fail($"{at}.{name}.from_conversation", "this field comes from the joined record or the answer", "a path or value");
                     }
 
                     fields[name] = f;

@@ -139,7 +139,7 @@ public static partial class RestProfileLoader
     {
         private static readonly string[] ProfileKeys = ["name", "description", "base_url", "headers", "authenticator", "watermark_lag", "requests_per_minute", "streams"];
         private static readonly string[] AuthKeys = ["type", "username", "password", "token", "header", "prefix", .. OAuthKeys];
-        private static readonly string[] StreamKeys = ["name", "record", "path", "query", "record_selector", "paginator", "incremental", "fields", "conversation_lookup", "sets_watermark", "requests_per_minute", "joins"];
+        private static readonly string[] StreamKeys = ["name", "record", "path", "query", "record_selector", "paginator", "incremental", "fields", "conversation_lookup", "sets_watermark", "requests_per_minute", "joins", "fan_out"];
         private static readonly string[] PaginatorKeys = ["type", "page_param", "size_param", "page_size", "start_page", "max_page", "stop", "total_path", "total_pages_header", "offset_param", "limit_param", "next_path", "cursor_param"];
         private static readonly string[] IncrementalKeys = ["param", "template", "format", "time_zone", "cursor_field", "lookback", "slide_on_full_page"];
         private static readonly string[] FieldKeys = ["path", "value", "map", "default", "missing", "add_minutes", "from_conversation", "pick"];
@@ -271,6 +271,7 @@ public static partial class RestProfileLoader
             var setsWatermark = o["sets_watermark"] is null ? record == "conversation" : Bool(o, at, "sets_watermark");
             var streamBudget = OptionalInt(o, at, "requests_per_minute", 1);
             var joins = Joins(o["joins"], $"{at}.joins", record);
+            var fanOut = FanOut(o["fan_out"], $"{at}.fan_out", record, o);
             if (failures.Count != before || name is null || record is null || path is null || selector is null || paginator is null || fields is null)
             {
                 return null;
@@ -290,6 +291,7 @@ public static partial class RestProfileLoader
                 SetsWatermark = setsWatermark,
                 RequestsPerMinute = streamBudget,
                 Joins = joins,
+                FanOut = fanOut,
             };
         }
 

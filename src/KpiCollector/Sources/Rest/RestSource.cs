@@ -51,6 +51,8 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             _streamBudgets[stream.Name] = budget;
             connection.WarnIfOverBudget(1, budget);
         }
+
+        _fanOutState = state ?? new MemoryRestState();
     }
 
     /// <summary>Where, as whom and how this source's requests go, from the profile's requester and authenticator.</summary>
@@ -86,7 +88,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
 
     public SourceCapabilities Capabilities => new()
     {
-        Responders = _profile.Streams.Any(s => s.Fields.TryGetValue("first_responder_kind", out var f) && (f.Map?.Values.Contains("bot") == true || f.Default == "bot"))
+        Responders = _profile.Streams.SelectMany(FieldSets).Any(fields => fields.TryGetValue("first_responder_kind", out var f) && (f.Map?.Values.Contains("bot") == true || f.Default == "bot" || f.Missing == "bot" || f.Value == "bot"))
             ? SourceCapabilities.BotAndHuman : SourceCapabilities.HumanOnly,
         Surveys = SourceCapabilities.CsatIf(_profile.Streams.Any(s => s.Record == "survey")),
     };
@@ -111,6 +113,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
         {
             var mapper = new RestMapper(Name, stream, _settings.Maps);
             var position = state.Streams.GetValueOrDefault(stream.Name) ?? new RestStreamCursor { Since = start };
+            var fanOut = FanOutPollFor(stream);
             while (true)
             {
                 var requestedAt = _time.GetUtcNow();
@@ -118,7 +121,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
                 using var document = Parse(response!, stream);
                 var records = stream.Selector.Select(document.RootElement).SelectMany(e => stream.Selector.IsMulti || e.ValueKind != JsonValueKind.Array ? [e] : e.EnumerateArray().ToArray()).ToList();
                 Log.Page(_logger, Name, stream.Name, records.Count);
-                var batch = await MapAsync(stream, mapper, records, cancellationToken);
+                var (batch, pending) = await MapPageAsync(stream, mapper, records, position, fanOut, cancellationToken);
                 var newest = stream.Incremental is { } inc
                     ? records.Select(r => RestValues.Time(inc.CursorField.First(r) is { } e ? RestValues.Text(e) : null)).Where(t => t is not null).Select(t => t!.Value.ToUnixTimeMilliseconds()).DefaultIfEmpty(long.MinValue).Max()
                     : long.MinValue;
@@ -148,6 +151,11 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
                     }
                 }
 
+                if (pending is { } resume)
+                {
+                    (position, more, watermark) = (resume, false, state.Watermark); // the fan-out's calls ran out: the rest waits for the next poll
+                }
+
                 var streams = new Dictionary<string, RestStreamCursor>(state.Streams) { [stream.Name] = position };
                 state = state with { Streams = streams, Watermark = watermark };
                 yield return batch with { Cursor = state.Format(), Watermark = state.WatermarkAt };
@@ -156,6 +164,8 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
                     break;
                 }
             }
+
+            LogFanOut(stream, fanOut);
         }
     }
 
