@@ -10,7 +10,7 @@ namespace KpiCollector.Simulator.Faces.EDesk;
 /// independently of the connector: <c>GET /v1/tickets</c> with <c>filter_last_updated_at_gte</c>/<c>_lte</c> (dates,
 /// <c>YYYY-MM-DD</c>, in the account's time zone), <c>filter_status_equals</c>, <c>filter_channel_id_equals</c>,
 /// <c>order_by</c> (<c>id</c>, <c>created_at</c>, <c>last_updated_at</c>), <c>order_direction</c>, <c>page</c> and
-/// <c>itemsPerPage</c>; <c>GET /v1/messages/{id}</c>, one message at a time; <c>GET /v1/channels</c>. Lists come as
+/// <c>itemsPerPage</c>; <c>GET /v1/tickets/{id}</c>; <c>GET /v1/messages/{id}</c>, one message at a time; <c>GET /v1/channels</c>. Lists come as
 /// <c>{ data, paginator{currentPage, itemsPerPage, totalItemsCount} }</c>, a message as <c>{ data }</c>. Bearer token.
 /// </summary>
 /// <remarks>
@@ -91,6 +91,7 @@ public sealed partial class EDeskFace : IFace
     public void Map(IEndpointRouteBuilder app)
     {
         Get(app, "/edesk/v1/tickets", Tickets);
+        Get(app, "/edesk/v1/tickets/{id}", OneTicket);
         Get(app, "/edesk/v1/messages/{id}", Message);
         Get(app, "/edesk/v1/channels", ChannelsList);
     }
@@ -223,6 +224,19 @@ public sealed partial class EDeskFace : IFace
             ["data"] = new JsonArray([.. shown.Select(r => (JsonNode)Ticket(r.C, r.Messages, r.Updated))]),
             ["paginator"] = Paginator(page, perPage, sorted.Count),
         });
+    }
+
+    /// <summary><c>GET /v1/tickets/{id}</c>: one ticket as <c>{ data }</c>; 404 for a deleted or unknown one.</summary>
+    private FaceReply OneTicket(HttpRequest request)
+    {
+        if (!long.TryParse(request.RouteValues["id"]?.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            || _helpdesk.Get($"sim-{id:D6}") is not { } c)
+        {
+            return new FaceReply(new JsonObject { ["code"] = 404, ["message"] = "Ticket not found" }, StatusCodes.Status404NotFound);
+        }
+
+        var messages = MessagesOf(c);
+        return new FaceReply(new JsonObject { ["data"] = Ticket(c, messages, messages.Select(m => DateTimeOffset.Parse(m["created_at"]!.GetValue<string>(), CultureInfo.InvariantCulture)).Max()) });
     }
 
     private FaceReply Message(HttpRequest request)

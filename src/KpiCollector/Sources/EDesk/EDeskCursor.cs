@@ -25,6 +25,9 @@ internal sealed record EDeskCursor
     /// <summary>The data is complete up to here (Unix ms): set when a pass ends.</summary>
     public long? Watermark { get; init; }
 
+    /// <summary>When the last complete reconciliation of the open set started (Unix ms); null before the first.</summary>
+    public long? OpenSetAt { get; init; }
+
     /// <summary>Ticket id → <c>{last_updated_at, Unix seconds}:{version hash}</c> of the tickets delivered.</summary>
     public Dictionary<string, string> Seen { get; init; } = [];
 

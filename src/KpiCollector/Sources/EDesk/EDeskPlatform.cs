@@ -1,6 +1,7 @@
 using System.Globalization;
 using KpiCollector.Checks;
 using KpiCollector.Configuration;
+using KpiCollector.Storage;
 
 namespace KpiCollector.Sources.EDesk;
 
@@ -49,6 +50,7 @@ public sealed class EDeskPlatform : SourcePlatform<EDeskSettings>
             }
         }
 
+        SettingsRules.OpenSetInterval($"{key}:OpenSetInterval", edesk.OpenSetInterval, failures);
         foreach (var (status, mapped) in edesk.Statuses)
         {
             if (!Core.Records.ConversationStatuses.LabelValues.Contains(mapped?.Trim().ToLowerInvariant()))
@@ -62,7 +64,8 @@ public sealed class EDeskPlatform : SourcePlatform<EDeskSettings>
         source.Options,
         source.Index,
         services.GetRequiredService<TimeProvider>(),
-        services.GetRequiredService<ILogger<EDeskSource>>());
+        services.GetRequiredService<ILogger<EDeskSource>>(),
+        openSet: services.GetService<IOpenConversations>());
 
     public override Task CheckAsync(SourceContext source, SourceCheck check, CancellationToken cancellationToken) =>
         EDeskCheck.CheckAsync(source.Options, source.Index, check, cancellationToken);

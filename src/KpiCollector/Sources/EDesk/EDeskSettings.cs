@@ -35,4 +35,11 @@ public sealed class EDeskSettings
     /// Values: new, open, pending, on_hold, solved, closed.
     /// </summary>
     public Dictionary<string, string> Statuses { get; set; } = [];
+
+    /// <summary>
+    /// How often the open set is reconciled with eDesk's lists of open tickets (docs/sources.md, "Open set"): at the
+    /// first poll whose pass ends, then once this long has passed since the last complete reconciliation. It finds
+    /// open tickets with no message since the backfill and drops those eDesk no longer has. Default <c>1h</c>.
+    /// </summary>
+    public string OpenSetInterval { get; set; } = "1h";
 }

@@ -4,7 +4,9 @@ using System.Text;
 using System.Text.Json;
 using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
+using KpiCollector.Core.Time;
 using KpiCollector.Sources.Http;
+using KpiCollector.Storage;
 using RestSharp;
 
 namespace KpiCollector.Sources.EDesk;
@@ -57,9 +59,10 @@ public sealed partial class EDeskSource : ISourceWithStatus, IDisposable
     private readonly Dictionary<long, string> _channelOverrides;
     private readonly Dictionary<long, EDeskMessage> _messages = [];
     private readonly HashSet<string> _warned = [];
+    private readonly OpenSetReconciler _openSet;
     private Dictionary<long, string>? _channels;
 
-    public EDeskSource(SourceOptions options, int index, TimeProvider time, ILogger<EDeskSource> logger, Random? jitter = null)
+    public EDeskSource(SourceOptions options, int index, TimeProvider time, ILogger<EDeskSource> logger, Random? jitter = null, IOpenConversations? openSet = null)
     {
         var connection = new HttpConnection(options, EDeskPlatform.Id, HttpSettings(options, index), time, logger, jitter);
         (Name, _key, _backfill, Status, _http) = (connection.Name, connection.Key, connection.Backfill, connection.Status, connection.Http);
@@ -71,6 +74,7 @@ public sealed partial class EDeskSource : ISourceWithStatus, IDisposable
             _settings.Statuses.Select(kv => KeyValuePair.Create(kv.Key, (ConversationStatus)ConversationStatuses.LabelValues.ToList().IndexOf(kv.Value.Trim().ToLowerInvariant()))),
             StringComparer.OrdinalIgnoreCase);
         _channelOverrides = _settings.Channels.ToDictionary(kv => long.Parse(kv.Key, CultureInfo.InvariantCulture), kv => Channels.Normalize(kv.Value));
+        _openSet = new OpenSetReconciler(Name, openSet, Durations.Parse(_settings.OpenSetInterval), time, logger);
         connection.WarnIfOverBudget(1);
     }
 
@@ -194,9 +198,19 @@ public sealed partial class EDeskSource : ISourceWithStatus, IDisposable
             }
 
             var watermark = Math.Max(state.Watermark ?? long.MinValue, nextSince.ToUnixTimeMilliseconds());
-            state = new EDeskCursor { Since = nextSince.ToUnixTimeSeconds(), Watermark = watermark, Seen = Prune(seen, keepFrom, []) };
+            state = new EDeskCursor { Since = nextSince.ToUnixTimeSeconds(), Watermark = watermark, Seen = Prune(seen, keepFrom, []), OpenSetAt = state.OpenSetAt };
             yield return new SourceBatch { Conversations = conversations, Surveys = surveys, Cursor = state.Format(), Watermark = state.WatermarkAt };
-            yield break;
+            break;
+        }
+
+        // After a complete pass, so only tickets without a message since the backfill are read in full.
+        if (_openSet.IsDue(state.OpenSetAt))
+        {
+            await foreach (var step in ReconcileOpenSetAsync(cancellationToken))
+            {
+                state = step.Done ? state with { OpenSetAt = step.StartedAt.ToUnixTimeMilliseconds() } : state;
+                yield return new SourceBatch { Conversations = step.Conversations, Cursor = state.Format(), Watermark = state.WatermarkAt };
+            }
         }
     }
 
@@ -243,12 +257,17 @@ public sealed partial class EDeskSource : ISourceWithStatus, IDisposable
         request.AddQueryParameter("order_direction", "asc");
         request.AddQueryParameter("page", page.ToString(CultureInfo.InvariantCulture));
         request.AddQueryParameter("itemsPerPage", _settings.PageSize.ToString(CultureInfo.InvariantCulture));
-        var parsed = SourceJson.Parse<EDeskPage<EDeskTicket>>(await _http.SendAsync(request, null, cancellationToken), "tickets list");
+        return await ParseTicketsAsync(request, "tickets list", cancellationToken);
+    }
+
+    private async Task<EDeskPage<EDeskTicket>> ParseTicketsAsync(RestRequest request, string what, CancellationToken cancellationToken)
+    {
+        var parsed = SourceJson.Parse<EDeskPage<EDeskTicket>>(await _http.SendAsync(request, null, cancellationToken), what);
         foreach (var (t, i) in parsed.Data.Select((t, i) => (t, i)))
         {
             // Check the timestamps now, so a malformed page fails before any of it is delivered.
-            _zone.Required(t.CreatedAt, "tickets list", $"$.data[{i}].created_at");
-            _zone.Read(t.LastUpdatedAt, "tickets list", $"$.data[{i}].last_updated_at");
+            _zone.Required(t.CreatedAt, what, $"$.data[{i}].created_at");
+            _zone.Read(t.LastUpdatedAt, what, $"$.data[{i}].last_updated_at");
         }
 
         return parsed;
