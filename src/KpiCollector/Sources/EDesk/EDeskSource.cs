@@ -37,7 +37,8 @@ namespace KpiCollector.Sources.EDesk;
 /// <para>
 /// Cost per poll at steady state: one <c>/v1/tickets</c> request per page of tickets updated since the start of the
 /// day (the day's re-read), one <c>/v1/messages/{id}</c> request per new message (at most <c>EDesk:MessagesPerPoll</c>);
-/// <c>/v1/channels</c> once per process, and again when a ticket names a channel it did not list.
+/// <c>/v1/channels</c> once per process, and again when a ticket names a channel it did not list; every
+/// <c>EDesk:OpenSetInterval</c>, the open set's lists (EDeskSource.OpenSet.cs).
 /// </para>
 /// </remarks>
 public sealed partial class EDeskSource : ISourceWithStatus, IDisposable
