@@ -87,6 +87,24 @@ public sealed class EDeskAgainstSimulatorTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task CheckSources_ReadsTheChannels_WithThePollsToken_AndReportsARefusedOne()
+    {
+        var good = new KpiCollector.Checks.SourceCheck { Name = "ed", Platform = EDeskPlatform.Id, Key = "KpiCollector:Sources:0" };
+        await EDeskCheck.CheckAsync(Options("simulator-edesk-token"), 0, good, CancellationToken.None);
+        Assert.True(good.Pollable, good.Identity);
+        Assert.Equal((true, true, "a token that reads 9 channels"), (good.Reachable, good.Authenticated, good.Identity));
+        Assert.Contains("KpiCollector:Sources:0:EDesk:MessagesPerPoll", good.RateLimit, StringComparison.Ordinal);
+        Assert.NotNull(good.Backfill);
+
+        var refused = new KpiCollector.Checks.SourceCheck { Name = "ed", Platform = EDeskPlatform.Id, Key = "KpiCollector:Sources:0" };
+        await EDeskCheck.CheckAsync(Options("revoked-token"), 0, refused, CancellationToken.None);
+        Assert.False(refused.Pollable);
+        Assert.Contains("HTTP 401", refused.Identity, StringComparison.Ordinal);
+        Assert.Contains("KpiCollector:Sources:0:ApiToken", refused.Identity, StringComparison.Ordinal);
+        Assert.DoesNotContain("revoked-token", refused.Identity, StringComparison.Ordinal);
+    }
+
     private static void Close(DateTimeOffset? expected, DateTimeOffset? actual)
     {
         Assert.Equal(expected is null, actual is null);
@@ -98,16 +116,18 @@ public sealed class EDeskAgainstSimulatorTests : IAsyncLifetime
 
     private static string FaceResponses(string simId) => KpiCollector.Simulator.Faces.FaceResponses.Number(simId)!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private EDeskSource Source() => new(new SourceOptions
+    private EDeskSource Source() => new(Options("simulator-edesk-token"), 0, _clock, NullLogger<EDeskSource>.Instance);
+
+    private SourceOptions Options(string token) => new()
     {
         Name = "ed",
         Platform = EDeskPlatform.Id,
         BaseUrl = _simulator.BaseUrl("edesk"),
-        ApiToken = "simulator-edesk-token",
+        ApiToken = token,
         Backfill = "6h",
         Timeout = "10s",
         MaxRetries = 0,
         RequestsPerMinute = 100_000,
         Settings = new EDeskSettings { TimeZone = "America/New_York", MessagesPerPoll = 600 },
-    }, 0, _clock, NullLogger<EDeskSource>.Instance);
+    };
 }
