@@ -50,8 +50,16 @@ public sealed class EDeskEndToEndTests
         Assert.True(m.Value("helpdesk_survey_responses", [.. all, ("kind", "csat")]) > 0); // Rating messages
         Assert.NotNull(m.Value("helpdesk_backlog_tickets", ("source", "ed"), ("channel", "all"), ("status", "open")));
 
-        // eDesk has no message feed for the collector: absent, never 0.
+        // eDesk has no message feed for the collector and no NPS or CES survey: absent, never 0.
         Assert.Empty(m.Find("helpdesk_messages", ("source", "ed")));
+        foreach (var s in m.Find("helpdesk_tickets_created", ("source", "ed")))
+        {
+            (string, string)[] series = [("source", "ed"), ("channel", s.Labels["channel"]), ("window", s.Labels["window"])];
+            Assert.NotNull(m.Value("helpdesk_first_responses", [.. series, ("responder", "bot")]));
+            Assert.NotNull(m.Value("helpdesk_survey_responses", [.. series, ("kind", "csat")]));
+            Assert.Null(m.Value("helpdesk_survey_responses", [.. series, ("kind", "nps")]));
+            Assert.Null(m.Value("helpdesk_survey_responses", [.. series, ("kind", "ces")]));
+        }
     }
 
     [Fact]
