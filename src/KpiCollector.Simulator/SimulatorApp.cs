@@ -2,6 +2,7 @@ using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
+using KpiCollector.Simulator.Faces.EDesk;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Interakt;
 using KpiCollector.Simulator.Faces.LiveAgent;
@@ -105,6 +106,13 @@ public static class SimulatorApp
             return new LiveAgentFace(helpdesk, options.LiveAgent, sp.GetRequiredService<ILogger<LiveAgentFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<LiveAgentFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, EDeskFace.Lag);
+            return new EDeskFace(helpdesk, options.EDesk, time, sp.GetRequiredService<ILogger<EDeskFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<EDeskFace>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
             options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(
@@ -130,7 +138,7 @@ public static class SimulatorApp
         app.Services.GetRequiredService<InteraktWebhookPoster>().Map(app);
         app.MapGet("/", () => Results.Text(
             "KpiCollector simulator: simulated helpdesk platform APIs.\n"
-            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/{(f is CmComFace ? "odata" : "api")}/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
+            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/{(f is CmComFace ? "odata" : f is EDeskFace ? "v1" : "api")}/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
             + "  /whatsapp/{version}/{wabaId}?fields=...  (Graph API; base URL for the collector: http://<this host>/whatsapp)\n"
             + "  /_sim/faults/{face}  GET: state; POST ?kind=&count=&retryAfter=&delay=&status=: arm; DELETE: clear\n"
             + "  /_sim/whatsapp/webhook  GET: counters; PUT {\"url\",\"appSecret\",\"verifyToken\"}: handshake, then post WhatsApp webhooks there; DELETE: stop\n"

@@ -1,6 +1,7 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
+using KpiCollector.Simulator.Faces.EDesk;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Interakt;
 using KpiCollector.Simulator.Faces.LiveAgent;
@@ -51,6 +52,8 @@ public sealed class SimulatorAppOptions
     public ServiceNowFaceOptions ServiceNow { get; set; } = new();
 
     public LiveAgentFaceOptions LiveAgent { get; set; } = new();
+
+    public EDeskFaceOptions EDesk { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -139,6 +142,21 @@ public sealed class SimulatorAppOptions
         if (string.IsNullOrWhiteSpace(LiveAgent.ApiKey))
         {
             failures.Add($"{SectionName}:LiveAgent:ApiKey: the simulated LiveAgent account needs an API key.");
+        }
+
+        if (string.IsNullOrWhiteSpace(EDesk.ApiToken))
+        {
+            failures.Add($"{SectionName}:EDesk:ApiToken: the simulated eDesk account needs an API token.");
+        }
+
+        if (string.IsNullOrWhiteSpace(EDesk.TimeZone) || !TimeZoneInfo.TryFindSystemTimeZoneById(EDesk.TimeZone, out _))
+        {
+            failures.Add($"{SectionName}:EDesk:TimeZone: '{EDesk.TimeZone}' is not a time zone; use an IANA id such as America/New_York.");
+        }
+
+        if (!(EDesk.RequestsPerSecond > 0) || EDesk.Burst < 1)
+        {
+            failures.Add($"{SectionName}:EDesk:RequestsPerSecond and {SectionName}:EDesk:Burst: the rate limit needs a refill above 0 and a burst of at least 1.");
         }
 
         ValidateWhatsApp(failures);

@@ -1,5 +1,6 @@
 using KpiCollector.Sources.Chatwoot;
 using KpiCollector.Sources.Customers;
+using KpiCollector.Sources.EDesk;
 using KpiCollector.Sources.Freshdesk;
 using KpiCollector.Sources.Interakt;
 using KpiCollector.Sources.Rest;
@@ -20,7 +21,8 @@ public static class BuiltInPlatforms
         .AddPlatform<SimulatorPlatform>()
         .AddPlatform<CustomersPlatform>()
         .AddPlatform<RestPlatform>()
-        .AddPlatform<InteraktPlatform>();
+        .AddPlatform<InteraktPlatform>()
+        .AddPlatform<EDeskPlatform>();
 
     /// <summary>The catalog of the built-in platforms, for code that runs without the host (tests, tools).</summary>
     public static PlatformCatalog Catalog()
