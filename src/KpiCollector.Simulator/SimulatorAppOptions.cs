@@ -2,6 +2,7 @@ using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.HelpDesk;
 using KpiCollector.Simulator.Faces.Interakt;
 using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
@@ -45,6 +46,8 @@ public sealed class SimulatorAppOptions
     public SuperOfficeFaceOptions SuperOffice { get; set; } = new();
 
     public CmComFaceOptions CmCom { get; set; } = new();
+
+    public HelpDeskFaceOptions HelpDesk { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -123,6 +126,11 @@ public sealed class SimulatorAppOptions
         if (string.IsNullOrWhiteSpace(CmCom.ApiKey) || string.IsNullOrWhiteSpace(CmCom.ApiSecret))
         {
             failures.Add($"{SectionName}:CmCom:ApiKey and {SectionName}:CmCom:ApiSecret: the simulated CM.com account needs both.");
+        }
+
+        if (string.IsNullOrWhiteSpace(HelpDesk.AccountId) || string.IsNullOrWhiteSpace(HelpDesk.Token))
+        {
+            failures.Add($"{SectionName}:HelpDesk:AccountId and {SectionName}:HelpDesk:Token: the simulated HelpDesk.com account needs both.");
         }
 
         ValidateWhatsApp(failures);
