@@ -6,6 +6,7 @@ using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.HelpDesk;
 using KpiCollector.Simulator.Faces.Interakt;
 using KpiCollector.Simulator.Faces.SuperOffice;
+using KpiCollector.Simulator.Faces.Trengo;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -97,6 +98,13 @@ public static class SimulatorApp
             return new HelpDeskFace(helpdesk, options.HelpDesk, sp.GetRequiredService<ILogger<HelpDeskFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<HelpDeskFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, TrengoFace.Lag);
+            return new TrengoFace(helpdesk, options.Trengo, time, sp.GetRequiredService<ILogger<TrengoFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<TrengoFace>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
             options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(

@@ -5,6 +5,7 @@ using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.HelpDesk;
 using KpiCollector.Simulator.Faces.Interakt;
 using KpiCollector.Simulator.Faces.SuperOffice;
+using KpiCollector.Simulator.Faces.Trengo;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
 
@@ -48,6 +49,8 @@ public sealed class SimulatorAppOptions
     public CmComFaceOptions CmCom { get; set; } = new();
 
     public HelpDeskFaceOptions HelpDesk { get; set; } = new();
+
+    public TrengoFaceOptions Trengo { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -131,6 +134,11 @@ public sealed class SimulatorAppOptions
         if (string.IsNullOrWhiteSpace(HelpDesk.AccountId) || string.IsNullOrWhiteSpace(HelpDesk.Token))
         {
             failures.Add($"{SectionName}:HelpDesk:AccountId and {SectionName}:HelpDesk:Token: the simulated HelpDesk.com account needs both.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Trengo.Token) || Trengo.RequestsPerMinute < 1)
+        {
+            failures.Add($"{SectionName}:Trengo:Token and {SectionName}:Trengo:RequestsPerMinute: the simulated Trengo account needs a token and a budget of at least 1 a minute.");
         }
 
         ValidateWhatsApp(failures);
