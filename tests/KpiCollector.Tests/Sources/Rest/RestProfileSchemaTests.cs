@@ -18,7 +18,7 @@ public sealed class RestProfileSchemaTests
             var text = RestProfileLoader.BuiltInText(name)!;
             var result = Schema.Evaluate(RestProfileLoader.ToJson(text), new EvaluationOptions { OutputFormat = OutputFormat.List });
             Assert.True(result.IsValid, $"{name}: {string.Join("; ", result.Details.Where(d => d.HasErrors).Select(d => $"{d.InstanceLocation}: {string.Join(", ", d.Errors!.Values)}"))}");
-            Assert.NotNull(RestProfileLoader.Parse(text, name, ["subdomain", "api_key"], []));
+            Assert.NotNull(RestProfileLoader.Parse(text, name, ["subdomain", "api_key", "account_id"], []));
         }
     }
 
