@@ -315,11 +315,10 @@ public sealed class TrengoFace : IFace
         if (c.FirstResponderKind == ResponderKind.Bot && c.FirstResponseAt is { } bot)
         {
             Add(1, bot, "OUTBOUND", null, "Hi! I am the virtual assistant. Have you tried our help centre?");
-        }
-
-        if (c.BotHandoffAt is { } handoff && handoff != c.FirstResponseAt)
-        {
-            Add(2, handoff, "OUTBOUND", null, "Let me connect you with a colleague.");
+            if (c.BotHandoffAt is { } handoff && handoff > bot)
+            {
+                Add(2, handoff, "OUTBOUND", null, "Let me connect you with a colleague.");
+            }
         }
 
         if (c.FirstHumanResponseAt is { } first)
