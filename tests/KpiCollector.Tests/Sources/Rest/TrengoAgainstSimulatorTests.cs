@@ -1,0 +1,152 @@
+using System.Globalization;
+using KpiCollector.Configuration;
+using KpiCollector.Core.Records;
+using KpiCollector.Simulator;
+using KpiCollector.Simulator.Faces;
+using KpiCollector.Simulator.Faces.Trengo;
+using KpiCollector.Sources;
+using KpiCollector.Sources.Rest;
+using KpiCollector.Storage;
+using KpiCollector.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace KpiCollector.Tests.Sources.Rest;
+
+/// <summary>
+/// The built-in <c>trengo</c> profile against the simulator's Trengo face over HTTP on loopback, on one fake clock:
+/// every simulated ticket arrives with its list fields mapped; a malformed page mid-backfill applies nothing of it and
+/// is read again after a restart.
+/// </summary>
+public sealed class TrengoAgainstSimulatorTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = Records.T0;
+    private readonly FakeTimeProvider _clock = new(T0);
+    private readonly TempDirectory _dir = new();
+    private SimulatorHost _simulator = null!;
+
+    public async Task InitializeAsync() => _simulator = await SimulatorHost.StartAsync(_clock, "Simulator:Backfill=6h", "Simulator:Trengo:RequestsPerMinute=100000");
+
+    public async Task DisposeAsync()
+    {
+        await _simulator.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task TheProfile_DeliversEverySimulatedTicket_WithItsFieldsMapped()
+    {
+        using var store = new SqliteStore(_dir.File("store.db"), NullLogger<SqliteStore>.Instance);
+        store.Open();
+        using var source = Source(store);
+
+        await PollUntilDoneAsync(source, store);
+
+        var expected = Simulated(T0 - TrengoFace.Lag);
+        var delivered = store.ReadConversations().ToDictionary(c => c.ExternalId);
+        Assert.True(expected.Count > 100, $"{expected.Count} tickets: the face should hold many");
+        Assert.Equal(expected.Keys.Order(), delivered.Keys.Order());
+        foreach (var (id, sim) in expected)
+        {
+            var c = delivered[id];
+            var status = TrengoFace.Status(sim) switch { "OPEN" => ConversationStatus.New, "ASSIGNED" => ConversationStatus.Open, _ => ConversationStatus.Solved };
+            Assert.Equal((Channel(sim.Channel), status), (c.Channel, c.Status));
+            Assert.Equal((Seconds(sim.CreatedAt), Seconds(sim.UpdatedAt)), (c.CreatedAt, c.UpdatedAt));
+            Assert.Equal(status == ConversationStatus.Solved ? Seconds(sim.ResolvedAt ?? sim.ClosedAt ?? sim.UpdatedAt) : null, c.ResolvedAt);
+            Assert.Equal(FaceResponses.Number(sim.AssigneeId)?.ToString(CultureInfo.InvariantCulture), c.AssigneeId);
+            Assert.Equal(sim.Team switch { "billing" => "Billing", "tech" => "Technical support", "sales" => "Sales", _ => null }, c.Team);
+            Assert.Null(c.Reopens); // no per-ticket reopen count
+        }
+
+        Assert.Contains(delivered.Values, c => c.Status == ConversationStatus.New);
+        Assert.Contains(delivered.Values, c => c.Status == ConversationStatus.Open);
+    }
+
+    [Fact]
+    public async Task AMalformedPageMidBackfill_FailsWithParse_AppliesNothingOfIt_AndARestartReadsItAgain()
+    {
+        using var store = new SqliteStore(_dir.File("store.db"), NullLogger<SqliteStore>.Instance);
+        store.Open();
+        var face = _simulator.Service<TrengoFace>();
+        var applied = new HashSet<string>();
+        var pages = 0;
+        using (var first = Source(store))
+        {
+            var failure = await Assert.ThrowsAsync<SourceException>(async () =>
+            {
+                await foreach (var batch in first.PollAsync(null, CancellationToken.None))
+                {
+                    store.Apply("tr", batch, _clock.GetUtcNow());
+                    applied.UnionWith(batch.Conversations.Select(c => c.ExternalId));
+                    if (++pages == 2)
+                    {
+                        face.Faults.Arm(new Fault(FaultKind.Malformed, 1, 500, TimeSpan.Zero, TimeSpan.Zero)); // the next request
+                    }
+                }
+            });
+            Assert.Equal(ErrorReasons.Parse, failure.Reason);
+        }
+
+        Assert.Equal(2, pages);
+        Assert.Equal(applied.Order(), store.ReadConversations().Select(c => c.ExternalId).Order()); // nothing of the broken page
+
+        using (var restarted = Source(store))
+        {
+            await PollUntilDoneAsync(restarted, store);
+        }
+
+        Assert.Equal(Simulated(T0 - TrengoFace.Lag).Keys.Order(), store.ReadConversations().Select(c => c.ExternalId).Order());
+    }
+
+    /// <summary>Polls from the saved cursor, applying each batch, until a poll ends with the watermark set and nothing pending.</summary>
+    private async Task<int> PollUntilDoneAsync(RestSource source, SqliteStore store, int maxPolls = 50)
+    {
+        for (var poll = 1; poll <= maxPolls; poll++)
+        {
+            SourceBatch? last = null;
+            await foreach (var batch in source.PollAsync(store.GetCheckpoint("tr")?.Cursor, CancellationToken.None))
+            {
+                store.Apply("tr", batch, _clock.GetUtcNow());
+                last = batch;
+            }
+
+            if (last?.Watermark is not null && store.ReadConversations().Count() >= Simulated(T0 - TrengoFace.Lag).Count)
+            {
+                return poll;
+            }
+        }
+
+        throw new InvalidOperationException($"not done after {maxPolls} polls");
+    }
+
+    private RestSource Source(SqliteStore store) => new(new SourceOptions
+    {
+        Name = "tr",
+        Platform = "rest",
+        BaseUrl = _simulator.BaseUrl("trengo"),
+        ApiToken = "simulator-trengo-token",
+        Backfill = "6h",
+        Timeout = "10s",
+        RequestsPerMinute = 100_000,
+        MaxRetries = 0,
+    }, 0, new RestSettings { Profile = "trengo" }, _clock, NullLogger<RestSource>.Instance, state: store);
+
+    /// <summary>The latest version of every simulated conversation up to <paramref name="until"/>, by its Trengo ticket id.</summary>
+    private static Dictionary<string, Conversation> Simulated(DateTimeOffset until)
+    {
+        var simulation = new TrafficSimulation(new SimulatorAppOptions().ToModel(), "x", T0.AddHours(-6));
+        var latest = new Dictionary<string, Conversation>();
+        foreach (var c in simulation.AdvanceTo(until).Conversations)
+        {
+            latest[FaceResponses.Number(c.ExternalId)!.Value.ToString(CultureInfo.InvariantCulture)] = c;
+        }
+
+        return latest;
+    }
+
+    private static string Channel(string simulated) => simulated is Channels.Web or Channels.Api or Channels.Other ? Channels.Other : simulated;
+
+    private static DateTimeOffset Seconds(DateTimeOffset at) => DateTimeOffset.FromUnixTimeSeconds(at.ToUnixTimeSeconds());
+
+    private static DateTimeOffset? Seconds(DateTimeOffset? at) => at is { } a ? Seconds(a) : null;
+}
