@@ -57,6 +57,7 @@ public sealed class TrengoFace : IFace
     private readonly Lock _gate = new();
     private long _minute = -1;
     private int _used;
+    private long _messageRequests;
 
     public TrengoFace(SimulatedHelpdesk helpdesk, TrengoFaceOptions options, TimeProvider time, ILogger<TrengoFace> logger)
     {
@@ -79,6 +80,9 @@ public sealed class TrengoFace : IFace
 
     /// <summary>Requests answered 429 because the budget was spent (the rate-limit fault not counted).</summary>
     public long Throttled { get; private set; }
+
+    /// <summary>Messages requests served (one ticket's messages, any page).</summary>
+    public long MessageRequests => Interlocked.Read(ref _messageRequests);
 
     public void CatchUp() => _helpdesk.CatchUp();
 
@@ -216,6 +220,7 @@ public sealed class TrengoFace : IFace
 
     private FaceReply Messages(HttpRequest request)
     {
+        Interlocked.Increment(ref _messageRequests);
         var id = request.RouteValues["id"]?.ToString() ?? "";
         var ticket = _helpdesk.Latest().FirstOrDefault(c => (FaceResponses.Number(c.ExternalId) ?? 0).ToString(CultureInfo.InvariantCulture) == id);
         if (ticket is null)

@@ -7,7 +7,8 @@ namespace KpiCollector.Sources.Rest;
 /// The JSON path subset REST profiles use (docs/profiles.md): <c>$</c>, <c>.name</c>, <c>['name']</c>, <c>[n]</c>
 /// (negative counts from the end: <c>[-1]</c> is the last element), <c>[*]</c>, and filters
 /// <c>[?(@.a.b=='x')]</c> / <c>[?(@.a!=3)]</c> comparing a dot path of the element with a string or number literal,
-/// several such conditions joined by <c>&amp;&amp;</c> (all must hold).
+/// several such conditions joined by <c>&amp;&amp;</c> (all must hold); <c>null</c> as the literal compares with a
+/// missing or null value (<c>[?(@.user_id!=null)]</c>: the elements that have one).
 /// </summary>
 public sealed class JsonPath
 {
@@ -129,6 +130,18 @@ public sealed class JsonPath
         return null;
     }
 
+    /// <summary>The last element selected (in document order), or null.</summary>
+    public JsonElement? Last(JsonElement root)
+    {
+        JsonElement? last = null;
+        foreach (var e in Select(root))
+        {
+            last = e;
+        }
+
+        return last;
+    }
+
     private static Step? ParseFilter(string expression, out string? error)
     {
         error = null;
@@ -190,7 +203,12 @@ public sealed class JsonPath
         var literal = expression[(at + op.Length)..].Trim();
         string? text = null;
         double? number = null;
-        if (literal.Length >= 2 && literal[0] == '\'' && literal[^1] == '\'')
+        var isNull = false;
+        if (literal == "null")
+        {
+            isNull = true;
+        }
+        else if (literal.Length >= 2 && literal[0] == '\'' && literal[^1] == '\'')
         {
             text = literal[1..^1];
         }
@@ -204,11 +222,11 @@ public sealed class JsonPath
         }
         else
         {
-            error = $"the filter value {literal} is not a quoted string, a number, true or false";
+            error = $"the filter value {literal} is not a quoted string, a number, true, false or null";
             return null;
         }
 
-        return new Step(StepKind.Filter, "", 0, left, op == "!=", text, number, and);
+        return new Step(StepKind.Filter, "", 0, left, op == "!=", text, number, and, isNull);
     }
 
     private enum StepKind
@@ -219,7 +237,7 @@ public sealed class JsonPath
         Filter,
     }
 
-    private sealed record Step(StepKind Kind, string Name, int Index = 0, JsonPath? Left = null, bool Negate = false, string? Text = null, double? Number = null, Step? And = null)
+    private sealed record Step(StepKind Kind, string Name, int Index = 0, JsonPath? Left = null, bool Negate = false, string? Text = null, double? Number = null, Step? And = null, bool IsNull = false)
     {
         public IEnumerable<JsonElement> Apply(JsonElement e)
         {
@@ -245,7 +263,7 @@ public sealed class JsonPath
         private bool Matches(JsonElement element)
         {
             var value = Left!.First(element);
-            var equal = value is { } v && (Number is { } n
+            var equal = IsNull ? value is null : value is { } v && (Number is { } n
                 ? v.ValueKind == JsonValueKind.Number && v.GetDouble() == n
                 : RestValues.Text(v) == Text);
             return equal != Negate && (And is null || And.Matches(element));

@@ -23,7 +23,7 @@ internal sealed class RestMapper(string source, RestStream stream, IReadOnlyDict
                 continue;
             }
 
-            if (path.First(record) is { } e && RestValues.Text(e) is { } t)
+            if ((field.Pick == "last" ? path.Last(record) : path.First(record)) is { } e && RestValues.Text(e) is { } t)
             {
                 raw = t;
                 break;
@@ -71,40 +71,77 @@ internal sealed class RestMapper(string source, RestStream stream, IReadOnlyDict
     public double? Double(JsonElement record, string name) =>
         Value(record, name) is { } v && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : null;
 
-    public Conversation? Conversation(JsonElement r)
+    /// <summary>Whether the stream (or join, or fan-out) declares the field.</summary>
+    public bool Declares(string name) => stream.Fields.ContainsKey(name);
+
+    public Conversation? Conversation(JsonElement r) => Conversation(r, []);
+
+    /// <summary>
+    /// The conversation of <paramref name="r"/>, each field taken from the last of <paramref name="overlays"/> (joined
+    /// records, fan-out answers) that declares it and yields a value, else from <paramref name="r"/>.
+    /// </summary>
+    public Conversation? Conversation(JsonElement r, IReadOnlyList<RestOverlay> overlays)
     {
+        string? V(string name, ConversationStatus? status = null)
+        {
+            for (var i = overlays.Count - 1; i >= 0; i--)
+            {
+                if (overlays[i].Mapper.Declares(name) && overlays[i].Mapper.Value(overlays[i].Record, name, status) is { } v)
+                {
+                    return v;
+                }
+            }
+
+            return Value(r, name, status);
+        }
+
+        DateTimeOffset? T(string name, ConversationStatus? status = null)
+        {
+            for (var i = overlays.Count - 1; i >= 0; i--)
+            {
+                if (overlays[i].Mapper.Declares(name) && overlays[i].Mapper.Time(overlays[i].Record, name, status) is { } t)
+                {
+                    return t;
+                }
+            }
+
+            return Time(r, name, status);
+        }
+
+        double? D(string name) => V(name) is { } v && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : null;
+
         var id = Value(r, "external_id");
-        var created = Time(r, "created_at");
-        var updated = Time(r, "updated_at");
+        var created = T("created_at");
+        var updated = T("updated_at");
         if (id is null || created is null || updated is null)
         {
             return null;
         }
 
-        var status = Value(r, "status") is { } label ? RestValues.Status(label) : ConversationStatus.New;
+        var status = V("status") is { } label ? RestValues.Status(label) : ConversationStatus.New;
         return new Conversation
         {
             Source = source,
             ExternalId = id,
-            Channel = Channels.Normalize(Value(r, "channel")),
+            Channel = Channels.Normalize(V("channel")),
             Status = status,
-            Priority = Value(r, "priority"),
-            TicketType = Value(r, "ticket_type"),
-            Team = Value(r, "team"),
-            RequesterId = Value(r, "requester_id"),
-            AssigneeId = Value(r, "assignee_id"),
+            Priority = V("priority"),
+            TicketType = V("ticket_type"),
+            Team = V("team"),
+            RequesterId = V("requester_id"),
+            AssigneeId = V("assignee_id"),
             CreatedAt = created.Value,
-            FirstResponseAt = Time(r, "first_response_at", status),
-            FirstResponderKind = Value(r, "first_responder_kind", status) switch { "bot" => ResponderKind.Bot, "human" => ResponderKind.Human, _ => null },
-            BotHandoffAt = Time(r, "bot_handoff_at", status),
-            FirstHumanResponseAt = Time(r, "first_human_response_at", status),
-            FirstResolvedAt = Time(r, "first_resolved_at", status),
-            ResolvedAt = Time(r, "resolved_at", status),
-            ClosedAt = Time(r, "closed_at", status),
-            AgentPublicReplies = Int(r, "agent_public_replies"),
-            Reopens = Int(r, "reopens"),
-            HandleTime = Double(r, "handle_time_seconds") is { } h ? TimeSpan.FromSeconds(h) : null,
-            WaitingOnCustomer = Double(r, "waiting_on_customer_seconds") is { } w ? TimeSpan.FromSeconds(w) : null,
+            FirstResponseAt = T("first_response_at", status),
+            FirstResponderKind = V("first_responder_kind", status) switch { "bot" => ResponderKind.Bot, "human" => ResponderKind.Human, _ => null },
+            BotHandoffAt = T("bot_handoff_at", status),
+            FirstHumanResponseAt = T("first_human_response_at", status),
+            FirstResolvedAt = T("first_resolved_at", status),
+            ResolvedAt = T("resolved_at", status),
+            ClosedAt = T("closed_at", status),
+            AgentPublicReplies = D("agent_public_replies") is { } replies ? (int)replies : null,
+            Reopens = D("reopens") is { } reopens ? (int)reopens : null,
+            HandleTime = D("handle_time_seconds") is { } h ? TimeSpan.FromSeconds(h) : null,
+            WaitingOnCustomer = D("waiting_on_customer_seconds") is { } w ? TimeSpan.FromSeconds(w) : null,
             UpdatedAt = updated.Value,
         };
     }
@@ -158,3 +195,6 @@ internal sealed class RestMapper(string source, RestStream stream, IReadOnlyDict
         };
     }
 }
+
+/// <summary>A record whose fields override a stream record's for one conversation: a joined record, a fan-out answer.</summary>
+internal readonly record struct RestOverlay(RestMapper Mapper, JsonElement Record);

@@ -79,6 +79,12 @@ public sealed record RestStream
 
     /// <summary>The stream's own budget (requests a minute), counted on top of the profile's account budget; null for none.</summary>
     public int? RequestsPerMinute { get; init; }
+
+    /// <summary>For a conversation stream: other endpoints read per page, whose fields override the stream's (docs/profiles.md, "Joins").</summary>
+    public IReadOnlyList<RestJoin> Joins { get; init; } = [];
+
+    /// <summary>For a conversation stream read oldest first: one budgeted call per changed conversation (docs/profiles.md, "Fan-out").</summary>
+    public RestFanOut? FanOut { get; init; }
 }
 
 /// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>.</summary>
@@ -163,6 +169,9 @@ public sealed record RestField
 
     /// <summary>The channel of the conversation named by <c>conversation_id</c> (from this process's cache, else the stream's lookup).</summary>
     public bool FromConversation { get; init; }
+
+    /// <summary><c>first</c> (document order) or <c>last</c>: which value a path that matches several takes.</summary>
+    public string Pick { get; init; } = "first";
 }
 
 /// <summary>What the profile language knows: record kinds, their fields, the enum values each field accepts.</summary>
@@ -205,6 +214,7 @@ public static partial class RestVocabulary
     public static readonly IReadOnlyList<string> StopSignals = ["short_page", "empty_page", "total_field", "total_pages_header"];
     public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date"];
     public static readonly IReadOnlyList<string> IncrementalModes = ["filter", "newest_first"];
+    public static readonly IReadOnlyList<string> Picks = ["first", "last"];
 
     /// <summary>The variables every template may use besides the configured ones.</summary>
     public static readonly IReadOnlyList<string> BuiltInVariables = ["token", "email"];

@@ -139,10 +139,10 @@ public static partial class RestProfileLoader
     {
         private static readonly string[] ProfileKeys = ["name", "description", "base_url", "headers", "authenticator", "watermark_lag", "requests_per_minute", "streams"];
         private static readonly string[] AuthKeys = ["type", "username", "password", "token", "header", "prefix", .. OAuthKeys];
-        private static readonly string[] StreamKeys = ["name", "record", "path", "query", "record_selector", "paginator", "incremental", "fields", "conversation_lookup", "sets_watermark", "requests_per_minute"];
+        private static readonly string[] StreamKeys = ["name", "record", "path", "query", "record_selector", "paginator", "incremental", "fields", "conversation_lookup", "sets_watermark", "requests_per_minute", "joins", "fan_out"];
         private static readonly string[] PaginatorKeys = ["type", "page_param", "size_param", "page_size", "start_page", "max_page", "stop", "total_path", "total_pages_header", "offset_param", "limit_param", "next_path", "cursor_param"];
         private static readonly string[] IncrementalKeys = ["param", "template", "format", "time_zone", "cursor_field", "lookback", "slide_on_full_page", "mode"];
-        private static readonly string[] FieldKeys = ["path", "value", "map", "default", "missing", "add_minutes", "from_conversation"];
+        private static readonly string[] FieldKeys = ["path", "value", "map", "default", "missing", "add_minutes", "from_conversation", "pick"];
         private static readonly string[] PathKeys = ["path", "when_status"];
         private static readonly string[] LookupKeys = ["stream", "path"];
 
@@ -270,6 +270,8 @@ public static partial class RestProfileLoader
 
             var setsWatermark = o["sets_watermark"] is null ? record == "conversation" : Bool(o, at, "sets_watermark");
             var streamBudget = OptionalInt(o, at, "requests_per_minute", 1);
+            var joins = Joins(o["joins"], $"{at}.joins", record);
+            var fanOut = FanOut(o["fan_out"], $"{at}.fan_out", record, o["incremental"]);
             if (failures.Count != before || name is null || record is null || path is null || selector is null || paginator is null || fields is null)
             {
                 return null;
@@ -288,6 +290,8 @@ public static partial class RestProfileLoader
                 ConversationLookup = lookup,
                 SetsWatermark = setsWatermark,
                 RequestsPerMinute = streamBudget,
+                Joins = joins,
+                FanOut = fanOut,
             };
         }
 
@@ -430,7 +434,7 @@ public static partial class RestProfileLoader
                 return Path(v, at) is { } p ? new RestField { Paths = [(p, null)] } : null;
             }
 
-            if (Object(node, at, FieldKeys, "a JSON path, or an object with path, value, map, default, missing, add_minutes, from_conversation") is not { } o)
+            if (Object(node, at, FieldKeys, "a JSON path, or an object with path, value, map, default, missing, add_minutes, from_conversation, pick") is not { } o)
             {
                 return null;
             }
@@ -471,6 +475,7 @@ public static partial class RestProfileLoader
                 Missing = OptionalScalar(o, at, "missing"),
                 AddMinutes = o["add_minutes"] is { } am ? Path(am, $"{at}.add_minutes") : null,
                 FromConversation = o["from_conversation"] is not null && Bool(o, at, "from_conversation"),
+                Pick = Enum(o, at, "pick", RestVocabulary.Picks, required: false) ?? "first",
             };
             if (field.Paths.Count == 0 && field.Value is null && !field.FromConversation && o["path"] is null)
             {

@@ -51,6 +51,8 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             _streamBudgets[stream.Name] = budget;
             connection.WarnIfOverBudget(1, budget);
         }
+
+        _fanOutState = state ?? new MemoryRestState();
     }
 
     /// <summary>Where, as whom and how this source's requests go, from the profile's requester and authenticator.</summary>
@@ -86,7 +88,8 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
 
     public SourceCapabilities Capabilities => new()
     {
-        Responders = _profile.Streams.Any(s => s.Fields.TryGetValue("first_responder_kind", out var f) && (f.Map?.Values.Contains("bot") == true || f.Default == "bot"))
+        Responders = _profile.Streams.SelectMany(s => s.Joins.Select(j => j.Fields).Append(s.Fields).Append(s.FanOut?.Fields ?? new Dictionary<string, RestField>()))
+            .Any(fields => fields.TryGetValue("first_responder_kind", out var f) && (f.Map?.Values.Contains("bot") == true || f.Default == "bot" || f.Missing == "bot" || f.Value == "bot"))
             ? SourceCapabilities.BotAndHuman : SourceCapabilities.HumanOnly,
         Surveys = SourceCapabilities.CsatIf(_profile.Streams.Any(s => s.Record == "survey")),
     };
@@ -122,6 +125,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             }
 
             var position = state.Streams.GetValueOrDefault(stream.Name) ?? new RestStreamCursor { Since = start };
+            var fanOut = FanOutPollFor(stream);
             while (true)
             {
                 var requestedAt = _time.GetUtcNow();
@@ -129,7 +133,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
                 using var document = Parse(response!, stream);
                 var records = stream.Selector.Select(document.RootElement).SelectMany(e => stream.Selector.IsMulti || e.ValueKind != JsonValueKind.Array ? [e] : e.EnumerateArray().ToArray()).ToList();
                 Log.Page(_logger, Name, stream.Name, records.Count);
-                var batch = await MapAsync(stream, mapper, records, cancellationToken);
+                var (batch, pending) = await MapPageAsync(stream, mapper, records, position, fanOut, cancellationToken);
                 var newest = stream.Incremental is { } inc
                     ? records.Select(r => RestValues.Time(inc.CursorField.First(r) is { } e ? RestValues.Text(e) : null)).Where(t => t is not null).Select(t => t!.Value.ToUnixTimeMilliseconds()).DefaultIfEmpty(long.MinValue).Max()
                     : long.MinValue;
@@ -159,6 +163,11 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
                     }
                 }
 
+                if (pending is { } resume)
+                {
+                    (position, more, watermark) = (resume, false, state.Watermark); // the fan-out's calls ran out: the rest waits for the next poll
+                }
+
                 var streams = new Dictionary<string, RestStreamCursor>(state.Streams) { [stream.Name] = position };
                 state = state with { Streams = streams, Watermark = watermark };
                 yield return batch with { Cursor = state.Format(), Watermark = state.WatermarkAt };
@@ -167,6 +176,8 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
                     break;
                 }
             }
+
+            LogFanOut(stream, fanOut);
         }
     }
 
@@ -295,7 +306,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
         switch (stream.Record)
         {
             case "conversation":
-                var conversations = records.Select(mapper.Conversation).OfType<Conversation>().ToList();
+                var conversations = await ConversationsAsync(stream, mapper, records, cancellationToken);
                 foreach (var c in conversations)
                 {
                     Remember(c.ExternalId, c.Channel);

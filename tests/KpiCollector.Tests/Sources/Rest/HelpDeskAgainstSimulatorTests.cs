@@ -161,8 +161,10 @@ public sealed class HelpDeskAgainstSimulatorTests : IAsyncLifetime
         return latest;
     }
 
-    /// <summary>The resolution the solved events tell.</summary>
-    private static DateTimeOffset? ResolvedAt(Conversation c) => c.FirstResolvedAt ?? c.ResolvedAt ?? c.ClosedAt ?? c.UpdatedAt;
+    /// <summary>The last resolution: the last solved event.</summary>
+    private static DateTimeOffset? ResolvedAt(Conversation c) => c.FirstResolvedAt is { } first
+        ? c.ResolvedAt is { } last && last > first ? last : first
+        : c.ResolvedAt ?? c.ClosedAt ?? c.UpdatedAt;
 
     private static string Channel(string simulated) => simulated switch
     {

@@ -56,10 +56,65 @@ public sealed class TrengoAgainstSimulatorTests : IAsyncLifetime
             Assert.Equal(FaceResponses.Number(sim.AssigneeId)?.ToString(CultureInfo.InvariantCulture), c.AssigneeId);
             Assert.Equal(sim.Team switch { "billing" => "Billing", "tech" => "Technical support", "sales" => "Sales", _ => null }, c.Team);
             Assert.Null(c.Reopens); // no per-ticket reopen count
+            var bot = sim.FirstResponderKind == ResponderKind.Bot && sim.FirstResponseAt is not null;
+            Assert.Equal(Seconds(bot ? sim.FirstResponseAt : sim.FirstHumanResponseAt), c.FirstResponseAt);
+            Assert.Equal(bot ? ResponderKind.Bot : sim.FirstHumanResponseAt is null ? null : ResponderKind.Human, c.FirstResponderKind);
+            Assert.Equal(Seconds(sim.FirstHumanResponseAt), c.FirstHumanResponseAt);
+            Assert.Equal(bot ? Seconds(sim.BotHandoffAt is { } h && h > sim.FirstResponseAt ? h : sim.FirstResponseAt) : null, c.BotHandoffAt);
         }
+
+        Assert.Contains(delivered.Values, c => c.FirstResponderKind == ResponderKind.Bot && c.FirstHumanResponseAt is not null);
+        Assert.Contains(delivered.Values, c => c.FirstResponderKind == ResponderKind.Bot && c.FirstHumanResponseAt is null);
 
         Assert.Contains(delivered.Values, c => c.Status == ConversationStatus.New);
         Assert.Contains(delivered.Values, c => c.Status == ConversationStatus.Open);
+    }
+
+    [Fact]
+    public async Task TheFanOut_SpendsItsBudgetPerPoll_ResumesAfterARestart_AndCallsAgainOnlyForChangedTickets()
+    {
+        using var store = new SqliteStore(_dir.File("store.db"), NullLogger<SqliteStore>.Instance);
+        store.Open();
+        var face = _simulator.Service<TrengoFace>();
+        var tickets = Simulated(T0 - TrengoFace.Lag).Count;
+
+        using (var first = Source(store))
+        {
+            await foreach (var batch in first.PollAsync(null, CancellationToken.None))
+            {
+                store.Apply("tr", batch, _clock.GetUtcNow());
+                Assert.Null(batch.Watermark); // the backfill is not done while tickets wait for their calls
+            }
+        }
+
+        Assert.Equal(90, face.MessageRequests); // the profile's max_calls_per_poll
+        var afterFirst = store.ReadConversations().Count();
+        Assert.InRange(afterFirst, 90, 90 + 24); // the tickets done, and those of the page before the budget ran out
+
+        int polls;
+        using (var restarted = Source(store))
+        {
+            polls = await PollUntilDoneAsync(restarted, store);
+        }
+
+        Assert.Equal((tickets + 89) / 90 - 1, polls); // the first poll's share was not called for again
+        Assert.Equal(tickets, face.MessageRequests); // one call per ticket: nothing twice, even across the restart
+        Assert.Equal(tickets, store.ReadConversations().Count());
+
+        using var later = Source(store);
+        var before = face.MessageRequests;
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        var changed = Simulated(_clock.GetUtcNow() - TrengoFace.Lag)
+            .Where(kv => kv.Value.UpdatedAt >= T0 - TrengoFace.Lag - TimeSpan.FromSeconds(1))
+            .ToDictionary();
+        await PollUntilDoneAsync(later, store, expectedCount: changed.Count > 0 ? Simulated(_clock.GetUtcNow() - TrengoFace.Lag).Count : tickets);
+        var calls = face.MessageRequests - before;
+        Assert.InRange(calls, 1, changed.Count); // the changed tickets only (those read again unchanged: from the cache)
+        var stored = store.ReadConversations().ToDictionary(c => c.ExternalId);
+        foreach (var (id, sim) in changed)
+        {
+            Assert.Equal(Seconds(sim.FirstHumanResponseAt), stored[id].FirstHumanResponseAt);
+        }
     }
 
     [Fact]
@@ -99,8 +154,9 @@ public sealed class TrengoAgainstSimulatorTests : IAsyncLifetime
     }
 
     /// <summary>Polls from the saved cursor, applying each batch, until a poll ends with the watermark set and nothing pending.</summary>
-    private async Task<int> PollUntilDoneAsync(RestSource source, SqliteStore store, int maxPolls = 50)
+    private async Task<int> PollUntilDoneAsync(RestSource source, SqliteStore store, int maxPolls = 50, int? expectedCount = null)
     {
+        var expected = expectedCount ?? Simulated(T0 - TrengoFace.Lag).Count;
         for (var poll = 1; poll <= maxPolls; poll++)
         {
             SourceBatch? last = null;
@@ -110,7 +166,7 @@ public sealed class TrengoAgainstSimulatorTests : IAsyncLifetime
                 last = batch;
             }
 
-            if (last?.Watermark is not null && store.ReadConversations().Count() >= Simulated(T0 - TrengoFace.Lag).Count)
+            if (last?.Watermark is not null && store.ReadConversations().Count() >= expected)
             {
                 return poll;
             }

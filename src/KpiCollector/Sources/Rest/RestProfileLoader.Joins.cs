@@ -1,0 +1,206 @@
+using System.Text.Json.Nodes;
+
+namespace KpiCollector.Sources.Rest;
+
+/// <summary>The <c>joins</c> and the <c>fan_out</c> of a conversation stream (docs/profiles.md, "Joins", "Fan-out").</summary>
+public static partial class RestProfileLoader
+{
+    private sealed partial class Reader
+    {
+        private static readonly string[] JoinKeys = ["name", "path", "query", "ids", "record_selector", "paginator", "on", "pick", "fields"];
+        private static readonly string[] IdsKeys = ["path", "separator", "batch"];
+        private static readonly string[] FanOutKeys = ["path", "query", "max_calls_per_poll", "fields"];
+
+        private List<RestJoin> Joins(JsonNode? node, string at, string? record)
+        {
+            var joins = new List<RestJoin>();
+            if (node is null)
+            {
+                return joins;
+            }
+
+            if (record is not null && record != "conversation")
+            {
+                Fail(at, $"a {record} stream has no joins", "joins on a conversation stream only");
+                return joins;
+            }
+
+            if (node is not JsonArray list)
+            {
+                Fail(at, "not a list", "a list of joins, each with name, path, ids, record_selector, on and fields");
+                return joins;
+            }
+
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (Join(list[i], $"{at}[{i}]") is { } join)
+                {
+                    if (joins.Any(j => j.Name == join.Name))
+                    {
+                        Fail($"{at}[{i}].name", $"'{join.Name}' names another join of this stream too", "a name unique within the stream");
+                    }
+
+                    joins.Add(join);
+                }
+            }
+
+            return joins;
+        }
+
+        private RestJoin? Join(JsonNode? node, string at)
+        {
+            if (Object(node, at, JoinKeys) is not { } o)
+            {
+                return null;
+            }
+
+            var before = failures.Count;
+            var name = RequiredString(o, at, "name", "a join name");
+            var path = RequiredString(o, at, "path", "a path relative to base_url, e.g. api/now/table/task_sla");
+            Template(path?.Replace(RestJoin.IdsVariable, "", StringComparison.Ordinal), $"{at}.path", allowToken: false);
+            var query = StringMap(o["query"], $"{at}.query");
+            foreach (var (k, v) in query)
+            {
+                Template(v.Replace(RestJoin.IdsVariable, "", StringComparison.Ordinal), $"{at}.query.{k}", allowToken: false);
+            }
+
+            if (path is not null && !path.Contains(RestJoin.IdsVariable, StringComparison.Ordinal) && !query.Values.Any(v => v.Contains(RestJoin.IdsVariable, StringComparison.Ordinal)))
+            {
+                Fail($"{at}.path", "neither the path nor a query value uses {ids}", "{ids} in the path or in a query value, e.g. sysparm_query: \"taskIN{ids}\"");
+            }
+
+            JsonPath? idsPath = null;
+            var (separator, batch) = (",", 100);
+            if (Object(o["ids"], $"{at}.ids", IdsKeys, "an object with path (the JSON path of the id in the stream's record), separator, batch") is { } ids)
+            {
+                idsPath = ids["path"] is null ? null : Path(ids["path"], $"{at}.ids.path");
+                if (ids["path"] is null)
+                {
+                    Fail($"{at}.ids.path", "missing", "the JSON path of the id in the stream's record, e.g. $.sys_id");
+                }
+
+                separator = OptionalString(ids, $"{at}.ids", "separator") ?? ",";
+                batch = OptionalInt(ids, $"{at}.ids", "batch", 1) ?? 100;
+            }
+
+            var selector = Path(o["record_selector"] ?? JsonValue.Create("$"), $"{at}.record_selector");
+            var paginator = Paginator(o["paginator"], $"{at}.paginator");
+            var on = o["on"] is null ? null : Path(o["on"], $"{at}.on");
+            if (o["on"] is null)
+            {
+                Fail($"{at}.on", "missing", "the JSON path, in the joined record, of the conversation id it belongs to, e.g. $.task.value");
+            }
+
+            var pick = Enum(o, at, "pick", RestVocabulary.Picks, required: false) ?? "first";
+            var fields = JoinFields(o["fields"], $"{at}.fields");
+            if (failures.Count != before || name is null || path is null || idsPath is null || selector is null || paginator is null || on is null || fields is null)
+            {
+                return null;
+            }
+
+            return new RestJoin
+            {
+                Name = name,
+                Path = path,
+                Query = query,
+                IdsPath = idsPath,
+                Separator = separator,
+                Batch = batch,
+                Selector = selector,
+                Paginator = paginator,
+                On = on,
+                Pick = pick,
+                Fields = fields,
+            };
+        }
+
+        private RestFanOut? FanOut(JsonNode? node, string at, string? record, JsonNode? incremental)
+        {
+            if (node is null)
+            {
+                return null;
+            }
+
+            if (Object(node, at, FanOutKeys) is not { } o)
+            {
+                return null;
+            }
+
+            var before = failures.Count;
+            if (record is not null && record != "conversation")
+            {
+                Fail(at, $"a {record} stream has no fan_out", "fan_out on a conversation stream only");
+            }
+            else if (incremental is null || incremental["mode"] is JsonValue mode && mode.ToJsonString() == "\"newest_first\"")
+            {
+                Fail(at, $"fan_out needs {(incremental is null ? "an" : "an oldest-first")} incremental cursor: a poll that runs out of calls resumes at the first conversation left", "fan_out on a stream with incremental (read oldest first)");
+            }
+
+            var path = RequiredString(o, at, "path", "a path relative to base_url with {id}, e.g. api/v2/tickets/{id}/messages");
+            Template(path?.Replace(RestFanOut.IdVariable, "", StringComparison.Ordinal), $"{at}.path", allowToken: false);
+            var query = StringMap(o["query"], $"{at}.query");
+            foreach (var (k, v) in query)
+            {
+                Template(v.Replace(RestFanOut.IdVariable, "", StringComparison.Ordinal), $"{at}.query.{k}", allowToken: false);
+            }
+
+            if (path is not null && !path.Contains(RestFanOut.IdVariable, StringComparison.Ordinal) && !query.Values.Any(v => v.Contains(RestFanOut.IdVariable, StringComparison.Ordinal)))
+            {
+                Fail($"{at}.path", "neither the path nor a query value uses {id}", "{id} (the conversation's external_id) in the path or a query value");
+            }
+
+            var budget = OptionalInt(o, at, "max_calls_per_poll", 1);
+            if (o["max_calls_per_poll"] is null)
+            {
+                Fail($"{at}.max_calls_per_poll", "missing", "a whole number >= 1: the calls a poll may make");
+            }
+
+            // updated_at is the version the cached values belong to: it cannot come from them.
+            var fields = JoinFields(o["fields"], $"{at}.fields", "updated_at");
+            if (failures.Count != before || path is null || budget is null || fields is null)
+            {
+                return null;
+            }
+
+            return new RestFanOut
+            {
+                Path = path,
+                Query = query,
+                MaxCallsPerPoll = budget.Value,
+                Fields = fields,
+                Digest = RestFanOut.DigestOf(o.ToJsonString()),
+            };
+        }
+
+        /// <summary>Conversation fields besides <c>external_id</c> (the key) and <paramref name="excluded"/>, at least one; none is required.</summary>
+        private Dictionary<string, RestField>? JoinFields(JsonNode? node, string at, params string[] excluded)
+        {
+            var known = RestVocabulary.FieldsByRecord["conversation"].Where(f => f != "external_id" && !excluded.Contains(f)).ToList();
+            if (Object(node, at, known, "an object of conversation fields (not external_id), each a JSON path or a field object") is not { } o)
+            {
+                return null;
+            }
+
+            var fields = new Dictionary<string, RestField>();
+            foreach (var (name, value) in o)
+            {
+                if (known.Contains(name) && Field(value, $"{at}.{name}", name) is { } f)
+                {
+                    if (f.FromConversation)
+                    {
+                        Fail($"{at}.{name}.from_conversation", "this field comes from the joined record or the answer", "a path or value");
+                    }
+
+                    fields[name] = f;
+                }
+            }
+
+            if (o.Count == 0)
+            {
+                Fail(at, "empty", "at least one conversation field");
+            }
+
+            return fields;
+        }
+    }
+}
