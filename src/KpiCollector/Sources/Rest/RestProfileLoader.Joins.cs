@@ -114,7 +114,8 @@ public static partial class RestProfileLoader
             };
         }
 
-        private RestFanOut? FanOut(JsonNode? node, string at, string? record, JsonNode? incremental)
+        /// <summary>The stream's fan-out; <paramref name="stream"/> is the stream's object, whose reading it needs.</summary>
+        private RestFanOut? FanOut(JsonNode? node, string at, string? record, JsonObject stream)
         {
             if (node is null)
             {
@@ -131,9 +132,14 @@ public static partial class RestProfileLoader
             {
                 Fail(at, $"a {record} stream has no fan_out", "fan_out on a conversation stream only");
             }
-            else if (incremental is null || incremental["mode"] is JsonValue mode && mode.ToJsonString() == "\"newest_first\"")
+            else if (stream["incremental"] is not JsonObject incremental || Text(incremental["mode"]) == "newest_first")
             {
-                Fail(at, $"fan_out needs {(incremental is null ? "an" : "an oldest-first")} incremental cursor: a poll that runs out of calls resumes at the first conversation left", "fan_out on a stream with incremental (read oldest first)");
+                Fail(at, $"fan_out needs {(stream["incremental"] is null ? "an" : "an oldest-first")} incremental cursor: a poll that runs out of calls resumes at the first conversation left", "fan_out on a stream with incremental (read oldest first)");
+            }
+            else if (Text(stream["paginator"]?["type"]) == "keyset" || Text(incremental["format"]) == "id")
+            {
+                // The resume point is an update time; a keyset walk (or an id cursor) has its own.
+                Fail(at, "fan_out resumes at an update time: not with a keyset paginator nor an id cursor", "fan_out on a stream whose cursor is an update time, with a page_number, offset, link_header, next_url, cursor or none paginator");
             }
 
             var path = RequiredString(o, at, "path", "a path relative to base_url with {id}, e.g. api/v2/tickets/{id}/messages");
@@ -171,6 +177,8 @@ public static partial class RestProfileLoader
                 Digest = RestFanOut.DigestOf(o.ToJsonString()),
             };
         }
+
+        private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
         /// <summary>Conversation fields besides <c>external_id</c> (the key) and <paramref name="excluded"/>, at least one; none is required.</summary>
         private Dictionary<string, RestField>? JoinFields(JsonNode? node, string at, params string[] excluded)

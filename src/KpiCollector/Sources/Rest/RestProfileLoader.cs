@@ -271,7 +271,7 @@ public static partial class RestProfileLoader
             var setsWatermark = o["sets_watermark"] is null ? record == "conversation" : Bool(o, at, "sets_watermark");
             var streamBudget = OptionalInt(o, at, "requests_per_minute", 1);
             var joins = Joins(o["joins"], $"{at}.joins", record);
-            var fanOut = FanOut(o["fan_out"], $"{at}.fan_out", record, o["incremental"]);
+            var fanOut = FanOut(o["fan_out"], $"{at}.fan_out", record, o);
             if (failures.Count != before || name is null || record is null || path is null || selector is null || paginator is null || fields is null)
             {
                 return null;

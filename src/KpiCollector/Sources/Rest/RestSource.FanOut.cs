@@ -107,7 +107,7 @@ public sealed partial class RestSource
     {
         RestRequest Build()
         {
-            var request = new RestRequest(Render(fanOut.Path, _settings.Variables, null, null).Replace(RestFanOut.IdVariable, Uri.EscapeDataString(conversation.ExternalId), StringComparison.Ordinal));
+            var request = new RestRequest(Render(fanOut.Path.Replace(RestFanOut.IdVariable, Uri.EscapeDataString(conversation.ExternalId), StringComparison.Ordinal), _settings.Variables, null, null));
             foreach (var (name, value) in fanOut.Query)
             {
                 request.AddQueryParameter(name, Render(value, _settings.Variables, null, null).Replace(RestFanOut.IdVariable, conversation.ExternalId, StringComparison.Ordinal));

@@ -59,8 +59,7 @@ public sealed partial class RestSource
     /// <summary>One batch of ids: its request and the pages after it; each joined record kept under the id it names.</summary>
     private async Task JoinBatchAsync(RestStream stream, RestJoin join, string[] ids, Dictionary<string, JsonElement> found, CancellationToken cancellationToken)
     {
-        var path = Render(join.Path, _settings.Variables, null, null)
-            .Replace(RestJoin.IdsVariable, string.Join(join.Separator, ids.Select(Uri.EscapeDataString)), StringComparison.Ordinal);
+        var path = Render(join.Path.Replace(RestJoin.IdsVariable, string.Join(join.Separator, ids.Select(Uri.EscapeDataString)), StringComparison.Ordinal), _settings.Variables, null, null);
         var query = join.Query.ToDictionary(
             kv => kv.Key,
             kv => Render(kv.Value, _settings.Variables, null, null).Replace(RestJoin.IdsVariable, string.Join(join.Separator, ids), StringComparison.Ordinal));
@@ -94,6 +93,10 @@ public sealed partial class RestSource
             position = next;
         }
     }
+
+    /// <summary>The stream's fields, its joins' and its fan-out's: every place a conversation field may come from.</summary>
+    private static IEnumerable<IReadOnlyDictionary<string, RestField>> FieldSets(RestStream stream) =>
+        [stream.Fields, .. stream.Joins.Select(j => j.Fields), .. stream.FanOut is { } f ? [f.Fields] : Array.Empty<IReadOnlyDictionary<string, RestField>>()];
 
     /// <summary>The join as a stream of its own: what <see cref="Request"/>, <see cref="Next"/> and the mapper read.</summary>
     private static RestStream JoinStream(RestStream stream, RestJoin join, string path, IReadOnlyDictionary<string, string> query) => new()

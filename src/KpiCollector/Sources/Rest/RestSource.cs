@@ -88,8 +88,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
 
     public SourceCapabilities Capabilities => new()
     {
-        Responders = _profile.Streams.SelectMany(s => s.Joins.Select(j => j.Fields).Append(s.Fields).Append(s.FanOut?.Fields ?? new Dictionary<string, RestField>()))
-            .Any(fields => fields.TryGetValue("first_responder_kind", out var f) && (f.Map?.Values.Contains("bot") == true || f.Default == "bot" || f.Missing == "bot" || f.Value == "bot"))
+        Responders = _profile.Streams.SelectMany(FieldSets).Any(fields => fields.TryGetValue("first_responder_kind", out var f) && (f.Map?.Values.Contains("bot") == true || f.Default == "bot" || f.Missing == "bot" || f.Value == "bot"))
             ? SourceCapabilities.BotAndHuman : SourceCapabilities.HumanOnly,
         Surveys = SourceCapabilities.CsatIf(_profile.Streams.Any(s => s.Record == "survey")),
     };

@@ -206,6 +206,47 @@ public sealed class RestFanOutTests : IDisposable
         Assert.Equal((DateTimeOffset.Parse("2026-01-01T00:59:00Z", CultureInfo.InvariantCulture), (DateTimeOffset?)null), (c.FirstResponseAt, c.FirstHumanResponseAt));
     }
 
+    [Fact]
+    public async Task WithAJoin_TheJoinedValuesApply_AndTheFanOutsWinOverThem()
+    {
+        Tickets(1, 2);
+        _platform.Server.Given(Request.Create().WithPath("/api/slas").UsingGet())
+            .RespondWith(FakePlatform.Json("""{"result":[{"task":"1","group":"sla-team","end_time":"2026-01-01T00:40:00Z"}]}"""));
+        var joins = """
+                joins:
+                  - name: sla
+                    path: api/slas
+                    query: { tasks: "{ids}" }
+                    ids: { path: "$.id" }
+                    record_selector: "$.result"
+                    on: "$.task"
+                    fields: { team: "$.group", first_response_at: "$.end_time" }
+                fan_out:
+            """;
+        using var store = Store();
+        using var source = Source(Profile(budget: 1).Replace("    fan_out:", joins, StringComparison.Ordinal), store);
+
+        var (batches, _) = await Poll(source, store);
+
+        Assert.Equal(["1"], Ids(batches)); // a budget of 1: ticket 2 waits
+        var c = batches.Single().Conversations.Single();
+        Assert.Equal(("sla-team", Updated(1).AddHours(1).AddSeconds(10)), (c.Team, c.FirstResponseAt));
+        Assert.Equal("1,2", RestJoinTests.Query(_platform.Requests("/api/slas").Single().RequestMessage!)["tasks"]); // the whole page is joined
+    }
+
+    [Fact]
+    public async Task AResponderKindFromTheFanOut_MakesTheSourceReportBotAndHumanResponders()
+    {
+        Tickets(1);
+        using var store = Store();
+        using var source = Source(Profile(extra: "\n        first_responder_kind: { path: \"$.data[0].user_id\", missing: bot, default: human }"), store);
+
+        await Poll(source, store);
+
+        Assert.Equal(SourceCapabilities.BotAndHuman, source.Capabilities.Responders);
+        Assert.Equal(ResponderKind.Bot, store.ReadConversations().Single().FirstResponderKind);
+    }
+
     [Theory]
     [InlineData("record: conversation", "record: survey", "$.streams[0].fan_out: a survey stream has no fan_out")]
     [InlineData("    incremental: { param: updated_since, cursor_field: \"$.updated_at\", lookback: 0 }\n", "", "$.streams[0].fan_out: fan_out needs an incremental cursor")]
@@ -230,15 +271,18 @@ public sealed class RestFanOutTests : IDisposable
         Assert.Contains(failures, f => f.StartsWith("profile file 'p.yaml': ", StringComparison.Ordinal) && f.Contains(expected, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void ANewestFirstIncremental_IsRefusedForAFanOut()
+    [Theory]
+    [InlineData("lookback: 0 }", "lookback: 0, mode: newest_first }", "$.streams[0].fan_out: fan_out needs an oldest-first incremental cursor")]
+    [InlineData("lookback: 0 }", "lookback: 0, format: id }", "$.streams[0].fan_out: fan_out resumes at an update time")]
+    [InlineData("    incremental:", "    paginator: { type: keyset }\n    incremental:", "$.streams[0].fan_out: fan_out resumes at an update time")]
+    public void AFanOut_IsRefusedWhereItCouldNotResumeAtAnUpdateTime(string find, string replace, string expected)
     {
         var failures = new List<string>();
-        var profile = Profile().Replace("lookback: 0 }", "lookback: 0, mode: newest_first }", StringComparison.Ordinal);
+        var profile = Profile().Replace(find, replace, StringComparison.Ordinal);
 
         Assert.Null(RestProfileLoader.Parse(profile, "p", [], failures));
 
-        Assert.Contains(failures, f => f.Contains("$.streams[0].fan_out: fan_out needs an oldest-first incremental cursor", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains(expected, StringComparison.Ordinal));
     }
 
     [Theory]

@@ -123,6 +123,25 @@ public sealed class RestJoinTests : IDisposable
             requests);
     }
 
+    [Fact]
+    public async Task TheJoinsRequests_CountAgainstTheStreamsBudget()
+    {
+        _platform.Sequence("/api/tickets", FakePlatform.Json($$"""{"items":{{Tickets(1)}}}"""), FakePlatform.Json("""{"items":[]}"""));
+        Slas(_ => """{"result":[]}""");
+        var clock = new TimerWatchingClock(_clock.GetUtcNow());
+        var profile = Profile(paginator: "type: page_number, page_size: 1").Replace("    record: conversation", "    record: conversation\n    requests_per_minute: 2", StringComparison.Ordinal);
+        using var source = Source(_platform, profile, clock);
+
+        var drain = Drain(source);
+        var pacing = await clock.WaitForTimerAsync(TimeSpan.FromSeconds(60)); // page 1 and its join used the minute's 2
+        Assert.Equal((1, 1), (_platform.Count("/api/tickets"), _platform.Count("/api/slas")));
+        Assert.False(pacing.HasFired);
+
+        clock.Advance(TimeSpan.FromSeconds(60.1));
+        Assert.Equal(["1"], Ids(await drain.WaitAsync(TimeSpan.FromSeconds(60))));
+        Assert.Equal(2, _platform.Count("/api/tickets"));
+    }
+
     [Theory]
     [InlineData(500)]
     [InlineData(200)] // a malformed body
