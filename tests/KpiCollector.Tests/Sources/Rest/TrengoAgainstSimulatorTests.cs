@@ -15,8 +15,10 @@ namespace KpiCollector.Tests.Sources.Rest;
 
 /// <summary>
 /// The built-in <c>trengo</c> profile against the simulator's Trengo face over HTTP on loopback, on one fake clock:
-/// every simulated ticket arrives with its list fields mapped; a malformed page mid-backfill applies nothing of it and
-/// is read again after a restart.
+/// every simulated ticket arrives with its list fields and its messages' first replies mapped; the messages fan-out
+/// spends its budget per poll, resumes after a restart over the same store, and calls again only for changed tickets;
+/// against the face's own 20-a-minute budget the source pauses on <c>X-RateLimit-Remaining: 0</c> and meets no 429;
+/// a malformed page mid-backfill applies nothing of it and is read again after a restart.
 /// </summary>
 public sealed class TrengoAgainstSimulatorTests : IAsyncLifetime
 {
@@ -115,6 +117,39 @@ public sealed class TrengoAgainstSimulatorTests : IAsyncLifetime
         {
             Assert.Equal(Seconds(sim.FirstHumanResponseAt), stored[id].FirstHumanResponseAt);
         }
+    }
+
+    [Fact]
+    public async Task AgainstTrengosOwnBudget_TheSourcePausesWhenTheRemainingHeaderReadsZero_AndGetsNo429()
+    {
+        var clock = new TimerWatchingClock(T0); // T0 is on a minute: the face's budget renews 60 s after it
+        await using var simulator = await SimulatorHost.StartAsync(clock, "Simulator:Backfill=6h", "Simulator:Trengo:RequestsPerMinute=20");
+        var face = simulator.Service<TrengoFace>();
+        using var source = new RestSource(new SourceOptions
+        {
+            Name = "tr",
+            Platform = "rest",
+            BaseUrl = simulator.BaseUrl("trengo"),
+            ApiToken = "simulator-trengo-token",
+            Backfill = "6h",
+            Timeout = "10s",
+            RequestsPerMinute = 100_000,
+            MaxRetries = 0,
+        }, 0, new RestSettings { Profile = "trengo" }, clock, NullLogger<RestSource>.Instance);
+
+        var drain = RestTestProfiles.Drain(source);
+        for (var minute = 1; minute <= 4; minute++) // 1 list page + 90 messages calls: 20, 40, 60 and 80 requests reach the budget
+        {
+            var pause = await clock.WaitForTimerAsync(TimeSpan.FromSeconds(60));
+            Assert.InRange(face.MessageRequests, (20 * minute) - 4, (20 * minute) - 1); // the minute's 20, list pages among them
+            clock.Advance(TimeSpan.FromSeconds(60));
+            Assert.True(pause.HasFired);
+        }
+
+        var batches = await drain.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, face.Throttled);
+        Assert.Equal(90, face.MessageRequests);
+        Assert.True(batches.Sum(b => b.Conversations.Count) >= 90);
     }
 
     [Fact]
