@@ -4,10 +4,12 @@ using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.EDesk;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.HelpDesk;
 using KpiCollector.Simulator.Faces.Interakt;
 using KpiCollector.Simulator.Faces.LiveAgent;
 using KpiCollector.Simulator.Faces.ServiceNow;
 using KpiCollector.Simulator.Faces.SuperOffice;
+using KpiCollector.Simulator.Faces.Trengo;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -113,6 +115,20 @@ public static class SimulatorApp
             return new EDeskFace(helpdesk, options.EDesk, time, sp.GetRequiredService<ILogger<EDeskFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<EDeskFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, HelpDeskFace.Lag);
+            return new HelpDeskFace(helpdesk, options.HelpDesk, sp.GetRequiredService<ILogger<HelpDeskFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<HelpDeskFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, TrengoFace.Lag);
+            return new TrengoFace(helpdesk, options.Trengo, time, sp.GetRequiredService<ILogger<TrengoFace>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<TrengoFace>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
             options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(
@@ -138,7 +154,7 @@ public static class SimulatorApp
         app.Services.GetRequiredService<InteraktWebhookPoster>().Map(app);
         app.MapGet("/", () => Results.Text(
             "KpiCollector simulator: simulated helpdesk platform APIs.\n"
-            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/{(f is CmComFace ? "odata" : f is EDeskFace ? "v1" : "api")}/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
+            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/{f switch { CmComFace => "odata", HelpDeskFace or EDeskFace => "v1", _ => "api" }}/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
             + "  /whatsapp/{version}/{wabaId}?fields=...  (Graph API; base URL for the collector: http://<this host>/whatsapp)\n"
             + "  /_sim/faults/{face}  GET: state; POST ?kind=&count=&retryAfter=&delay=&status=: arm; DELETE: clear\n"
             + "  /_sim/whatsapp/webhook  GET: counters; PUT {\"url\",\"appSecret\",\"verifyToken\"}: handshake, then post WhatsApp webhooks there; DELETE: stop\n"

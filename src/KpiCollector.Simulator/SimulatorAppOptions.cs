@@ -3,10 +3,12 @@ using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.EDesk;
 using KpiCollector.Simulator.Faces.Freshdesk;
+using KpiCollector.Simulator.Faces.HelpDesk;
 using KpiCollector.Simulator.Faces.Interakt;
 using KpiCollector.Simulator.Faces.LiveAgent;
 using KpiCollector.Simulator.Faces.ServiceNow;
 using KpiCollector.Simulator.Faces.SuperOffice;
+using KpiCollector.Simulator.Faces.Trengo;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
 
@@ -54,6 +56,10 @@ public sealed class SimulatorAppOptions
     public LiveAgentFaceOptions LiveAgent { get; set; } = new();
 
     public EDeskFaceOptions EDesk { get; set; } = new();
+
+    public HelpDeskFaceOptions HelpDesk { get; set; } = new();
+
+    public TrengoFaceOptions Trengo { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -157,6 +163,16 @@ public sealed class SimulatorAppOptions
         if (!(EDesk.RequestsPerSecond > 0) || EDesk.Burst < 1)
         {
             failures.Add($"{SectionName}:EDesk:RequestsPerSecond and {SectionName}:EDesk:Burst: the rate limit needs a refill above 0 and a burst of at least 1.");
+        }
+
+        if (string.IsNullOrWhiteSpace(HelpDesk.AccountId) || string.IsNullOrWhiteSpace(HelpDesk.Token))
+        {
+            failures.Add($"{SectionName}:HelpDesk:AccountId and {SectionName}:HelpDesk:Token: the simulated HelpDesk.com account needs both.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Trengo.Token) || Trengo.RequestsPerMinute < 1)
+        {
+            failures.Add($"{SectionName}:Trengo:Token and {SectionName}:Trengo:RequestsPerMinute: the simulated Trengo account needs a token and a budget of at least 1 a minute.");
         }
 
         ValidateWhatsApp(failures);

@@ -122,7 +122,13 @@ public sealed record RestPaginator
 /// <summary>The incremental cursor: the updated-since filter and the field it advances on.</summary>
 public sealed record RestIncremental
 {
-    /// <summary>The query parameter that carries the filter.</summary>
+    /// <summary><c>filter</c> (an updated-since filter in <see cref="Param"/>) or <c>newest_first</c> (no filter; the walk stops at the saved cursor).</summary>
+    public string Mode { get; init; } = "filter";
+
+    /// <summary>Whether the stream lists newest first without a filter (RestSource.NewestFirst.cs).</summary>
+    public bool NewestFirst => Mode == "newest_first";
+
+    /// <summary>The query parameter that carries the filter; empty for <c>newest_first</c>.</summary>
     public required string Param { get; init; }
 
     /// <summary>The parameter's value, with <c>{since}</c> where the formatted instant goes (default just <c>{since}</c>).</summary>
@@ -207,6 +213,7 @@ public static partial class RestVocabulary
     public static readonly IReadOnlyList<string> PaginatorTypes = ["none", "page_number", "offset", "link_header", "next_url", "cursor"];
     public static readonly IReadOnlyList<string> StopSignals = ["short_page", "empty_page", "total_field", "total_pages_header"];
     public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date", "datetime"];
+    public static readonly IReadOnlyList<string> IncrementalModes = ["filter", "newest_first"];
     public static readonly IReadOnlyList<string> Picks = ["first", "last"];
 
     /// <summary>The variables every template may use besides the configured ones.</summary>

@@ -141,7 +141,7 @@ public static partial class RestProfileLoader
         private static readonly string[] AuthKeys = ["type", "username", "password", "token", "header", "prefix", .. OAuthKeys];
         private static readonly string[] StreamKeys = ["name", "record", "path", "query", "record_selector", "paginator", "incremental", "fields", "conversation_lookup", "sets_watermark", "requests_per_minute", "joins", "fan_out"];
         private static readonly string[] PaginatorKeys = ["type", "page_param", "size_param", "page_size", "start_page", "max_page", "stop", "total_path", "total_pages_header", "offset_param", "limit_param", "next_path", "cursor_param"];
-        private static readonly string[] IncrementalKeys = ["param", "template", "format", "time_zone", "cursor_field", "lookback", "slide_on_full_page"];
+        private static readonly string[] IncrementalKeys = ["param", "template", "format", "time_zone", "cursor_field", "lookback", "slide_on_full_page", "mode"];
         private static readonly string[] FieldKeys = ["path", "value", "map", "default", "missing", "add_minutes", "from_conversation", "pick"];
         private static readonly string[] PathKeys = ["path", "when_status"];
         private static readonly string[] LookupKeys = ["stream", "path"];
@@ -352,6 +352,11 @@ public static partial class RestProfileLoader
             if (Object(node, at, IncrementalKeys) is not { } o)
             {
                 return null;
+            }
+
+            if (Enum(o, at, "mode", RestVocabulary.IncrementalModes, required: false) == "newest_first")
+            {
+                return NewestFirst(o, at);
             }
 
             var param = RequiredString(o, at, "param", "the query parameter of the updated-since filter");

@@ -112,6 +112,17 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
         foreach (var stream in _profile.Streams)
         {
             var mapper = new RestMapper(Name, stream, _settings.Maps);
+            if (stream.Incremental?.NewestFirst == true)
+            {
+                await foreach (var (batch, next) in NewestFirstAsync(stream, mapper, state, start, cancellationToken))
+                {
+                    state = next;
+                    yield return batch;
+                }
+
+                continue;
+            }
+
             var position = state.Streams.GetValueOrDefault(stream.Name) ?? new RestStreamCursor { Since = start };
             var fanOut = FanOutPollFor(stream);
             while (true)
@@ -189,7 +200,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             request.AddQueryParameter(name, Render(value, _settings.Variables, null, null));
         }
 
-        if (stream.Incremental is { } inc)
+        if (stream.Incremental is { NewestFirst: false } inc)
         {
             var since = DateTimeOffset.FromUnixTimeMilliseconds(position.Since) - inc.Lookback;
             request.AddQueryParameter(inc.Param, Render(inc.Template.Replace("{since}", RestValues.Format(since, inc), StringComparison.Ordinal), _settings.Variables, null, null));

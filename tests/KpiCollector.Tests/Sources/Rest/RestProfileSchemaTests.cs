@@ -18,7 +18,7 @@ public sealed class RestProfileSchemaTests
             var text = RestProfileLoader.BuiltInText(name)!;
             var result = Schema.Evaluate(RestProfileLoader.ToJson(text), new EvaluationOptions { OutputFormat = OutputFormat.List });
             Assert.True(result.IsValid, $"{name}: {string.Join("; ", result.Details.Where(d => d.HasErrors).Select(d => $"{d.InstanceLocation}: {string.Join(", ", d.Errors!.Values)}"))}");
-            Assert.NotNull(RestProfileLoader.Parse(text, name, ["subdomain", "api_key", "instance", "table", "account"], []));
+            Assert.NotNull(RestProfileLoader.Parse(text, name, ["subdomain", "api_key", "instance", "table", "account", "account_id"], []));
         }
     }
 
@@ -33,6 +33,9 @@ public sealed class RestProfileSchemaTests
     [InlineData("record: conversation", "record: conversation\n    requests_per_minute: 0")]
     [InlineData("watermark_lag: 10s", "watermark_lag: soon")]
     [InlineData("record_selector: \"$.items\"", "record_selector: \"items\"")]
+    [InlineData("    fields:", "    incremental: { mode: newest_first, param: since, cursor_field: $.updated_at }\n    fields:")]
+    [InlineData("    fields:", "    incremental: { mode: sideways, param: since, cursor_field: $.updated_at }\n    fields:")]
+    [InlineData("    fields:", "    incremental: { cursor_field: $.updated_at }\n    fields:")]
     public void TheSchemaAndTheLoader_RejectTheSameMistakes(string find, string replace)
     {
         var valid = RestTestProfiles.Conversations();
@@ -53,6 +56,19 @@ public sealed class RestProfileSchemaTests
         Assert.True(Schema.Evaluate(RestProfileLoader.ToJson(profile)).IsValid);
         var auth = RestProfileLoader.Parse(profile, "p", [], [])!.Auth;
         Assert.Equal(("oauth/token", "body", "tickets.read"), (auth.TokenUrl, auth.ClientAuth, Assert.Single(auth.Scopes)));
+    }
+
+    [Theory]
+    [InlineData("    incremental: { mode: newest_first, cursor_field: $.updated_at, lookback: 5m }\n")]
+    [InlineData("    incremental: { mode: filter, param: since, cursor_field: $.updated_at }\n")]
+    public void TheLanguagesAdditions_AreValidAgainstTheSchema_AndLoad(string insert)
+    {
+        var profile = RestTestProfiles.Conversations().Replace("    fields:", insert + "    fields:", StringComparison.Ordinal);
+        var failures = new List<string>();
+
+        Assert.True(Schema.Evaluate(RestProfileLoader.ToJson(profile)).IsValid);
+        Assert.NotNull(RestProfileLoader.Parse(profile, "p", [], failures));
+        Assert.Empty(failures);
     }
 
     private static string SchemaFile()
