@@ -81,7 +81,7 @@ public sealed record RestStream
     public int? RequestsPerMinute { get; init; }
 }
 
-/// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>.</summary>
+/// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>, <c>keyset</c>.</summary>
 public sealed record RestPaginator
 {
     public string Type { get; init; } = "none";
@@ -111,6 +111,12 @@ public sealed record RestPaginator
     public JsonPath? NextPath { get; init; }
 
     public string? CursorParam { get; init; }
+
+    /// <summary>For <c>keyset</c>: the tie-break key of a record (JSON path), ordering records that share a cursor value.</summary>
+    public JsonPath? KeyField { get; init; }
+
+    /// <summary>For <c>keyset</c>: the query parameter that sends the last record's key with the filter after a walk's first page.</summary>
+    public string? KeyParam { get; init; }
 }
 
 /// <summary>The incremental cursor: the updated-since filter and the field it advances on.</summary>
@@ -128,7 +134,7 @@ public sealed record RestIncremental
     /// <summary>The parameter's value, with <c>{since}</c> where the formatted instant goes (default just <c>{since}</c>).</summary>
     public string Template { get; init; } = "{since}";
 
-    /// <summary><c>iso8601</c>, <c>epoch_s</c>, <c>epoch_ms</c>, <c>date</c>.</summary>
+    /// <summary><c>iso8601</c>, <c>epoch_s</c>, <c>epoch_ms</c>, <c>date</c>, <c>id</c> (the cursor is an integer id, not a time).</summary>
     public string Format { get; init; } = "iso8601";
 
     public TimeZoneInfo? TimeZone { get; init; }
@@ -201,9 +207,9 @@ public static partial class RestVocabulary
 
     public static readonly IReadOnlyList<string> AuthTypes = ["bearer", "basic", "api_key", "url_token", "oauth2_client_credentials"];
     public static readonly IReadOnlyList<string> ClientAuthMethods = ["basic", "body"];
-    public static readonly IReadOnlyList<string> PaginatorTypes = ["none", "page_number", "offset", "link_header", "next_url", "cursor"];
+    public static readonly IReadOnlyList<string> PaginatorTypes = ["none", "page_number", "offset", "link_header", "next_url", "cursor", "keyset"];
     public static readonly IReadOnlyList<string> StopSignals = ["short_page", "empty_page", "total_field", "total_pages_header"];
-    public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date"];
+    public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date", "id"];
     public static readonly IReadOnlyList<string> IncrementalModes = ["filter", "newest_first"];
 
     /// <summary>The variables every template may use besides the configured ones.</summary>

@@ -140,7 +140,7 @@ public static partial class RestProfileLoader
         private static readonly string[] ProfileKeys = ["name", "description", "base_url", "headers", "authenticator", "watermark_lag", "requests_per_minute", "streams"];
         private static readonly string[] AuthKeys = ["type", "username", "password", "token", "header", "prefix", .. OAuthKeys];
         private static readonly string[] StreamKeys = ["name", "record", "path", "query", "record_selector", "paginator", "incremental", "fields", "conversation_lookup", "sets_watermark", "requests_per_minute"];
-        private static readonly string[] PaginatorKeys = ["type", "page_param", "size_param", "page_size", "start_page", "max_page", "stop", "total_path", "total_pages_header", "offset_param", "limit_param", "next_path", "cursor_param"];
+        private static readonly string[] PaginatorKeys = ["type", "page_param", "size_param", "page_size", "start_page", "max_page", "stop", "total_path", "total_pages_header", "offset_param", "limit_param", "next_path", "cursor_param", .. KeysetKeys];
         private static readonly string[] IncrementalKeys = ["param", "template", "format", "time_zone", "cursor_field", "lookback", "slide_on_full_page", "mode"];
         private static readonly string[] FieldKeys = ["path", "value", "map", "default", "missing", "add_minutes", "from_conversation"];
         private static readonly string[] PathKeys = ["path", "when_status"];
@@ -268,6 +268,7 @@ public static partial class RestProfileLoader
                 Fail($"{at}.incremental.slide_on_full_page", "sliding the filter needs a page_number or offset paginator", "true only with paginator type page_number or offset");
             }
 
+            KeysetWithIncremental(at, paginator, incremental);
             var setsWatermark = o["sets_watermark"] is null ? record == "conversation" : Bool(o, at, "sets_watermark");
             var streamBudget = OptionalInt(o, at, "requests_per_minute", 1);
             if (failures.Count != before || name is null || record is null || path is null || selector is null || paginator is null || fields is null)
@@ -340,7 +341,7 @@ public static partial class RestProfileLoader
                 Fail($"{at}.cursor_param", "missing: a cursor paginator sends the cursor back in it", "a query parameter name, e.g. cursor");
             }
 
-            return p;
+            return Keyset(o, at, p);
         }
 
         private RestIncremental? Incremental(JsonNode? node, string at)

@@ -110,9 +110,10 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
         foreach (var stream in _profile.Streams)
         {
             var mapper = new RestMapper(Name, stream, _settings.Maps);
-            if (stream.Incremental?.NewestFirst == true)
+            if (stream.Incremental?.NewestFirst == true || stream.Paginator.Type == "keyset")
             {
-                await foreach (var (batch, next) in NewestFirstAsync(stream, mapper, state, start, cancellationToken))
+                var walk = stream.Paginator.Type == "keyset" ? KeysetAsync(stream, mapper, state, start, cancellationToken) : NewestFirstAsync(stream, mapper, state, start, cancellationToken);
+                await foreach (var (batch, next) in walk)
                 {
                     state = next;
                     yield return batch;
@@ -192,8 +193,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
 
         if (stream.Incremental is { NewestFirst: false } inc)
         {
-            var since = DateTimeOffset.FromUnixTimeMilliseconds(position.Since) - inc.Lookback;
-            request.AddQueryParameter(inc.Param, Render(inc.Template.Replace("{since}", RestValues.Format(since, inc), StringComparison.Ordinal), _settings.Variables, null, null));
+            request.AddQueryParameter(inc.Param, Render(inc.Template.Replace("{since}", SinceText(inc, position), StringComparison.Ordinal), _settings.Variables, null, null));
         }
 
         var size = p.PageSize.ToString(CultureInfo.InvariantCulture);
@@ -213,6 +213,9 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
                 break;
             case "cursor" when position.Next is { } token:
                 request.AddQueryParameter(p.CursorParam!, token);
+                break;
+            case "keyset":
+                AddKeyset(request, p, position);
                 break;
             case "link_header" or "next_url" or "cursor" when p.SizeParam is { } sizeParam:
                 request.AddQueryParameter(sizeParam, size);

@@ -36,6 +36,9 @@ public sealed class RestProfileSchemaTests
     [InlineData("    fields:", "    incremental: { mode: newest_first, param: since, cursor_field: $.updated_at }\n    fields:")]
     [InlineData("    fields:", "    incremental: { mode: sideways, param: since, cursor_field: $.updated_at }\n    fields:")]
     [InlineData("    fields:", "    incremental: { cursor_field: $.updated_at }\n    fields:")]
+    [InlineData("type: none", "type: keyset\n      key_field: $.id")]
+    [InlineData("type: none", "type: page_number\n      key_field: $.id")]
+    [InlineData("type: none", "type: keyset\n      stop: total_field\n      total_path: $.total\n      key_field: $.id\n    incremental: { param: since, cursor_field: $.updated_at }")]
     public void TheSchemaAndTheLoader_RejectTheSameMistakes(string find, string replace)
     {
         var valid = RestTestProfiles.Conversations();
@@ -59,11 +62,13 @@ public sealed class RestProfileSchemaTests
     }
 
     [Theory]
-    [InlineData("    incremental: { mode: newest_first, cursor_field: $.updated_at, lookback: 5m }\n")]
-    [InlineData("    incremental: { mode: filter, param: since, cursor_field: $.updated_at }\n")]
-    public void TheLanguagesAdditions_AreValidAgainstTheSchema_AndLoad(string insert)
+    [InlineData("    fields:", "    incremental: { mode: newest_first, cursor_field: $.updated_at, lookback: 5m }\n    fields:")]
+    [InlineData("    fields:", "    incremental: { mode: filter, param: since, cursor_field: $.updated_at }\n    fields:")]
+    [InlineData("type: none", "type: keyset\n      size_param: limit\n      key_field: $.id\n      key_param: after_id\n    incremental: { param: since, cursor_field: $.updated_at }")]
+    [InlineData("type: none", "type: keyset\n      stop: empty_page\n    incremental: { param: since_id, format: id, cursor_field: $.id }")]
+    public void TheLanguagesAdditions_AreValidAgainstTheSchema_AndLoad(string find, string replace)
     {
-        var profile = RestTestProfiles.Conversations().Replace("    fields:", insert + "    fields:", StringComparison.Ordinal);
+        var profile = RestTestProfiles.Conversations().Replace(find, replace, StringComparison.Ordinal);
         var failures = new List<string>();
 
         Assert.True(Schema.Evaluate(RestProfileLoader.ToJson(profile)).IsValid);
