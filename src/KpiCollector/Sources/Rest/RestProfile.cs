@@ -26,7 +26,7 @@ public sealed class RestProfile
     public required IReadOnlyList<RestStream> Streams { get; init; }
 }
 
-/// <summary>The authenticator: <c>bearer</c>, <c>basic</c>, <c>api_key</c> (a header), <c>url_token</c>, <c>oauth2_client_credentials</c>.</summary>
+/// <summary>The authenticator: <c>bearer</c>, <c>basic</c>, <c>api_key</c> (a header), <c>url_token</c>, <c>oauth2_client_credentials</c>, <c>oauth2_refresh_token</c>.</summary>
 public sealed record RestAuth
 {
     public required string Type { get; init; }
@@ -41,13 +41,13 @@ public sealed record RestAuth
 
     public string? Prefix { get; init; }
 
-    /// <summary>For <c>oauth2_client_credentials</c>: where the access token is fetched (a template; relative to the base URL unless absolute).</summary>
+    /// <summary>For the OAuth2 types: where the access token is fetched (a template; relative to the base URL unless absolute).</summary>
     public string? TokenUrl { get; init; }
 
-    /// <summary>For <c>oauth2_client_credentials</c>: the scopes asked for (sent space-separated); none when empty.</summary>
+    /// <summary>For the OAuth2 types: the scopes asked for (sent space-separated); none when empty.</summary>
     public IReadOnlyList<string> Scopes { get; init; } = [];
 
-    /// <summary>For <c>oauth2_client_credentials</c>: how the client authenticates at the token endpoint, <c>basic</c> or <c>body</c>.</summary>
+    /// <summary>For the OAuth2 types: how the client authenticates at the token endpoint, <c>basic</c> or <c>body</c>.</summary>
     public string ClientAuth { get; init; } = "basic";
 }
 
@@ -205,7 +205,7 @@ public static partial class RestVocabulary
         ["author"] = ["customer", "bot", "human"],
     };
 
-    public static readonly IReadOnlyList<string> AuthTypes = ["bearer", "basic", "api_key", "url_token", "oauth2_client_credentials"];
+    public static readonly IReadOnlyList<string> AuthTypes = ["bearer", "basic", "api_key", "url_token", "oauth2_client_credentials", "oauth2_refresh_token"];
     public static readonly IReadOnlyList<string> ClientAuthMethods = ["basic", "body"];
     public static readonly IReadOnlyList<string> PaginatorTypes = ["none", "page_number", "offset", "link_header", "next_url", "cursor", "keyset"];
     public static readonly IReadOnlyList<string> StopSignals = ["short_page", "empty_page", "total_field", "total_pages_header"];

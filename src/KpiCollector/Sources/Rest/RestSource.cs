@@ -41,7 +41,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             ?? throw new InvalidOperationException($"{_key}:Rest:Profile: {string.Join("; ", failures)}");
         var connection = new HttpConnection(options, Platform, HttpSettings(options, index, settings, _profile), time, logger, jitter);
         (Status, _http) = (connection.Status, connection.Http);
-        _oauth = RestOAuth.For(_profile, settings, options, index, _http.Settings.BaseUrl, _http.Settings, time);
+        _oauth = RestOAuth.For(_profile, settings, options, index, _http, time, state);
         _ = state;
         _ = openSet;
         connection.WarnIfOverBudget(_profile.Streams.Count);
@@ -64,7 +64,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             "basic" => SourceCredential.Basic(Fill(auth.Username), Fill(auth.Password), hint),
             "api_key" => SourceCredential.Header(auth.Header, auth.Prefix is { } p ? $"{p} {Fill(auth.Token)}" : Fill(auth.Token), hint),
             "url_token" => SourceCredential.None(hint),
-            "oauth2_client_credentials" => SourceCredential.None(RestOAuth.Hint(index)), // the token goes on each request (RestSource.OAuth.cs)
+            "oauth2_client_credentials" or "oauth2_refresh_token" => SourceCredential.None(RestOAuth.Hint(index, auth.Type)), // the token goes on each request (RestSource.OAuth.cs)
             _ => SourceCredential.Bearer(Fill(auth.Token), hint),
         };
         var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? Fill(profile.BaseUrl!) : options.BaseUrl;

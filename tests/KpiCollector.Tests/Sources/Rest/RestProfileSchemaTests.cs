@@ -37,6 +37,7 @@ public sealed class RestProfileSchemaTests
     [InlineData("    fields:", "    incremental: { mode: sideways, param: since, cursor_field: $.updated_at }\n    fields:")]
     [InlineData("    fields:", "    incremental: { cursor_field: $.updated_at }\n    fields:")]
     [InlineData("type: none", "type: keyset\n      key_field: $.id")]
+    [InlineData("type: bearer", "type: oauth2_refresh_token")]
     [InlineData("type: none", "type: page_number\n      key_field: $.id")]
     [InlineData("type: none", "type: keyset\n      stop: total_field\n      total_path: $.total\n      key_field: $.id\n    incremental: { param: since, cursor_field: $.updated_at }")]
     public void TheSchemaAndTheLoader_RejectTheSameMistakes(string find, string replace)
@@ -66,6 +67,7 @@ public sealed class RestProfileSchemaTests
     [InlineData("    fields:", "    incremental: { mode: filter, param: since, cursor_field: $.updated_at }\n    fields:")]
     [InlineData("type: none", "type: keyset\n      size_param: limit\n      key_field: $.id\n      key_param: after_id\n    incremental: { param: since, cursor_field: $.updated_at }")]
     [InlineData("type: none", "type: keyset\n      stop: empty_page\n    incremental: { param: since_id, format: id, cursor_field: $.id }")]
+    [InlineData("type: bearer", "type: oauth2_refresh_token\n  token_url: \"https://auth.example.com/token\"\n  client_auth: body")]
     public void TheLanguagesAdditions_AreValidAgainstTheSchema_AndLoad(string find, string replace)
     {
         var profile = RestTestProfiles.Conversations().Replace(find, replace, StringComparison.Ordinal);
