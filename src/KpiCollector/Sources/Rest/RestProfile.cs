@@ -79,6 +79,12 @@ public sealed record RestStream
 
     /// <summary>The stream's own budget (requests a minute), counted on top of the profile's account budget; null for none.</summary>
     public int? RequestsPerMinute { get; init; }
+
+    /// <summary><c>GET</c> (default) or <c>POST</c>.</summary>
+    public string Method { get; init; } = "GET";
+
+    /// <summary>For a POST: the JSON object sent, its string values templates (<c>{since}</c>, variables); null sends <c>{}</c>.</summary>
+    public System.Text.Json.Nodes.JsonObject? Body { get; init; }
 }
 
 /// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>, <c>keyset</c>.</summary>
@@ -117,6 +123,12 @@ public sealed record RestPaginator
 
     /// <summary>For <c>keyset</c>: the query parameter that sends the last record's key with the filter after a walk's first page.</summary>
     public string? KeyParam { get; init; }
+
+    /// <summary><c>query</c> (default) or <c>body</c>: where the page number, offset, cursor or key goes.</summary>
+    public string InjectInto { get; init; } = "query";
+
+    /// <summary>With <c>inject_into: body</c>: the dotted path in the body where the value goes, e.g. <c>paging.offset</c>.</summary>
+    public IReadOnlyList<string>? BodyPath { get; init; }
 }
 
 /// <summary>The incremental cursor: the updated-since filter and the field it advances on.</summary>
@@ -211,6 +223,8 @@ public static partial class RestVocabulary
     public static readonly IReadOnlyList<string> StopSignals = ["short_page", "empty_page", "total_field", "total_pages_header"];
     public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date", "id"];
     public static readonly IReadOnlyList<string> IncrementalModes = ["filter", "newest_first"];
+    public static readonly IReadOnlyList<string> Methods = ["GET", "POST"];
+    public static readonly IReadOnlyList<string> InjectTargets = ["query", "body"];
 
     /// <summary>The variables every template may use besides the configured ones.</summary>
     public static readonly IReadOnlyList<string> BuiltInVariables = ["token", "email"];

@@ -182,7 +182,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
         var p = stream.Paginator;
         if (position.Next is { } url && p.Type is "link_header" or "next_url")
         {
-            return new RestRequest(new Uri(url, UriKind.RelativeOrAbsolute).IsAbsoluteUri ? url : url.TrimStart('/'));
+            return WithBody(new RestRequest(new Uri(url, UriKind.RelativeOrAbsolute).IsAbsoluteUri ? url : url.TrimStart('/')), stream, position);
         }
 
         var request = new RestRequest(Render(stream.Path, _settings.Variables, null, null));
@@ -191,13 +191,13 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             request.AddQueryParameter(name, Render(value, _settings.Variables, null, null));
         }
 
-        if (stream.Incremental is { NewestFirst: false } inc)
+        if (stream.Incremental is { NewestFirst: false, Param.Length: > 0 } inc)
         {
             request.AddQueryParameter(inc.Param, Render(inc.Template.Replace("{since}", SinceText(inc, position), StringComparison.Ordinal), _settings.Variables, null, null));
         }
 
         var size = p.PageSize.ToString(CultureInfo.InvariantCulture);
-        switch (p.Type)
+        switch (p.InjectInto == "body" ? "" : p.Type) // in the body, the paginator adds nothing to the query (RestSource.Body.cs)
         {
             case "page_number":
                 request.AddQueryParameter(p.PageParam, (position.Page ?? p.StartPage).ToString(CultureInfo.InvariantCulture));
@@ -222,7 +222,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
                 break;
         }
 
-        return request;
+        return WithBody(request, stream, position);
     }
 
     /// <summary>Whether another page follows, and where it starts.</summary>
