@@ -60,7 +60,7 @@ public sealed partial class RestSource
         "page_number" => JsonValue.Create(position.Page ?? paginator.StartPage),
         "offset" => JsonValue.Create(position.Offset),
         "cursor" => position.Next is { } next ? JsonValue.Create(next) : null,
-        "keyset" => position.Key is not { } key ? null
+        "keyset" => position.Key is not { Length: > 0 } key ? null
             : long.TryParse(key, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? JsonValue.Create(n) : JsonValue.Create(key),
         _ => null,
     };

@@ -31,7 +31,7 @@ public sealed partial class RestSource
 
     private static void AddKeyset(RestRequest request, RestPaginator paginator, RestStreamCursor position)
     {
-        if (paginator.KeyParam is { } keyParam && position.Key is { } key)
+        if (paginator.KeyParam is { } keyParam && position.Key is { Length: > 0 } key)
         {
             request.AddQueryParameter(keyParam, key);
         }
@@ -48,6 +48,7 @@ public sealed partial class RestSource
         var incremental = stream.Incremental!;
         var byId = incremental.Format == "id";
         var position = state.Streams.GetValueOrDefault(stream.Name) ?? new RestStreamCursor { Since = byId ? 0 : start };
+        var floor = position.Since; // a walk ends no earlier than it started, whatever its look-back re-read
         while (true)
         {
             var requestedAt = _time.GetUtcNow();
@@ -68,11 +69,6 @@ public sealed partial class RestSource
 
             var batch = await MapAsync(stream, mapper, [.. kept.Select(k => k.Record)], cancellationToken);
             var last = keyed.Count == 0 ? (position.Since, position.Key) : keyed.Select(k => k.Position).Aggregate((a, b) => Compare(a, b) >= 0 ? a : b);
-            if (Compare(last, (position.Since, position.Key)) < 0)
-            {
-                last = (position.Since, position.Key); // a page entirely before the saved cursor (a look-back) does not move it back
-            }
-
             var watermark = state.Watermark;
             if (full)
             {
@@ -80,7 +76,7 @@ public sealed partial class RestSource
             }
             else
             {
-                position = new RestStreamCursor { Since = last.Since };
+                position = new RestStreamCursor { Since = Math.Max(floor, last.Since) };
                 if (stream.SetsWatermark)
                 {
                     watermark = Math.Max(watermark ?? long.MinValue, (requestedAt - _profile.WatermarkLag).ToUnixTimeMilliseconds());

@@ -55,6 +55,22 @@ public sealed class RestKeysetTests : IDisposable
     }
 
     [Fact]
+    public async Task ALookBackLongerThanAPage_IsReReadWhole_AndTheCursorDoesNotMoveBack()
+    {
+        using var source = Source(_platform, TimeProfile(pageSize: 2, keyParam: true, lookback: "15m"), _clock);
+        var first = await Drain(source);
+        _platform.Server.ResetLogEntries();
+
+        var second = await Drain(source, first.Last().Cursor);
+
+        Assert.Equal(["1", "2", "3", "4", "5"], Ids(second)); // 00:20 minus 15m: the whole look-back, over three pages
+        Assert.Equal(["updated_since=2026-01-01T00:05:00Z", "updated_since=2026-01-01T00:10:00Z&after_id=2", "updated_since=2026-01-01T00:10:00Z&after_id=4"], Filters());
+        _platform.Server.ResetLogEntries();
+        await Drain(source, second.Last().Cursor);
+        Assert.Equal("updated_since=2026-01-01T00:05:00Z", Filters()[0]); // the saved cursor stayed at 00:20
+    }
+
+    [Fact]
     public async Task WithoutAKeyParam_TheInclusiveFilterServesTheLastInstantAgain_AndTheKeyDropsWhatWasRead()
     {
         using var source = Source(_platform, TimeProfile(pageSize: 4, keyParam: false), _clock);
@@ -144,9 +160,9 @@ public sealed class RestKeysetTests : IDisposable
         Assert.Empty(batches);
     }
 
-    private static string TimeProfile(int pageSize, bool keyParam) => Conversations(
+    private static string TimeProfile(int pageSize, bool keyParam, string lookback = "0") => Conversations(
         paginator: $"type: keyset\nsize_param: limit\npage_size: {pageSize}\nkey_field: $.id" + (keyParam ? "\nkey_param: after_id" : ""),
-        incremental: "incremental:\n  param: updated_since\n  cursor_field: $.updated_at");
+        incremental: $"incremental:\n  param: updated_since\n  cursor_field: $.updated_at\n  lookback: {lookback}");
 
     /// <summary>The filter part of each request (without the page size), in order.</summary>
     private List<string> Filters() => [.. _platform.Requests("/api/tickets").Select(e => string.Join("&", e.RequestMessage!.Query!.Where(q => q.Key != "limit").Select(q => $"{q.Key}={q.Value.Single()}")))];

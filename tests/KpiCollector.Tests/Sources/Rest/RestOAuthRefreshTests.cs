@@ -34,7 +34,7 @@ public sealed class RestOAuthRefreshTests : IDisposable
 
     public RestOAuthRefreshTests()
     {
-        _platform.Server.Given(Request.Create().WithPath(TokenPath).UsingPost()).RespondWith(Response.Create().WithCallback(TokenEndpoint));
+        _platform.Server.Given(Request.Create().WithPath(TokenPath).UsingPost()).AtPriority(10).RespondWith(Response.Create().WithCallback(TokenEndpoint));
         _platform.Server.Given(Request.Create().WithPath("/api/tickets").UsingGet()).RespondWith(Response.Create().WithCallback(Api));
     }
 
@@ -74,6 +74,33 @@ public sealed class RestOAuthRefreshTests : IDisposable
         var token = _platform.Requests(TokenPath).First().RequestMessage!;
         Assert.Equal("my-client:" + Secret, Encoding.UTF8.GetString(Convert.FromBase64String(token.Headers!["Authorization"].Single()["Basic ".Length..])));
         Assert.Equal("refresh_token", Form(token.Body!)["grant_type"]);
+    }
+
+    [Fact]
+    public async Task AnAccessTokenRefusedBeforeItsExpiry_IsRenewedWithTheRotatedRefreshToken_AndTheRequestRetriedOnce()
+    {
+        using var source = RefreshSource(new MemoryRestState());
+        await Drain(source);
+
+        _validAccess.Clear(); // the platform revoked the access token
+        Assert.Equal(["1"], Ids(await Drain(source)));
+
+        Assert.Equal(["r0", "r1"], _refreshSent);
+        Assert.Equal(["Bearer a0", "Bearer a0", "Bearer a1"], _platform.Requests("/api/tickets").Select(e => e.RequestMessage!.Headers!["Authorization"].Single()).ToArray());
+    }
+
+    [Fact]
+    public async Task ATokenEndpoint5xx_GoesThroughTheSourcesHttpClient_AndFailsThePollAsHttp5xx()
+    {
+        _platform.Server.Given(Request.Create().WithPath(TokenPath).UsingPost()).AtPriority(1).RespondWith(FakePlatform.Status(503));
+        using var source = RefreshSource(new MemoryRestState());
+
+        var ex = await Assert.ThrowsAsync<SourceException>(() => Drain(source));
+
+        Assert.Equal(ErrorReasons.Http5xx, ex.Reason);
+        Assert.StartsWith($"token endpoint {_platform.Url}oauth/token: HTTP 503", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("no access token; check KpiCollector:Sources:0:Rest:RefreshToken", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, source.Status.RequestCount); // counted like any request of the source
     }
 
     [Fact]
