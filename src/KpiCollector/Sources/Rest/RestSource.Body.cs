@@ -11,6 +11,26 @@ namespace KpiCollector.Sources.Rest;
 /// </summary>
 public sealed partial class RestSource
 {
+    /// <summary>
+    /// The <c>check sources</c> probe of <paramref name="stream"/>: a POST stream's request gets its body, with
+    /// <c>{since}</c> an hour before <paramref name="now"/> and no paging value; a GET stream's is returned as it is.
+    /// </summary>
+    internal static RestRequest Probe(RestRequest request, RestStream stream, IReadOnlyDictionary<string, string> variables, DateTimeOffset now)
+    {
+        if (stream.Method != "POST")
+        {
+            return request;
+        }
+
+        request.Method = Method.Post;
+        var since = stream.Incremental is { NewestFirst: false } inc
+            ? SinceText(inc, new RestStreamCursor { Since = inc.Format == "id" ? 0 : (now - TimeSpan.FromHours(1)).ToUnixTimeMilliseconds() })
+            : null;
+        var body = stream.Body is { } template ? (JsonObject)Fill(template, since, stream.Incremental?.Format is "epoch_s" or "epoch_ms" or "id", variables)! : [];
+        request.AddStringBody(body.ToJsonString(), ContentType.Json);
+        return request;
+    }
+
     private RestRequest WithBody(RestRequest request, RestStream stream, RestStreamCursor position)
     {
         if (stream.Method != "POST")
@@ -21,7 +41,7 @@ public sealed partial class RestSource
         request.Method = Method.Post;
         var since = stream.Incremental is { NewestFirst: false } inc ? SinceText(inc, position) : null;
         var numeric = stream.Incremental?.Format is "epoch_s" or "epoch_ms" or "id";
-        var body = stream.Body is { } template ? (JsonObject)Fill(template, since, numeric)! : [];
+        var body = stream.Body is { } template ? (JsonObject)Fill(template, since, numeric, _settings.Variables)! : [];
         if (stream.Paginator is { InjectInto: "body", BodyPath: { } path } paginator && PagingValue(paginator, position) is { } value)
         {
             var node = body;
@@ -44,13 +64,13 @@ public sealed partial class RestSource
     }
 
     /// <summary>A copy of the template with its strings filled; a string that is just <c>{since}</c> becomes a number for a numeric format.</summary>
-    private JsonNode? Fill(JsonNode? node, string? since, bool numeric) => node switch
+    private static JsonNode? Fill(JsonNode? node, string? since, bool numeric, IReadOnlyDictionary<string, string> variables) => node switch
     {
-        JsonObject o => new JsonObject(o.Select(kv => KeyValuePair.Create(kv.Key, Fill(kv.Value, since, numeric)))),
-        JsonArray a => new JsonArray([.. a.Select(x => Fill(x, since, numeric))]),
+        JsonObject o => new JsonObject(o.Select(kv => KeyValuePair.Create(kv.Key, Fill(kv.Value, since, numeric, variables)))),
+        JsonArray a => new JsonArray([.. a.Select(x => Fill(x, since, numeric, variables))]),
         JsonValue v when v.TryGetValue<string>(out var text) => since is not null && numeric && text == "{since}"
             ? JsonValue.Create(long.Parse(since, CultureInfo.InvariantCulture))
-            : JsonValue.Create(Render(since is null ? text : text.Replace("{since}", since, StringComparison.Ordinal), _settings.Variables, null, null)),
+            : JsonValue.Create(Render(since is null ? text : text.Replace("{since}", since, StringComparison.Ordinal), variables, null, null)),
         _ => node?.DeepClone(),
     };
 

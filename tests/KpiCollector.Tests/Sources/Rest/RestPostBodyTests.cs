@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using KpiCollector.Sources.Rest;
 using KpiCollector.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
+using RestSharp;
 using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -81,6 +83,18 @@ public sealed class RestPostBodyTests : IDisposable
 
         Assert.Equal("{}", Assert.Single(_bodies).ToJsonString());
         Assert.Equal("1", _platform.Requests("/api/tickets").Single().RequestMessage!.Query!["page"].Single());
+    }
+
+    [Fact]
+    public void TheCheckProbe_OfAPostStream_IsAPostWithItsBody_TheLastHourAsSince()
+    {
+        var profile = RestProfileLoader.Parse(Post("body: { q: \"{team}\", after: \"{since}\" }", "type: none", "incremental:\n  format: epoch_ms\n  cursor_field: $.updated_at"), "p", ["team"], [])!;
+
+        var probe = RestSource.Probe(new RestRequest("api/tickets"), profile.Streams[0], new Dictionary<string, string> { ["team"] = "blue" }, _clock.GetUtcNow());
+
+        Assert.Equal(Method.Post, probe.Method);
+        var body = Assert.Single(probe.Parameters.OfType<BodyParameter>());
+        Assert.Equal($$$"""{"q":"blue","after":{{{(_clock.GetUtcNow() - TimeSpan.FromHours(1)).ToUnixTimeMilliseconds()}}}}""", body.Value);
     }
 
     private static string Post(string body, string paginator, string incremental = "") =>
