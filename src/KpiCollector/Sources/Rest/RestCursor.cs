@@ -45,4 +45,7 @@ internal sealed record RestStreamCursor
 
     /// <summary>A next-page URL or an opaque cursor to send back; null at the start of a read.</summary>
     public string? Next { get; init; }
+
+    /// <summary>A keyset walk's last tie-break key at <see cref="Since"/>; null at the start of a walk (RestSource.Keyset.cs).</summary>
+    public string? Key { get; init; }
 }

@@ -41,7 +41,7 @@ public sealed class RestPlatform : SourcePlatform<RestSettings>
         services.GetService<IRestState>(),
         openSet: services.GetService<IOpenConversations>());
 
-    /// <summary>One request to the profile's first stream, as the poll would send it but without paging or filter.</summary>
+    /// <summary>One request to the profile's first stream, as the poll would send it but without paging or filter (a POST stream's body with the last hour as <c>{since}</c>).</summary>
     public override async Task CheckAsync(SourceContext source, SourceCheck check, CancellationToken cancellationToken)
     {
         var settings = source.Settings<RestSettings>();
@@ -56,7 +56,8 @@ public sealed class RestPlatform : SourcePlatform<RestSettings>
         var http = RestSource.HttpSettings(source.Options, source.Index, settings, profile);
         var stream = profile.Streams[0];
         check.Notes.Add($"profile {profile.Name}: {profile.Streams.Count} stream{(profile.Streams.Count == 1 ? "" : "s")} ({string.Join(", ", profile.Streams.Select(s => s.Name))})");
-        var response = await ProbeHttp.SendAsync(http, new RestRequest(RestSource.Render(stream.Path, settings.Variables, null, null)), check, cancellationToken);
+        var probe = RestSource.Probe(new RestRequest(RestSource.Render(stream.Path, settings.Variables, null, null)), stream, settings.Variables, TimeProvider.System.GetUtcNow());
+        var response = await ProbeHttp.SendAsync(http, probe, check, cancellationToken);
         if (response is null)
         {
             return;

@@ -26,7 +26,7 @@ public sealed class RestProfile
     public required IReadOnlyList<RestStream> Streams { get; init; }
 }
 
-/// <summary>The authenticator: <c>bearer</c>, <c>basic</c>, <c>api_key</c> (a header), <c>url_token</c>, <c>oauth2_client_credentials</c>.</summary>
+/// <summary>The authenticator: <c>bearer</c>, <c>basic</c>, <c>api_key</c> (a header), <c>url_token</c>, <c>oauth2_client_credentials</c>, <c>oauth2_refresh_token</c>.</summary>
 public sealed record RestAuth
 {
     public required string Type { get; init; }
@@ -41,13 +41,13 @@ public sealed record RestAuth
 
     public string? Prefix { get; init; }
 
-    /// <summary>For <c>oauth2_client_credentials</c>: where the access token is fetched (a template; relative to the base URL unless absolute).</summary>
+    /// <summary>For the OAuth2 types: where the access token is fetched (a template; relative to the base URL unless absolute).</summary>
     public string? TokenUrl { get; init; }
 
-    /// <summary>For <c>oauth2_client_credentials</c>: the scopes asked for (sent space-separated); none when empty.</summary>
+    /// <summary>For the OAuth2 types: the scopes asked for (sent space-separated); none when empty.</summary>
     public IReadOnlyList<string> Scopes { get; init; } = [];
 
-    /// <summary>For <c>oauth2_client_credentials</c>: how the client authenticates at the token endpoint, <c>basic</c> or <c>body</c>.</summary>
+    /// <summary>For the OAuth2 types: how the client authenticates at the token endpoint, <c>basic</c> or <c>body</c>.</summary>
     public string ClientAuth { get; init; } = "basic";
 }
 
@@ -85,9 +85,15 @@ public sealed record RestStream
 
     /// <summary>For a conversation stream read oldest first: one budgeted call per changed conversation (docs/profiles.md, "Fan-out").</summary>
     public RestFanOut? FanOut { get; init; }
+
+    /// <summary><c>GET</c> (default) or <c>POST</c>.</summary>
+    public string Method { get; init; } = "GET";
+
+    /// <summary>For a POST: the JSON object sent, its string values templates (<c>{since}</c>, variables); null sends <c>{}</c>.</summary>
+    public System.Text.Json.Nodes.JsonObject? Body { get; init; }
 }
 
-/// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>.</summary>
+/// <summary>The paginator: <c>none</c>, <c>page_number</c>, <c>offset</c>, <c>link_header</c>, <c>next_url</c>, <c>cursor</c>, <c>keyset</c>.</summary>
 public sealed record RestPaginator
 {
     public string Type { get; init; } = "none";
@@ -117,6 +123,18 @@ public sealed record RestPaginator
     public JsonPath? NextPath { get; init; }
 
     public string? CursorParam { get; init; }
+
+    /// <summary>For <c>keyset</c>: the tie-break key of a record (JSON path), ordering records that share a cursor value.</summary>
+    public JsonPath? KeyField { get; init; }
+
+    /// <summary>For <c>keyset</c>: the query parameter that sends the last record's key with the filter after a walk's first page.</summary>
+    public string? KeyParam { get; init; }
+
+    /// <summary><c>query</c> (default) or <c>body</c>: where the page number, offset, cursor or key goes.</summary>
+    public string InjectInto { get; init; } = "query";
+
+    /// <summary>With <c>inject_into: body</c>: the dotted path in the body where the value goes, e.g. <c>paging.offset</c>.</summary>
+    public IReadOnlyList<string>? BodyPath { get; init; }
 }
 
 /// <summary>The incremental cursor: the updated-since filter and the field it advances on.</summary>
@@ -134,7 +152,7 @@ public sealed record RestIncremental
     /// <summary>The parameter's value, with <c>{since}</c> where the formatted instant goes (default just <c>{since}</c>).</summary>
     public string Template { get; init; } = "{since}";
 
-    /// <summary><c>iso8601</c>, <c>epoch_s</c>, <c>epoch_ms</c>, <c>date</c>, <c>datetime</c> (<c>yyyy-MM-dd HH:mm:ss</c>).</summary>
+    /// <summary><c>iso8601</c>, <c>epoch_s</c>, <c>epoch_ms</c>, <c>date</c>, <c>datetime</c> (<c>yyyy-MM-dd HH:mm:ss</c>), <c>id</c> (the cursor is an integer id, not a time).</summary>
     public string Format { get; init; } = "iso8601";
 
     public TimeZoneInfo? TimeZone { get; init; }
@@ -208,13 +226,15 @@ public static partial class RestVocabulary
         ["author"] = ["customer", "bot", "human"],
     };
 
-    public static readonly IReadOnlyList<string> AuthTypes = ["bearer", "basic", "api_key", "url_token", "oauth2_client_credentials"];
+    public static readonly IReadOnlyList<string> AuthTypes = ["bearer", "basic", "api_key", "url_token", "oauth2_client_credentials", "oauth2_refresh_token"];
     public static readonly IReadOnlyList<string> ClientAuthMethods = ["basic", "body"];
-    public static readonly IReadOnlyList<string> PaginatorTypes = ["none", "page_number", "offset", "link_header", "next_url", "cursor"];
+    public static readonly IReadOnlyList<string> PaginatorTypes = ["none", "page_number", "offset", "link_header", "next_url", "cursor", "keyset"];
     public static readonly IReadOnlyList<string> StopSignals = ["short_page", "empty_page", "total_field", "total_pages_header"];
-    public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date", "datetime"];
+    public static readonly IReadOnlyList<string> SinceFormats = ["iso8601", "epoch_s", "epoch_ms", "date", "datetime", "id"];
     public static readonly IReadOnlyList<string> IncrementalModes = ["filter", "newest_first"];
     public static readonly IReadOnlyList<string> Picks = ["first", "last"];
+    public static readonly IReadOnlyList<string> Methods = ["GET", "POST"];
+    public static readonly IReadOnlyList<string> InjectTargets = ["query", "body"];
 
     /// <summary>The variables every template may use besides the configured ones.</summary>
     public static readonly IReadOnlyList<string> BuiltInVariables = ["token", "email"];

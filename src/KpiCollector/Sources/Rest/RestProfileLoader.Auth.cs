@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace KpiCollector.Sources.Rest;
 
-/// <summary>The OAuth2 keys of a profile's authenticator (docs/profiles.md, "OAuth2 client credentials").</summary>
+/// <summary>The OAuth2 keys of a profile's authenticator (docs/profiles.md, "OAuth2 client credentials", "OAuth2 refresh token").</summary>
 public static partial class RestProfileLoader
 {
     private sealed partial class Reader
@@ -12,11 +12,11 @@ public static partial class RestProfileLoader
         /// <summary>The authenticator with its OAuth2 keys read: required for an OAuth2 type, refused for any other.</summary>
         private RestAuth OAuth(JsonObject o, string at, string? type, RestAuth auth)
         {
-            if (type != "oauth2_client_credentials")
+            if (!RestOAuth.IsOAuth(type))
             {
                 foreach (var key in OAuthKeys.Where(k => o[k] is not null))
                 {
-                    Fail($"{at}.{key}", $"only an oauth2_client_credentials authenticator has {key}", "remove it, or set type: oauth2_client_credentials");
+                    Fail($"{at}.{key}", $"only an oauth2_client_credentials or oauth2_refresh_token authenticator has {key}", "remove it, or set type: oauth2_client_credentials or oauth2_refresh_token");
                 }
 
                 return auth;

@@ -85,6 +85,13 @@ public static partial class RestProfileLoader
 
             var selector = Path(o["record_selector"] ?? JsonValue.Create("$"), $"{at}.record_selector");
             var paginator = Paginator(o["paginator"], $"{at}.paginator");
+            if (paginator is { Type: "keyset" } or { InjectInto: "body" })
+            {
+                // A join pages its batch with a GET in the query; a keyset walk or a POST body is the stream's own.
+                Fail($"{at}.paginator", paginator.Type == "keyset" ? "a keyset paginator on a join" : "inject_into: body on a join", "a join paginator of type page_number, offset, link_header, next_url or cursor, in the query");
+                paginator = null;
+            }
+
             var on = o["on"] is null ? null : Path(o["on"], $"{at}.on");
             if (o["on"] is null)
             {

@@ -139,8 +139,8 @@ public static partial class RestProfileLoader
     {
         private static readonly string[] ProfileKeys = ["name", "description", "base_url", "headers", "authenticator", "watermark_lag", "requests_per_minute", "streams"];
         private static readonly string[] AuthKeys = ["type", "username", "password", "token", "header", "prefix", .. OAuthKeys];
-        private static readonly string[] StreamKeys = ["name", "record", "path", "query", "record_selector", "paginator", "incremental", "fields", "conversation_lookup", "sets_watermark", "requests_per_minute", "joins", "fan_out"];
-        private static readonly string[] PaginatorKeys = ["type", "page_param", "size_param", "page_size", "start_page", "max_page", "stop", "total_path", "total_pages_header", "offset_param", "limit_param", "next_path", "cursor_param"];
+        private static readonly string[] StreamKeys = ["name", "record", "path", "query", "record_selector", "paginator", "incremental", "fields", "conversation_lookup", "sets_watermark", "requests_per_minute", "joins", "fan_out", "method", "body"];
+        private static readonly string[] PaginatorKeys = ["type", "page_param", "size_param", "page_size", "start_page", "max_page", "stop", "total_path", "total_pages_header", "offset_param", "limit_param", "next_path", "cursor_param", .. KeysetKeys, .. BodyPagingKeys];
         private static readonly string[] IncrementalKeys = ["param", "template", "format", "time_zone", "cursor_field", "lookback", "slide_on_full_page", "mode"];
         private static readonly string[] FieldKeys = ["path", "value", "map", "default", "missing", "add_minutes", "from_conversation", "pick"];
         private static readonly string[] PathKeys = ["path", "when_status"];
@@ -248,7 +248,7 @@ public static partial class RestProfileLoader
 
             var selector = Path(o["record_selector"] ?? JsonValue.Create("$"), $"{at}.record_selector");
             var paginator = Paginator(o["paginator"], $"{at}.paginator");
-            var incremental = o["incremental"] is null ? null : Incremental(o["incremental"], $"{at}.incremental");
+            var incremental = o["incremental"] is null ? null : Incremental(o["incremental"], $"{at}.incremental", sinceInBody: HasSince(o["body"]));
             var fields = record is null ? null : Fields(o["fields"], $"{at}.fields", record);
             (string, string)? lookup = null;
             if (o["conversation_lookup"] is { } l && Object(l, $"{at}.conversation_lookup", LookupKeys) is { } lo)
@@ -268,10 +268,12 @@ public static partial class RestProfileLoader
                 Fail($"{at}.incremental.slide_on_full_page", "sliding the filter needs a page_number or offset paginator", "true only with paginator type page_number or offset");
             }
 
+            KeysetWithIncremental(at, paginator, incremental);
             var setsWatermark = o["sets_watermark"] is null ? record == "conversation" : Bool(o, at, "sets_watermark");
             var streamBudget = OptionalInt(o, at, "requests_per_minute", 1);
             var joins = Joins(o["joins"], $"{at}.joins", record);
             var fanOut = FanOut(o["fan_out"], $"{at}.fan_out", record, o);
+            var (method, body) = RequestBody(o, at, paginator, incremental);
             if (failures.Count != before || name is null || record is null || path is null || selector is null || paginator is null || fields is null)
             {
                 return null;
@@ -292,6 +294,8 @@ public static partial class RestProfileLoader
                 RequestsPerMinute = streamBudget,
                 Joins = joins,
                 FanOut = fanOut,
+                Method = method,
+                Body = body,
             };
         }
 
@@ -339,15 +343,15 @@ public static partial class RestProfileLoader
                 Fail($"{at}.next_path", $"missing: a {type} paginator reads the next page there", "a JSON path, e.g. $.meta.next");
             }
 
-            if (type == "cursor" && p.CursorParam is null)
+            if (type == "cursor" && p.CursorParam is null && o["inject_into"]?.ToString() != "body")
             {
                 Fail($"{at}.cursor_param", "missing: a cursor paginator sends the cursor back in it", "a query parameter name, e.g. cursor");
             }
 
-            return p;
+            return BodyPaging(o, at, Keyset(o, at, p));
         }
 
-        private RestIncremental? Incremental(JsonNode? node, string at)
+        private RestIncremental? Incremental(JsonNode? node, string at, bool sinceInBody)
         {
             if (Object(node, at, IncrementalKeys) is not { } o)
             {
@@ -359,7 +363,7 @@ public static partial class RestProfileLoader
                 return NewestFirst(o, at);
             }
 
-            var param = RequiredString(o, at, "param", "the query parameter of the updated-since filter");
+            var param = sinceInBody ? OptionalString(o, at, "param") ?? "" : RequiredString(o, at, "param", "the query parameter of the updated-since filter (or {since} in the stream's body)");
             var template = OptionalString(o, at, "template") ?? "{since}";
             if (!template.Contains("{since}", StringComparison.Ordinal))
             {

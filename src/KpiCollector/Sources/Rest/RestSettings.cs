@@ -18,7 +18,7 @@ public sealed class RestSettings
     /// </summary>
     public Dictionary<string, Dictionary<string, string>> Maps { get; set; } = [];
 
-    /// <summary>The OAuth2 client id (not a secret) of an <c>oauth2_client_credentials</c> authenticator.</summary>
+    /// <summary>The OAuth2 client id (not a secret) of an <c>oauth2_client_credentials</c> or <c>oauth2_refresh_token</c> authenticator.</summary>
     public string? ClientId { get; set; }
 
     /// <summary>The OAuth2 client secret: from the environment only (a secret, refused from settings files and the command line).</summary>
@@ -26,4 +26,13 @@ public sealed class RestSettings
 
     /// <summary>A file holding the OAuth2 client secret, instead of <see cref="ClientSecret"/>.</summary>
     public string? ClientSecretFile { get; set; }
+
+    /// <summary>
+    /// The initial OAuth2 refresh token of an <c>oauth2_refresh_token</c> authenticator: from the environment only (a
+    /// secret). A rotated token the endpoint returns is kept in the store and preferred while this value is unchanged.
+    /// </summary>
+    public string? RefreshToken { get; set; }
+
+    /// <summary>A file holding the initial OAuth2 refresh token, instead of <see cref="RefreshToken"/>.</summary>
+    public string? RefreshTokenFile { get; set; }
 }

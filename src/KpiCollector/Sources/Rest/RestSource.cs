@@ -41,7 +41,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             ?? throw new InvalidOperationException($"{_key}:Rest:Profile: {string.Join("; ", failures)}");
         var connection = new HttpConnection(options, Platform, HttpSettings(options, index, settings, _profile), time, logger, jitter);
         (Status, _http) = (connection.Status, connection.Http);
-        _oauth = RestOAuth.For(_profile, settings, options, index, _http.Settings.BaseUrl, _http.Settings, time);
+        _oauth = RestOAuth.For(_profile, settings, options, index, _http, time, state);
         _ = state;
         _ = openSet;
         connection.WarnIfOverBudget(_profile.Streams.Count);
@@ -66,7 +66,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             "basic" => SourceCredential.Basic(Fill(auth.Username), Fill(auth.Password), hint),
             "api_key" => SourceCredential.Header(auth.Header, auth.Prefix is { } p ? $"{p} {Fill(auth.Token)}" : Fill(auth.Token), hint),
             "url_token" => SourceCredential.None(hint),
-            "oauth2_client_credentials" => SourceCredential.None(RestOAuth.Hint(index)), // the token goes on each request (RestSource.OAuth.cs)
+            "oauth2_client_credentials" or "oauth2_refresh_token" => SourceCredential.None(RestOAuth.Hint(index, auth.Type)), // the token goes on each request (RestSource.OAuth.cs)
             _ => SourceCredential.Bearer(Fill(auth.Token), hint),
         };
         var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? Fill(profile.BaseUrl!) : options.BaseUrl;
@@ -112,9 +112,10 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
         foreach (var stream in _profile.Streams)
         {
             var mapper = new RestMapper(Name, stream, _settings.Maps);
-            if (stream.Incremental?.NewestFirst == true)
+            if (stream.Incremental?.NewestFirst == true || stream.Paginator.Type == "keyset")
             {
-                await foreach (var (batch, next) in NewestFirstAsync(stream, mapper, state, start, cancellationToken))
+                var walk = stream.Paginator.Type == "keyset" ? KeysetAsync(stream, mapper, state, start, cancellationToken) : NewestFirstAsync(stream, mapper, state, start, cancellationToken);
+                await foreach (var (batch, next) in walk)
                 {
                     state = next;
                     yield return batch;
@@ -191,7 +192,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
         var p = stream.Paginator;
         if (position.Next is { } url && p.Type is "link_header" or "next_url")
         {
-            return new RestRequest(new Uri(url, UriKind.RelativeOrAbsolute).IsAbsoluteUri ? url : url.TrimStart('/'));
+            return WithBody(new RestRequest(new Uri(url, UriKind.RelativeOrAbsolute).IsAbsoluteUri ? url : url.TrimStart('/')), stream, position);
         }
 
         var request = new RestRequest(Render(stream.Path, _settings.Variables, null, null));
@@ -200,14 +201,13 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             request.AddQueryParameter(name, Render(value, _settings.Variables, null, null));
         }
 
-        if (stream.Incremental is { NewestFirst: false } inc)
+        if (stream.Incremental is { NewestFirst: false, Param.Length: > 0 } inc)
         {
-            var since = DateTimeOffset.FromUnixTimeMilliseconds(position.Since) - inc.Lookback;
-            request.AddQueryParameter(inc.Param, Render(inc.Template.Replace("{since}", RestValues.Format(since, inc), StringComparison.Ordinal), _settings.Variables, null, null));
+            request.AddQueryParameter(inc.Param, Render(inc.Template.Replace("{since}", SinceText(inc, position), StringComparison.Ordinal), _settings.Variables, null, null));
         }
 
         var size = p.PageSize.ToString(CultureInfo.InvariantCulture);
-        switch (p.Type)
+        switch (p.InjectInto == "body" ? "" : p.Type) // in the body, the paginator adds nothing to the query (RestSource.Body.cs)
         {
             case "page_number":
                 request.AddQueryParameter(p.PageParam, (position.Page ?? p.StartPage).ToString(CultureInfo.InvariantCulture));
@@ -224,12 +224,15 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
             case "cursor" when position.Next is { } token:
                 request.AddQueryParameter(p.CursorParam!, token);
                 break;
+            case "keyset":
+                AddKeyset(request, p, position);
+                break;
             case "link_header" or "next_url" or "cursor" when p.SizeParam is { } sizeParam:
                 request.AddQueryParameter(sizeParam, size);
                 break;
         }
 
-        return request;
+        return WithBody(request, stream, position);
     }
 
     /// <summary>Whether another page follows, and where it starts.</summary>

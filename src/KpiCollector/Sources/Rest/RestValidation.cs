@@ -54,6 +54,21 @@ public static class RestValidation
             return;
         }
 
+        if (profile.Auth.Type == "oauth2_refresh_token")
+        {
+            if (string.IsNullOrWhiteSpace(settings.ClientId))
+            {
+                failures.Add($"{key}:Rest:ClientId is required by the profile's oauth2_refresh_token authenticator");
+            }
+
+            if (string.IsNullOrWhiteSpace(settings.RefreshToken) && string.IsNullOrWhiteSpace(settings.RefreshTokenFile))
+            {
+                failures.Add($"{key}:Rest:RefreshToken (environment variable) or {key}:Rest:RefreshTokenFile is required by the profile's oauth2_refresh_token authenticator (the first one; rotated ones are kept in the store)");
+            }
+
+            return;
+        }
+
         var needsToken = profile.Auth.Username.Contains("{token}", StringComparison.Ordinal) || profile.Auth.Password.Contains("{token}", StringComparison.Ordinal)
             || profile.Auth.Type is "bearer" or "api_key" or "url_token";
         if (needsToken && string.IsNullOrWhiteSpace(source.ApiToken) && string.IsNullOrWhiteSpace(source.ApiTokenFile))

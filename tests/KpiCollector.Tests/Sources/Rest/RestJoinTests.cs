@@ -219,6 +219,18 @@ public sealed class RestJoinTests : IDisposable
     }
 
     [Theory]
+    [InlineData("paginator: { type: keyset, size_param: limit, page_size: 100, key_field: \"$.id\" }", "$.streams[0].joins[0].paginator: a keyset paginator on a join")]
+    [InlineData("paginator: { type: offset, offset_param: skip, limit_param: top, page_size: 100, inject_into: body, body_path: paging.offset }", "$.streams[0].joins[0].paginator: inject_into: body on a join")]
+    public void AJoinPagesInTheQuery_NotByKeysetNorInABody(string joinPaginator, string expected)
+    {
+        var failures = new List<string>();
+
+        Assert.Null(RestProfileLoader.Parse(Profile(joinPaginator: joinPaginator), "profile file 'p.yaml'", [], failures));
+
+        Assert.Contains(failures, f => f.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("", "")]
     [InlineData("pick: first", "pick: middle")]
     [InlineData("batch: 100", "batch: 0")]

@@ -36,6 +36,14 @@ public sealed class RestProfileSchemaTests
     [InlineData("    fields:", "    incremental: { mode: newest_first, param: since, cursor_field: $.updated_at }\n    fields:")]
     [InlineData("    fields:", "    incremental: { mode: sideways, param: since, cursor_field: $.updated_at }\n    fields:")]
     [InlineData("    fields:", "    incremental: { cursor_field: $.updated_at }\n    fields:")]
+    [InlineData("type: none", "type: keyset\n      key_field: $.id")]
+    [InlineData("type: bearer", "type: oauth2_refresh_token")]
+    [InlineData("path: api/tickets", "path: api/tickets\n    body: { a: 1 }")]
+    [InlineData("type: none", "type: offset\n      inject_into: body")]
+    [InlineData("type: none", "type: link_header\n      inject_into: body\n      body_path: next")]
+    [InlineData("path: api/tickets", "path: api/tickets\n    method: PUT")]
+    [InlineData("type: none", "type: page_number\n      key_field: $.id")]
+    [InlineData("type: none", "type: keyset\n      stop: total_field\n      total_path: $.total\n      key_field: $.id\n    incremental: { param: since, cursor_field: $.updated_at }")]
     public void TheSchemaAndTheLoader_RejectTheSameMistakes(string find, string replace)
     {
         var valid = RestTestProfiles.Conversations();
@@ -59,11 +67,15 @@ public sealed class RestProfileSchemaTests
     }
 
     [Theory]
-    [InlineData("    incremental: { mode: newest_first, cursor_field: $.updated_at, lookback: 5m }\n")]
-    [InlineData("    incremental: { mode: filter, param: since, cursor_field: $.updated_at }\n")]
-    public void TheLanguagesAdditions_AreValidAgainstTheSchema_AndLoad(string insert)
+    [InlineData("    fields:", "    incremental: { mode: newest_first, cursor_field: $.updated_at, lookback: 5m }\n    fields:")]
+    [InlineData("    fields:", "    incremental: { mode: filter, param: since, cursor_field: $.updated_at }\n    fields:")]
+    [InlineData("type: none", "type: keyset\n      size_param: limit\n      key_field: $.id\n      key_param: after_id\n    incremental: { param: since, cursor_field: $.updated_at }")]
+    [InlineData("type: none", "type: keyset\n      stop: empty_page\n    incremental: { param: since_id, format: id, cursor_field: $.id }")]
+    [InlineData("type: bearer", "type: oauth2_refresh_token\n  token_url: \"https://auth.example.com/token\"\n  client_auth: body")]
+    [InlineData("path: api/tickets\n    record_selector: \"$.items\"\n    paginator:\n      type: none", "path: api/tickets\n    method: POST\n    body: { filter: { after: \"{since}\" }, paging: { limit: 100 } }\n    record_selector: \"$.items\"\n    incremental: { cursor_field: $.updated_at }\n    paginator:\n      type: offset\n      inject_into: body\n      body_path: paging.offset")]
+    public void TheLanguagesAdditions_AreValidAgainstTheSchema_AndLoad(string find, string replace)
     {
-        var profile = RestTestProfiles.Conversations().Replace("    fields:", insert + "    fields:", StringComparison.Ordinal);
+        var profile = RestTestProfiles.Conversations().Replace(find, replace, StringComparison.Ordinal);
         var failures = new List<string>();
 
         Assert.True(Schema.Evaluate(RestProfileLoader.ToJson(profile)).IsValid);
