@@ -1,3 +1,4 @@
+using KpiCollector.Sources.Bitrix24;
 using KpiCollector.Sources.Chatwoot;
 using KpiCollector.Sources.Customers;
 using KpiCollector.Sources.Freshdesk;
@@ -20,7 +21,8 @@ public static class BuiltInPlatforms
         .AddPlatform<SimulatorPlatform>()
         .AddPlatform<CustomersPlatform>()
         .AddPlatform<RestPlatform>()
-        .AddPlatform<InteraktPlatform>();
+        .AddPlatform<InteraktPlatform>()
+        .AddPlatform<Bitrix24Platform>();
 
     /// <summary>The catalog of the built-in platforms, for code that runs without the host (tests, tools).</summary>
     public static PlatformCatalog Catalog()
