@@ -1,5 +1,6 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces;
+using KpiCollector.Simulator.Faces.Bitrix24;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
@@ -89,6 +90,13 @@ public static class SimulatorApp
             return new CmComFace(helpdesk, options.CmCom, sp.GetRequiredService<ILogger<CmComFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<CmComFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, Bitrix24Face.Lag, csatAnswersUpdate: true);
+            return new Bitrix24Face(helpdesk, options.Bitrix24, time, sp.GetRequiredService<ILogger<Bitrix24Face>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<Bitrix24Face>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
             options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(
@@ -114,7 +122,7 @@ public static class SimulatorApp
         app.Services.GetRequiredService<InteraktWebhookPoster>().Map(app);
         app.MapGet("/", () => Results.Text(
             "KpiCollector simulator: simulated helpdesk platform APIs.\n"
-            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/{(f is CmComFace ? "odata" : "api")}/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
+            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/{(f is CmComFace ? "odata" : f is Bitrix24Face ? "rest/{user}/{code}" : "api")}/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
             + "  /whatsapp/{version}/{wabaId}?fields=...  (Graph API; base URL for the collector: http://<this host>/whatsapp)\n"
             + "  /_sim/faults/{face}  GET: state; POST ?kind=&count=&retryAfter=&delay=&status=: arm; DELETE: clear\n"
             + "  /_sim/whatsapp/webhook  GET: counters; PUT {\"url\",\"appSecret\",\"verifyToken\"}: handshake, then post WhatsApp webhooks there; DELETE: stop\n"

@@ -3,6 +3,7 @@ using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.Freshdesk;
 using KpiCollector.Simulator.Faces.Interakt;
+using KpiCollector.Simulator.Faces.Bitrix24;
 using KpiCollector.Simulator.Faces.SuperOffice;
 using KpiCollector.Simulator.Faces.WhatsApp;
 using KpiCollector.Simulator.Faces.Zendesk;
@@ -45,6 +46,8 @@ public sealed class SimulatorAppOptions
     public SuperOfficeFaceOptions SuperOffice { get; set; } = new();
 
     public CmComFaceOptions CmCom { get; set; } = new();
+
+    public Bitrix24FaceOptions Bitrix24 { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -123,6 +126,11 @@ public sealed class SimulatorAppOptions
         if (string.IsNullOrWhiteSpace(CmCom.ApiKey) || string.IsNullOrWhiteSpace(CmCom.ApiSecret))
         {
             failures.Add($"{SectionName}:CmCom:ApiKey and {SectionName}:CmCom:ApiSecret: the simulated CM.com account needs both.");
+        }
+
+        if (Bitrix24.UserId < 1 || string.IsNullOrWhiteSpace(Bitrix24.WebhookCode) || !(Bitrix24.DrainPerSecond > 0) || Bitrix24.Burst < 1)
+        {
+            failures.Add($"{SectionName}:Bitrix24:UserId, WebhookCode, DrainPerSecond and Burst: the simulated Bitrix24 portal needs a user id of 1 or more, a webhook code, a drain rate above 0 and a burst of 1 or more.");
         }
 
         ValidateWhatsApp(failures);
