@@ -115,7 +115,7 @@ public sealed class Bitrix24Source : ISourceWithStatus, IDisposable
             var (conversations, surveys) = await ReadSessionsAsync(take, cancellationToken);
             budget -= take.Count;
             var done = take.Select(p => p.ActivityId).ToHashSet();
-            state = Record(state with { Pending = [.. state.Pending.Where(p => !done.Contains(p.ActivityId))] }, take);
+            state = Record(state with { Pending = [.. state.Pending.Where(p => !done.Contains(p.ActivityId))] }, take, _time.GetUtcNow());
             yield return Batch(state, conversations, surveys);
         }
 
@@ -136,11 +136,14 @@ public sealed class Bitrix24Source : ISourceWithStatus, IDisposable
             var (conversations, surveys) = now.Count == 0 ? ([], []) : await ReadSessionsAsync(now, cancellationToken);
             conversations.AddRange(later.Select(p => Bitrix24Mapping.Conversation(Name, p, null, ChannelOf(p.Connector)))); // counted now, answers later
             var replaced = changed.Select(p => p.ActivityId).ToHashSet();
-            state = Record(state, now) with
-            {
-                AfterId = rows.Count == 0 ? state.AfterId : Math.Max(state.AfterId, rows.Max(p => p.ActivityId)),
-                Pending = [.. state.Pending.Where(p => !replaced.Contains(p.ActivityId)), .. later],
-            };
+            state = Record(
+                state with
+                {
+                    AfterId = rows.Count == 0 ? state.AfterId : Math.Max(state.AfterId, rows.Max(p => p.ActivityId)),
+                    Pending = [.. state.Pending.Where(p => !replaced.Contains(p.ActivityId)), .. later],
+                },
+                now,
+                requestedAt);
             Log.ActivitiesPage(_logger, Name, state.AfterId, rows.Count, now.Count, state.Pending.Count);
             var end = page.Result.Count < PageSize;
             if (end)
@@ -182,10 +185,16 @@ public sealed class Bitrix24Source : ISourceWithStatus, IDisposable
         };
     }
 
-    private static Bitrix24Cursor Record(Bitrix24Cursor state, IEnumerable<Bitrix24Pending> read)
+    /// <summary>
+    /// Remembers the sessions just read in full, but only those a sweep would list again: changed within the overlap
+    /// of the sweep under way (or of the next one), or still ahead of the current sweep's keyset. The rest cannot come
+    /// again unchanged, so a long backfill does not grow the cursor.
+    /// </summary>
+    private static Bitrix24Cursor Record(Bitrix24Cursor state, IEnumerable<Bitrix24Pending> read, DateTimeOffset now)
     {
+        var recent = (state.SweepStartedAt ?? now.ToUnixTimeSeconds()) - (long)Overlap.TotalSeconds;
         var map = new Dictionary<long, long>(state.Read);
-        foreach (var p in read)
+        foreach (var p in read.Where(p => p.Updated >= recent || (p.ActivityId > state.AfterId && p.Updated >= state.Since)))
         {
             map[p.ActivityId] = p.Updated;
         }

@@ -92,6 +92,7 @@ public sealed class Bitrix24SourceTests : IDisposable
             Assert.Equal(10, delivered.Count(x => x.FirstResponseAt is null));
             Assert.Equal(1, _platform.Count(Root + "batch"));
             Assert.Equal(c.AddMinutes(51) - TimeSpan.FromSeconds(1), first[^1].Watermark); // held back by the oldest waiting session
+            Assert.Empty(Bitrix24Cursor.Parse(cursor).Read); // hours old: no later sweep lists them again, so the cursor does not keep them
         }
 
         using var restarted = Source(s => s.SessionHistoryPerPoll = 50);
@@ -124,6 +125,7 @@ public sealed class Bitrix24SourceTests : IDisposable
         var changed = Assert.Single(second.SelectMany(b => b.Conversations));
         Assert.Equal(("2", ConversationStatus.Closed), (changed.ExternalId, changed.Status));
         Assert.Equal(2, _platform.Count(Root + "batch"));
+        Assert.Equal([2L], Bitrix24Cursor.Parse(second[^1].Cursor).Read.Keys); // only 2 lies within the overlap of the next sweep
         var since = Query(_platform.Requests(Root + "crm.activity.list").Last())["filter[>=LAST_UPDATED]"].Single()!;
         Assert.Equal(T0 - Bitrix24Source.Overlap, DateTimeOffset.Parse(since, CultureInfo.InvariantCulture));
     }
