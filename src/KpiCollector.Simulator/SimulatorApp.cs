@@ -1,5 +1,6 @@
 using KpiCollector.Core.Time;
 using KpiCollector.Simulator.Faces;
+using KpiCollector.Simulator.Faces.Bitrix24;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.EDesk;
@@ -129,6 +130,13 @@ public static class SimulatorApp
             return new TrengoFace(helpdesk, options.Trengo, time, sp.GetRequiredService<ILogger<TrengoFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<TrengoFace>());
+        services.AddSingleton(sp =>
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, Bitrix24Face.Lag, csatAnswersUpdate: true);
+            return new Bitrix24Face(helpdesk, options.Bitrix24, time, sp.GetRequiredService<ILogger<Bitrix24Face>>());
+        });
+        services.AddSingleton<IFace>(sp => sp.GetRequiredService<Bitrix24Face>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
             options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(
@@ -154,7 +162,7 @@ public static class SimulatorApp
         app.Services.GetRequiredService<InteraktWebhookPoster>().Map(app);
         app.MapGet("/", () => Results.Text(
             "KpiCollector simulator: simulated helpdesk platform APIs.\n"
-            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/{f switch { CmComFace => "odata", HelpDeskFace or EDeskFace => "v1", _ => "api" }}/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
+            + string.Concat(faces.Where(f => f is not WhatsAppFace).Select(f => $"  /{f.Name}/{f switch { CmComFace => "odata", HelpDeskFace or EDeskFace => "v1", Bitrix24Face => "rest/{user}/{code}", _ => "api" }}/...  (base URL for the collector: http://<this host>/{f.Name})\n"))
             + "  /whatsapp/{version}/{wabaId}?fields=...  (Graph API; base URL for the collector: http://<this host>/whatsapp)\n"
             + "  /_sim/faults/{face}  GET: state; POST ?kind=&count=&retryAfter=&delay=&status=: arm; DELETE: clear\n"
             + "  /_sim/whatsapp/webhook  GET: counters; PUT {\"url\",\"appSecret\",\"verifyToken\"}: handshake, then post WhatsApp webhooks there; DELETE: stop\n"

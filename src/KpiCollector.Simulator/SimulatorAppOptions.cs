@@ -1,4 +1,5 @@
 using KpiCollector.Core.Time;
+using KpiCollector.Simulator.Faces.Bitrix24;
 using KpiCollector.Simulator.Faces.Chatwoot;
 using KpiCollector.Simulator.Faces.CmCom;
 using KpiCollector.Simulator.Faces.EDesk;
@@ -60,6 +61,8 @@ public sealed class SimulatorAppOptions
     public HelpDeskFaceOptions HelpDesk { get; set; } = new();
 
     public TrengoFaceOptions Trengo { get; set; } = new();
+
+    public Bitrix24FaceOptions Bitrix24 { get; set; } = new();
 
     public WhatsAppFaceOptions WhatsApp { get; set; } = new();
 
@@ -173,6 +176,11 @@ public sealed class SimulatorAppOptions
         if (string.IsNullOrWhiteSpace(Trengo.Token) || Trengo.RequestsPerMinute < 1)
         {
             failures.Add($"{SectionName}:Trengo:Token and {SectionName}:Trengo:RequestsPerMinute: the simulated Trengo account needs a token and a budget of at least 1 a minute.");
+        }
+
+        if (Bitrix24.UserId < 1 || string.IsNullOrWhiteSpace(Bitrix24.WebhookCode) || !(Bitrix24.DrainPerSecond > 0) || Bitrix24.Burst < 1)
+        {
+            failures.Add($"{SectionName}:Bitrix24:UserId, WebhookCode, DrainPerSecond and Burst: the simulated Bitrix24 portal needs a user id of 1 or more, a webhook code, a drain rate above 0 and a burst of 1 or more.");
         }
 
         ValidateWhatsApp(failures);

@@ -6,4 +6,5 @@ namespace KpiCollector.Simulator.Faces;
 /// <param name="Unauthorized">The 401 body.</param>
 /// <param name="RateLimited">The 429 body.</param>
 /// <param name="ServerError">The 5xx body.</param>
-public sealed record FaceErrors(JsonNode Unauthorized, JsonNode RateLimited, JsonNode ServerError);
+/// <param name="RateLimitedStatus">The status the platform answers rate limiting with (Bitrix24: 503).</param>
+public sealed record FaceErrors(JsonNode Unauthorized, JsonNode RateLimited, JsonNode ServerError, int RateLimitedStatus = StatusCodes.Status429TooManyRequests);

@@ -26,7 +26,7 @@ public static class FaceServer
             {
                 case FaultKind.RateLimit:
                     context.Response.Headers.RetryAfter = ((long)Math.Ceiling(fault.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                    return FaceResponses.Json(errors.RateLimited.DeepClone(), StatusCodes.Status429TooManyRequests);
+                    return FaceResponses.Json(errors.RateLimited.DeepClone(), errors.RateLimitedStatus);
                 case FaultKind.ServerError:
                     return FaceResponses.Json(errors.ServerError.DeepClone(), fault.Status);
                 case FaultKind.ExpiredToken:

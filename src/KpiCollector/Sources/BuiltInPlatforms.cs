@@ -1,3 +1,4 @@
+using KpiCollector.Sources.Bitrix24;
 using KpiCollector.Sources.Chatwoot;
 using KpiCollector.Sources.Customers;
 using KpiCollector.Sources.EDesk;
@@ -22,7 +23,8 @@ public static class BuiltInPlatforms
         .AddPlatform<CustomersPlatform>()
         .AddPlatform<RestPlatform>()
         .AddPlatform<InteraktPlatform>()
-        .AddPlatform<EDeskPlatform>();
+        .AddPlatform<EDeskPlatform>()
+        .AddPlatform<Bitrix24Platform>();
 
     /// <summary>The catalog of the built-in platforms, for code that runs without the host (tests, tools).</summary>
     public static PlatformCatalog Catalog()

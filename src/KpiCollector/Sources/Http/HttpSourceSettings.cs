@@ -47,7 +47,14 @@ public sealed record HttpSourceSettings
     /// For platforms that report rate limiting in a 4xx body rather than with a 429 (Meta's Graph API: HTTP 400 with
     /// error code 4, 17, 613, 80007 or 130429): true when the body says so; the request then counts as rate limited.
     /// </summary>
+    /// <remarks>Checked on 5xx responses too (Bitrix24 answers 503 with <c>QUERY_LIMIT_EXCEEDED</c>).</remarks>
     public Func<string?, bool>? IsRateLimitedBody { get; init; }
+
+    /// <summary>
+    /// How long to wait after a response <see cref="IsRateLimitedBody"/> recognized, when it carries no wait of its own;
+    /// null: one budget window.
+    /// </summary>
+    public TimeSpan? RateLimitedWait { get; init; }
 
     /// <summary>
     /// The settings every connector derives the same way from its source's options (<c>KpiCollector:Sources:N</c>):

@@ -33,6 +33,14 @@ public sealed class SourceCredential
     public static SourceCredential Header(string name, string token, string hint) =>
         new(new HeaderAuthenticator(name, token), hint);
 
+    /// <summary>
+    /// A secret that is part of the URL path (Bitrix24's inbound webhooks: <c>/rest/{user}/{code}/{method}</c>): the
+    /// request's resource names the segment (<c>{name}</c>) and the authenticator fills it in as the request is sent,
+    /// so the resource that is logged keeps the placeholder, never the secret.
+    /// </summary>
+    public static SourceCredential UrlSegment(string name, string secret, string hint) =>
+        new(new UrlSegmentAuthenticator(name, secret), hint);
+
     /// <summary>No credential at all (a customers feed URL without a token).</summary>
     public static SourceCredential None(string hint) => new(new NoAuthenticator(), hint);
 
@@ -42,6 +50,15 @@ public sealed class SourceCredential
     private sealed class NoAuthenticator : IAuthenticator
     {
         public ValueTask Authenticate(IRestClient client, RestRequest request, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    }
+
+    private sealed class UrlSegmentAuthenticator(string name, string secret) : IAuthenticator
+    {
+        public ValueTask Authenticate(IRestClient client, RestRequest request, CancellationToken cancellationToken = default)
+        {
+            request.AddOrUpdateParameter(new UrlSegmentParameter(name, secret));
+            return ValueTask.CompletedTask;
+        }
     }
 
     private sealed class HeaderAuthenticator(string name, string token) : AuthenticatorBase(token)

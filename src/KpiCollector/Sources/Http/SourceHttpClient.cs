@@ -191,7 +191,7 @@ public sealed class SourceHttpClient : IDisposable
             return (ErrorReasons.RateLimited, code, $"HTTP 429, rate limited (wait {wait.TotalSeconds:F0} s)", wait);
         }
 
-        if (status >= 500)
+        if (status >= 500 && _settings.IsRateLimitedBody?.Invoke(response.Content) != true)
         {
             return (ErrorReasons.Http5xx, code, $"HTTP {status}", limits.RetryAfter);
         }
@@ -204,7 +204,7 @@ public sealed class SourceHttpClient : IDisposable
 
         if (_settings.IsRateLimitedBody?.Invoke(response.Content) == true)
         {
-            var wait = limits.PauseFor ?? RateLimitHeaders.DefaultReset;
+            var wait = limits.PauseFor ?? limits.RetryAfter ?? _settings.RateLimitedWait ?? RateLimitHeaders.DefaultReset;
             (endpoint ?? Account).PauseUntil(now + wait);
             return (ErrorReasons.RateLimited, code, $"HTTP {status}, the platform says the rate limit is reached (wait {wait.TotalSeconds:F0} s)", wait);
         }
