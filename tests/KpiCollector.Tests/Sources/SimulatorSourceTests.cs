@@ -1,5 +1,6 @@
 using KpiCollector.Configuration;
 using KpiCollector.Core.Records;
+using KpiCollector.Simulator;
 using KpiCollector.Sources;
 using KpiCollector.Sources.Simulator;
 using KpiCollector.Tests.Support;
@@ -28,6 +29,32 @@ public sealed class SimulatorSourceTests
 
         Assert.Equal(Ids(continuous), Ids(next));
         Assert.NotEmpty(Ids(next));
+    }
+
+    [Fact]
+    public async Task ACursorSavesExactlyWhatWasDelivered_SoARestartAtAnyInstantReplaysTheSameHistory()
+    {
+        // A clock between two milliseconds: the cursor keeps whole milliseconds, so the simulation must too.
+        var clock = new FakeTimeProvider(Records.T0.AddTicks(4_321));
+        var settings = new SimulatorSettings { Backfill = "2d", ArrivalsPerHour = 400 };
+        var first = await Drain(new SimulatorSource("sim", settings, clock), null);
+        Assert.All(first, b => Assert.Equal(SimulatorSource.ParseCursor(b.Cursor!).Delivered, b.Watermark));
+
+        // "Killed" after the 20th page: a new process resumes from that page's cursor, an hour later.
+        clock.Advance(TimeSpan.FromHours(1).Add(TimeSpan.FromTicks(1_234)));
+        var resumed = await Drain(new SimulatorSource("sim", settings, clock), first[19].Cursor);
+        var stored = new Dictionary<string, long>();
+        foreach (var c in first.Take(20).Concat(resumed).SelectMany(b => b.Conversations))
+        {
+            stored[c.ExternalId] = c.UpdatedAt.ToUnixTimeMilliseconds();
+        }
+
+        var (epoch, delivered) = SimulatorSource.ParseCursor(resumed[^1].Cursor!);
+        Assert.Equal(resumed[^1].Watermark, delivered);
+        var expected = new TrafficSimulation(new SimulatorOptions { ArrivalsPerHour = 400 }, "sim", epoch).AdvanceTo(delivered)
+            .Conversations.ToDictionary(c => c.ExternalId, c => c.UpdatedAt.ToUnixTimeMilliseconds());
+        Assert.Equal(expected.Count, stored.Count);
+        Assert.All(stored, kv => Assert.Equal(expected[kv.Key], kv.Value));
     }
 
     [Fact]

@@ -56,7 +56,10 @@ public sealed class SimulatorSource : ISource
             throw new SourceException(ErrorReasons.Http5xx, "simulated outage (KpiCollector:Simulator:Outages)");
         }
 
-        var complete = now - _lag;
+        // Whole milliseconds, as the cursor saves them: a restart then rebuilds the very simulation this process ran
+        // (an epoch a fraction of a millisecond off replays a slightly different history), and the cursor of a page
+        // is exactly what the page delivered.
+        var complete = DateTimeOffset.FromUnixTimeMilliseconds((now - _lag).ToUnixTimeMilliseconds());
         var (epoch, delivered) = cursor is null ? (complete - _backfill, complete - _backfill) : ParseCursor(cursor);
         var simulation = Resume(epoch, delivered);
         while (simulation.Now < complete)
