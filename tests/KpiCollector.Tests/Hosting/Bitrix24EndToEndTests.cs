@@ -73,18 +73,7 @@ public sealed class Bitrix24EndToEndTests
             ("kind=expired_token", "auth", "401"),
             ("kind=malformed", "parse", "200"),
         ];
-        foreach (var (fault, reason, code) in cases)
-        {
-            var before = await ScrapeAsync(collector);
-            var failures = before.Value("kpicollector_source_errors_total", ("source", "bx"), ("reason", reason)) ?? 0;
-            var lastSuccess = before.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "bx"))!.Value;
-            (await simulator.Http.PostAsync($"_sim/faults/bitrix24?{fault}", null)).EnsureSuccessStatusCode();
-
-            await WaitForAsync(collector, m => m.Value("kpicollector_source_errors_total", ("source", "bx"), ("reason", reason)) > failures, $"a poll failed with reason {reason}");
-            await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "bx")) == 1
-                && m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "bx")) > lastSuccess, $"recovery after {reason}");
-            Assert.True((await ScrapeAsync(collector)).Value("kpicollector_source_requests_total", ("source", "bx"), ("code", code)) >= 1, $"requests with code {code}");
-        }
+        await FaultDrill.RunAsync(collector, simulator, "bitrix24", "bx", cases);
 
         Assert.True((await ScrapeAsync(collector)).Value("helpdesk_tickets_created", ("source", "bx"), ("channel", "all"), ("window", "24h")) > 0);
         Assert.Contains(logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("Check KpiCollector:Sources:0:ApiToken", StringComparison.Ordinal));

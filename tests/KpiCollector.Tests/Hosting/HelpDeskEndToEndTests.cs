@@ -70,26 +70,7 @@ public sealed class HelpDeskEndToEndTests
         await using var collector = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 0), s => s.AddSingleton<ILoggerProvider>(logs));
         await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "hd")) == 1, "the first successful poll");
 
-        (string Fault, string Reason, string Code)[] cases =
-        [
-            ("kind=server_error&status=503", "http_5xx", "503"),
-            ("kind=rate_limit&retryAfter=1", "rate_limited", "429"),
-            ("kind=slow&delay=8", "timeout", "timeout"),
-            ("kind=expired_token", "auth", "401"),
-            ("kind=malformed", "parse", "200"),
-        ];
-        foreach (var (fault, reason, code) in cases)
-        {
-            var before = await ScrapeAsync(collector);
-            var failures = before.Value("kpicollector_source_errors_total", ("source", "hd"), ("reason", reason)) ?? 0;
-            var lastSuccess = before.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "hd"))!.Value;
-            (await simulator.Http.PostAsync($"_sim/faults/helpdesk?{fault}", null)).EnsureSuccessStatusCode();
-
-            await WaitForAsync(collector, m => m.Value("kpicollector_source_errors_total", ("source", "hd"), ("reason", reason)) > failures, $"a poll failed with reason {reason}");
-            await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "hd")) == 1
-                && m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "hd")) > lastSuccess, $"recovery after {reason}");
-            Assert.True((await ScrapeAsync(collector)).Value("kpicollector_source_requests_total", ("source", "hd"), ("code", code)) >= 1, $"requests with code {code}");
-        }
+        await FaultDrill.RunAsync(collector, simulator, "helpdesk", "hd");
 
         Assert.True((await ScrapeAsync(collector)).Value("helpdesk_tickets_created", ("source", "hd"), ("channel", "all"), ("window", "24h")) > 0);
         Assert.Contains(logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("Check KpiCollector:Sources:0:ApiToken", StringComparison.Ordinal));

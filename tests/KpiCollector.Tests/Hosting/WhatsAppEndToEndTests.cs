@@ -60,26 +60,7 @@ public sealed class WhatsAppEndToEndTests
             // loaded machine slows the simulation and the collector alike; the wait ends as soon as the data is there.
             "analytics and webhook traffic from the simulator", TimeSpan.FromSeconds(240));
 
-        (string Fault, string Reason, string Code)[] cases =
-        [
-            ("kind=server_error&status=503", "http_5xx", "503"),
-            ("kind=rate_limit&retryAfter=1", "rate_limited", "429"),
-            ("kind=slow&delay=8", "timeout", "timeout"),
-            ("kind=expired_token", "auth", "401"),
-            ("kind=malformed", "parse", "200"),
-        ];
-        foreach (var (fault, reason, code) in cases)
-        {
-            var before = await ScrapeAsync(collector);
-            var failures = before.Value("kpicollector_source_errors_total", ("source", "wa"), ("reason", reason)) ?? 0;
-            var lastSuccess = before.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "wa"))!.Value;
-            (await simulator.Http.PostAsync($"_sim/faults/whatsapp?{fault}", null)).EnsureSuccessStatusCode();
-
-            await WaitForAsync(collector, m => m.Value("kpicollector_source_errors_total", ("source", "wa"), ("reason", reason)) > failures, $"a poll failed with reason {reason}");
-            await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "wa"), ("platform", "whatsapp")) == 1
-                && m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "wa")) > lastSuccess, $"recovery after {reason}");
-            Assert.True((await ScrapeAsync(collector)).Value("kpicollector_source_requests_total", ("source", "wa"), ("code", code)) >= 1, $"requests with code {code}");
-        }
+        await FaultDrill.RunAsync(collector, simulator, "whatsapp", "wa");
 
         var after = await ScrapeAsync(collector);
         Assert.Equal(0, after.Value("kpicollector_webhook_requests_total", ("source", "wa"), ("outcome", "bad_signature")));

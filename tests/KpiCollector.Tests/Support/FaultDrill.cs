@@ -1,0 +1,44 @@
+namespace KpiCollector.Tests.Support;
+
+/// <summary>
+/// The fault drill every end-to-end test of a polled platform runs against its simulator face: each fault kind
+/// (a burst of 5xx, a rate limit, a response slower than the timeout, an expired credential, a malformed body) makes a
+/// poll fail with its reason, counted in <c>kpicollector_source_errors_total</c> and in the requests by code, and the
+/// next polls recover (the source up again, its last success newer than before the fault).
+/// </summary>
+internal static class FaultDrill
+{
+    /// <summary>The fault kinds of every face, with the error reason and the request code each must produce.</summary>
+    public static readonly (string Fault, string Reason, string Code)[] EveryKind =
+    [
+        ("kind=server_error&status=503", "http_5xx", "503"),
+        ("kind=rate_limit&retryAfter=1", "rate_limited", "429"),
+        ("kind=slow&delay=8", "timeout", "timeout"),
+        ("kind=expired_token", "auth", "401"),
+        ("kind=malformed", "parse", "200"),
+    ];
+
+    /// <summary>Runs the drill on <paramref name="face"/> for the source named <paramref name="source"/>.</summary>
+    public static async Task RunAsync(
+        CollectorHost collector, SimulatorHost simulator, string face, string source, IEnumerable<(string Fault, string Reason, string Code)>? cases = null)
+    {
+        foreach (var (fault, reason, code) in cases ?? EveryKind)
+        {
+            var before = await ScrapeAsync(collector);
+            var failures = before.Value("kpicollector_source_errors_total", ("source", source), ("reason", reason)) ?? 0;
+            var lastSuccess = before.Value("kpicollector_source_last_success_timestamp_seconds", ("source", source))!.Value;
+            (await simulator.Http.PostAsync($"_sim/faults/{face}?{fault}", null)).EnsureSuccessStatusCode();
+
+            await WaitForAsync(collector, m => m.Value("kpicollector_source_errors_total", ("source", source), ("reason", reason)) > failures, $"a poll failed with reason {reason}");
+            await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", source)) == 1
+                && m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", source)) > lastSuccess, $"recovery after {reason}");
+            Assert.True((await ScrapeAsync(collector)).Value("kpicollector_source_requests_total", ("source", source), ("code", code)) >= 1, $"requests with code {code}");
+        }
+    }
+
+    private static async Task<List<MetricsText.Sample>> ScrapeAsync(CollectorHost collector) =>
+        MetricsText.Parse(await collector.GetAsync("/metrics"));
+
+    private static Task WaitForAsync(CollectorHost collector, Func<List<MetricsText.Sample>, bool> condition, string what) =>
+        CollectorHost.WaitUntilAsync(async () => condition(await ScrapeAsync(collector)), TimeSpan.FromSeconds(90), what);
+}
