@@ -105,7 +105,7 @@ public static class SimulatorApp
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, LiveAgentFace.Lag);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, LiveAgentFace.Lag, csatAnswersUpdate: true);
             return new LiveAgentFace(helpdesk, options.LiveAgent, sp.GetRequiredService<ILogger<LiveAgentFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<LiveAgentFace>());

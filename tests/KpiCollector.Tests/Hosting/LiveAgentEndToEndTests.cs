@@ -26,20 +26,22 @@ public sealed class LiveAgentEndToEndTests
         var face = simulator.Service<LiveAgentFace>();
 
         List<MetricsText.Sample> m = [];
-        int expected = 0, expectedWhatsApp = 0, expectedResponded = 0;
+        int expected = 0, expectedWhatsApp = 0, expectedResponded = 0, expectedRatings = 0;
         await CollectorHost.WaitUntilAsync(
             async () =>
             {
                 var latest = face.Helpdesk.Latest();
                 (expected, expectedWhatsApp) = (latest.Count, latest.Count(c => c.Channel == Channels.WhatsApp));
                 expectedResponded = latest.Count(c => c.FirstHumanResponseAt > DateTimeOffset.UtcNow.AddHours(-24));
+                expectedRatings = latest.Count(c => face.Helpdesk.CsatOf(c.ExternalId) is { Score: { } s } rating && s != 3 && rating.RespondedAt > DateTimeOffset.UtcNow.AddHours(-24));
                 m = MetricsText.Parse(await collector.GetAsync("/metrics"));
                 return m.Value("kpicollector_source_up", ("source", "la"), ("platform", "rest")) == 1
                     && m.Value("helpdesk_tickets_created", ("source", "la"), ("channel", "all"), ("window", "24h")) == expected
-                    && m.Value("helpdesk_tickets_created", ("source", "la"), ("channel", "whatsapp"), ("window", "24h")) == expectedWhatsApp;
+                    && m.Value("helpdesk_tickets_created", ("source", "la"), ("channel", "whatsapp"), ("window", "24h")) == expectedWhatsApp
+                    && m.Value("helpdesk_survey_responses", ("source", "la"), ("channel", "all"), ("window", "24h"), ("kind", "csat")) == expectedRatings;
             },
             TimeSpan.FromSeconds(120),
-            "the source up, and the tickets created in 24 h, all and on WhatsApp, equal to the simulated account's");
+            "the source up; the tickets created in 24 h, all and on WhatsApp, and the chat ratings equal to the simulated account's");
 
         Assert.True(expected > 100, $"{expected} simulated tickets");
         (string, string)[] all = [("source", "la"), ("channel", "all"), ("window", "24h")];
@@ -49,17 +51,19 @@ public sealed class LiveAgentEndToEndTests
         Assert.True(m.Value("helpdesk_tickets_resolved", all) > 0);
         Assert.NotNull(m.Value("helpdesk_backlog_tickets", ("source", "la"), ("channel", "all"), ("status", "open")));
 
-        // The chat ratings are only in each ticket's messages, which the profile does not read; no reopen count, no bot
-        // replies told apart, no message feed: absent, never 0.
+        // Chat ratings (reward 5, punishment 1) from each changed ticket's messages; no reopen count, no bot replies
+        // told apart, no message feed: absent, never 0.
+        Assert.True(expectedRatings > 10, $"{expectedRatings} simulated chat ratings");
+        Assert.InRange(m.Value("helpdesk_csat_ratio", all)!.Value, 0.05, 1.0);
         foreach (var s in m.Find("helpdesk_tickets_created", ("source", "la")))
         {
             (string, string)[] series = [("source", "la"), ("channel", s.Labels["channel"]), ("window", s.Labels["window"])];
             Assert.Null(m.Value("helpdesk_first_responses", [.. series, ("responder", "bot")]));
             Assert.NotNull(m.Value("helpdesk_first_responses", [.. series, ("responder", "human")]));
-            Assert.Null(m.Value("helpdesk_survey_responses", [.. series, ("kind", "csat")]));
+            Assert.NotNull(m.Value("helpdesk_survey_responses", [.. series, ("kind", "csat")]));
+            Assert.Null(m.Value("helpdesk_survey_responses", [.. series, ("kind", "nps")]));
         }
 
-        Assert.Empty(m.Find("helpdesk_csat_ratio", ("source", "la")));
         Assert.Empty(m.Find("helpdesk_reopened_ratio", ("source", "la")));
         Assert.Empty(m.Find("helpdesk_messages", ("source", "la")));
     }

@@ -29,7 +29,8 @@ namespace KpiCollector.Simulator.Faces.LiveAgent;
 /// <para>
 /// The SLA log has a <c>first_answer</c> row per ticket (closed at the first agent answer) and a <c>first_resolve</c>
 /// row (closed at the resolution); targets 1 h and 24 h. Ratings are reward (W) or punishment (P) messages in the
-/// chat's message group: reward for a CSAT answer of 4-5, punishment for 1-2, none for 3. The documented limit (180
+/// chat's message group: reward for a CSAT answer of 4-5, punishment for 1-2, none for 3; a rating moves the
+/// ticket's <c>date_changed</c> (assumed: a new message in the ticket). The documented limit (180
 /// requests a minute per key) is not enforced; 429 comes from the fault.
 /// </para>
 /// </remarks>

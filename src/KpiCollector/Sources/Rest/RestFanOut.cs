@@ -25,10 +25,28 @@ public sealed record RestFanOut
     /// <summary>Conversation fields read from the answer's body.</summary>
     public required IReadOnlyDictionary<string, RestField> Fields { get; init; }
 
+    /// <summary>
+    /// Survey answers read from the same answer (ratings a platform keeps among a conversation's messages); null when
+    /// the fan-out reads none.
+    /// </summary>
+    public RestFanOutSurveys? Surveys { get; init; }
+
     /// <summary>A digest of the definition: values cached for another definition are not reused.</summary>
     public required string Digest { get; init; }
 
     internal static string DigestOf(string definition) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(definition)))[..12];
+}
+
+/// <summary>
+/// A fan-out's survey answers: the elements <see cref="Selector"/> finds in the answer, each mapped by the survey fields
+/// (<c>conversation_id</c> is the conversation's id and <c>channel</c> its channel unless mapped); an element without
+/// a score (a message that is not a rating) is no answer.
+/// </summary>
+public sealed record RestFanOutSurveys
+{
+    public required JsonPath Selector { get; init; }
+
+    public required IReadOnlyDictionary<string, RestField> Fields { get; init; }
 }
 
 /// <summary>

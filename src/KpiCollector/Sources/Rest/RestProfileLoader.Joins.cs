@@ -9,7 +9,8 @@ public static partial class RestProfileLoader
     {
         private static readonly string[] JoinKeys = ["name", "path", "query", "ids", "record_selector", "paginator", "on", "pick", "fields"];
         private static readonly string[] IdsKeys = ["path", "separator", "batch"];
-        private static readonly string[] FanOutKeys = ["path", "query", "max_calls_per_poll", "fields"];
+        private static readonly string[] FanOutKeys = ["path", "query", "max_calls_per_poll", "fields", "surveys"];
+        private static readonly string[] FanOutSurveyKeys = ["record_selector", "fields"];
 
         private List<RestJoin> Joins(JsonNode? node, string at, string? record)
         {
@@ -169,8 +170,9 @@ public static partial class RestProfileLoader
             }
 
             // updated_at is the version the cached values belong to: it cannot come from them.
-            var fields = JoinFields(o["fields"], $"{at}.fields", "updated_at");
-            if (failures.Count != before || path is null || budget is null || fields is null)
+            Dictionary<string, RestField>? fields = o["fields"] is null && o["surveys"] is not null ? new() : JoinFields(o["fields"], $"{at}.fields", "updated_at");
+            var surveys = FanOutSurveys(o["surveys"], $"{at}.surveys");
+            if (failures.Count != before || path is null || budget is null || fields is null || (o["surveys"] is not null && surveys is null))
             {
                 return null;
             }
@@ -181,8 +183,28 @@ public static partial class RestProfileLoader
                 Query = query,
                 MaxCallsPerPoll = budget.Value,
                 Fields = fields,
+                Surveys = surveys,
                 Digest = RestFanOut.DigestOf(o.ToJsonString()),
             };
+        }
+
+        /// <summary>A fan-out's <c>surveys</c>: the elements of the answer that are survey answers, and their fields.</summary>
+        private RestFanOutSurveys? FanOutSurveys(JsonNode? node, string at)
+        {
+            if (node is null || Object(node, at, FanOutSurveyKeys, "an object with record_selector and fields (survey fields)") is not { } o)
+            {
+                return null;
+            }
+
+            var before = failures.Count;
+            var selector = o["record_selector"] is null ? null : Path(o["record_selector"], $"{at}.record_selector");
+            if (o["record_selector"] is null)
+            {
+                Fail($"{at}.record_selector", "missing", "the JSON path of the answer's survey elements, e.g. $[*].messages[*]");
+            }
+
+            var fields = Fields(o["fields"], $"{at}.fields", "survey");
+            return failures.Count != before || selector is null || fields is null ? null : new RestFanOutSurveys { Selector = selector, Fields = fields };
         }
 
         private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;

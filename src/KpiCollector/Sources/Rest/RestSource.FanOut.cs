@@ -34,6 +34,7 @@ public sealed partial class RestSource
         var answers = new RestMapper(Name, FanOutStream(stream, fanOut.Fields), _settings.Maps);
         var cached = new RestMapper(Name, FanOutStream(stream, fanOut.Fields.ToDictionary(f => f.Key, f => new RestField { Paths = [(JsonPath.TryParse($"$['{f.Key}']", out _)!, null)] })), new Dictionary<string, Dictionary<string, string>>());
         var conversations = new List<Conversation>(records.Count);
+        var surveys = new List<SurveyResponse>();
         int? left = null;
         for (var i = 0; i < records.Count; i++)
         {
@@ -66,6 +67,7 @@ public sealed partial class RestSource
             var complete = mapper.Conversation(records[i], overlays[i])!;
             Remember(complete.ExternalId, complete.Channel);
             conversations.Add(complete);
+            surveys.AddRange(CachedSurveys(values.Value)); // again on a cache hit: a page that failed after the call loses none
         }
 
         RestStreamCursor? resume = null;
@@ -81,7 +83,7 @@ public sealed partial class RestSource
         }
 
         var readUpTo = conversations.Count == 0 ? (DateTimeOffset?)null : conversations.Max(c => c.UpdatedAt);
-        return (new SourceBatch { Conversations = conversations, Cursor = "", ReadUpTo = readUpTo }, resume);
+        return (new SourceBatch { Conversations = conversations, Surveys = surveys, Cursor = "", ReadUpTo = readUpTo }, resume);
     }
 
     /// <summary>Logs the poll's use of a stream's fan-out budget, and what waits for the next poll.</summary>
@@ -136,8 +138,31 @@ public sealed partial class RestSource
             }
         }
 
+        if (fanOut.Surveys is { } surveys)
+        {
+            var mapper = new RestMapper(Name, FanOutStream(stream, surveys.Fields) with { Record = "survey" }, _settings.Maps);
+            var found = new JsonArray();
+            foreach (var element in surveys.Selector.Select(document.RootElement))
+            {
+                if (mapper.Survey(element, conversation.Channel) is { } survey)
+                {
+                    found.Add(JsonSerializer.SerializeToNode(survey with { ConversationId = survey.ConversationId ?? conversation.ExternalId }));
+                }
+            }
+
+            values[SurveysKey] = found;
+        }
+
         return values;
     }
+
+    /// <summary>The cache entry's key for the survey answers; not a field name (those never start with an underscore).</summary>
+    private const string SurveysKey = "_surveys";
+
+    private static IEnumerable<SurveyResponse> CachedSurveys(JsonElement values) =>
+        values.TryGetProperty(SurveysKey, out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(e => e.Deserialize<SurveyResponse>()).OfType<SurveyResponse>()
+            : [];
 
     private RestFanOutCache FanOutCache(RestStream stream, RestFanOut fanOut)
     {

@@ -90,7 +90,7 @@ public sealed partial class RestSource : ISourceWithStatus, IDisposable
     {
         Responders = _profile.Streams.SelectMany(FieldSets).Any(fields => fields.TryGetValue("first_responder_kind", out var f) && (f.Map?.Values.Contains("bot") == true || f.Default == "bot" || f.Missing == "bot" || f.Value == "bot"))
             ? SourceCapabilities.BotAndHuman : SourceCapabilities.HumanOnly,
-        Surveys = SourceCapabilities.CsatIf(_profile.Streams.Any(s => s.Record == "survey")),
+        Surveys = SourceCapabilities.CsatIf(_profile.Streams.Any(s => s.Record == "survey" || s.FanOut?.Surveys is not null)),
     };
 
     public SourceStatus Status { get; }

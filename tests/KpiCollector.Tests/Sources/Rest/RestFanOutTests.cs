@@ -172,6 +172,53 @@ public sealed class RestFanOutTests : IDisposable
         Assert.Contains(_logs.Entries, e => e.Message == "rest: stream tickets fan-out: 1 of 10 calls this poll, 1 conversations from the cache");
     }
 
+    private const string Surveys = """
+
+              surveys:
+                record_selector: "$.data[?(@.type=='INBOUND')]"
+                fields:
+                  external_id: "$.created_at"
+                  kind: { value: csat }
+                  score: { path: "$.user_id", map: { "7": "5" }, missing: "4" }
+                  responded_at: "$.created_at"
+        """;
+
+    [Fact]
+    public async Task SurveysInTheAnswer_BecomeSurveyRecordsOfTheConversation_AndACacheHitDeliversThemAgain()
+    {
+        Tickets(1, 2);
+        using var store = Store();
+        using var source = Source(Profile(budget: 10, lookback: "1h", extra: Surveys), store);
+        Assert.Contains(SurveyKind.Csat, source.Capabilities.Surveys);
+
+        var (first, _) = await Poll(source, store);
+        var answers = first.SelectMany(b => b.Surveys).OrderBy(r => r.ConversationId).ToList();
+        Assert.Equal(["1", "2"], answers.Select(r => r.ConversationId));
+        Assert.All(answers, r => Assert.Equal((SurveyKind.Csat, 4.0, 1.0, 5.0), (r.Kind, r.Score!.Value, r.ScaleMin, r.ScaleMax)));
+        Assert.Equal(Updated(2).AddHours(1).AddSeconds(30), answers[1].RespondedAt);
+        Assert.Equal(2, store.ReadSurveys().Count());
+
+        // The look-back reads both again: no call (the versions are cached), the same answers again, stored once.
+        var (second, _) = await Poll(source, store);
+        Assert.Equal((1, 1), (Calls(1), Calls(2)));
+        Assert.Equal(answers, second.SelectMany(b => b.Surveys).OrderBy(r => r.ConversationId));
+        Assert.Equal(2, store.ReadSurveys().Count());
+    }
+
+    [Theory]
+    [InlineData("record_selector: \"$.data[?(@.type=='INBOUND')]\"", "# no selector", "$.streams[0].fan_out.surveys.record_selector: missing")]
+    [InlineData("responded_at: \"$.created_at\"", "# no time", "$.streams[0].fan_out.surveys.fields.responded_at: missing")]
+    [InlineData("kind: { value: csat }", "kind: { value: csat }\n          colour: red", "$.streams[0].fan_out.surveys.fields.colour: unknown key")]
+    public void EachFanOutSurveysMistake_NamesItsKeyPath(string find, string replace, string expected)
+    {
+        var failures = new List<string>();
+
+        Assert.Null(RestProfileLoader.Parse(Profile(extra: Surveys.Replace(find, replace, StringComparison.Ordinal)), "profile file 'p.yaml'", [], failures));
+
+        Assert.Contains(failures, f => f.Contains(expected, StringComparison.Ordinal));
+        Assert.False(RestSchema.Evaluate(RestProfileLoader.ToJson(Profile(extra: Surveys.Replace(find, replace, StringComparison.Ordinal)))).IsValid);
+    }
+
     [Theory]
     [InlineData(500, "http_5xx")]
     [InlineData(200, "parse")] // a malformed body
