@@ -63,7 +63,7 @@ public sealed class Bitrix24EndToEndTests
         await using var simulator = await SimulatorHost.StartAsync(null, "Simulator:Backfill=2h", $"Simulator:Bitrix24:WebhookCode={Code}");
         using var logs = new LogCapture();
         await using var collector = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 0), s => s.AddSingleton<ILoggerProvider>(logs));
-        await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "bx")) == 1, "the first successful poll");
+        await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_up", ("source", "bx")) == 1, "the first successful poll");
 
         (string Fault, string Reason, string Code)[] cases =
         [
@@ -75,7 +75,7 @@ public sealed class Bitrix24EndToEndTests
         ];
         await FaultDrill.RunAsync(collector, simulator, "bitrix24", "bx", cases);
 
-        Assert.True((await ScrapeAsync(collector)).Value("helpdesk_tickets_created", ("source", "bx"), ("channel", "all"), ("window", "24h")) > 0);
+        Assert.True((await collector.ScrapeAsync()).Value("helpdesk_tickets_created", ("source", "bx"), ("channel", "all"), ("window", "24h")) > 0);
         Assert.Contains(logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("Check KpiCollector:Sources:0:ApiToken", StringComparison.Ordinal));
         Assert.Contains(logs.Entries, e => e.Message.Contains("parse", StringComparison.Ordinal) && e.Message.Contains("malformed response", StringComparison.Ordinal));
         Assert.DoesNotContain(Code, logs.AllText, StringComparison.Ordinal);
@@ -94,7 +94,7 @@ public sealed class Bitrix24EndToEndTests
         // One history a poll: the first collector stops with most sessions still waiting in its cursor.
         await using (var first = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 4, store: store, historyPerPoll: 1)))
         {
-            await WaitForAsync(first, m => m.Value("helpdesk_tickets_created", ("source", "bx"), ("channel", "all"), ("window", "24h")) > 100, "the sessions counted from the activities");
+            await first.WaitForMetricsAsync(m => m.Value("helpdesk_tickets_created", ("source", "bx"), ("channel", "all"), ("window", "24h")) > 100, "the sessions counted from the activities");
         }
 
         var stopped = Checkpoint(store);
@@ -104,8 +104,8 @@ public sealed class Bitrix24EndToEndTests
         double sent;
         await using (var second = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 4, store: store, historyPerPoll: 1000, interval: "1h")))
         {
-            await WaitForAsync(second, m => m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "bx")) is not null, "the poll after the restart");
-            sent = (await ScrapeAsync(second)).Find("kpicollector_source_requests_total", ("source", "bx")).Sum(s => s.Value);
+            await second.WaitForMetricsAsync(m => m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "bx")) is not null, "the poll after the restart");
+            sent = (await second.ScrapeAsync()).Find("kpicollector_source_requests_total", ("source", "bx")).Sum(s => s.Value);
         }
 
         var resumed = Checkpoint(store);
@@ -152,10 +152,4 @@ public sealed class Bitrix24EndToEndTests
 
         return settings;
     }
-
-    private static async Task<List<MetricsText.Sample>> ScrapeAsync(CollectorHost collector) =>
-        MetricsText.Parse(await collector.GetAsync("/metrics"));
-
-    private static Task WaitForAsync(CollectorHost collector, Func<List<MetricsText.Sample>, bool> condition, string what) =>
-        CollectorHost.WaitUntilAsync(async () => condition(await ScrapeAsync(collector)), TimeSpan.FromSeconds(120), what);
 }

@@ -72,11 +72,11 @@ public sealed class CmComEndToEndTests
         await using var simulator = await SimulatorHost.StartAsync(null, "Simulator:Backfill=2h", $"Simulator:CmCom:ApiSecret={Password}");
         using var logs = new LogCapture();
         await using var collector = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 0), s => s.AddSingleton<ILoggerProvider>(logs));
-        await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "cm")) == 1, "the first successful poll");
+        await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_up", ("source", "cm")) == 1, "the first successful poll");
 
         await FaultDrill.RunAsync(collector, simulator, "cmcom", "cm");
 
-        Assert.True((await ScrapeAsync(collector)).Value("helpdesk_tickets_created", ("source", "cm"), ("channel", "all"), ("window", "24h")) > 0);
+        Assert.True((await collector.ScrapeAsync()).Value("helpdesk_tickets_created", ("source", "cm"), ("channel", "all"), ("window", "24h")) > 0);
         Assert.Contains(logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("Check KpiCollector:Sources:0:ApiToken", StringComparison.Ordinal));
         Assert.Contains(logs.Entries, e => e.Message.Contains("parse", StringComparison.Ordinal) && e.Message.Contains("malformed response", StringComparison.Ordinal));
         Assert.DoesNotContain(Password, logs.AllText, StringComparison.Ordinal);
@@ -98,10 +98,4 @@ public sealed class CmComEndToEndTests
         ["KpiCollector:Sources:0:RequestsPerMinute"] = "100000",
         ["KpiCollector:RefreshInterval"] = "1s",
     };
-
-    private static async Task<List<MetricsText.Sample>> ScrapeAsync(CollectorHost collector) =>
-        MetricsText.Parse(await collector.GetAsync("/metrics"));
-
-    private static Task WaitForAsync(CollectorHost collector, Func<List<MetricsText.Sample>, bool> condition, string what) =>
-        CollectorHost.WaitUntilAsync(async () => condition(await ScrapeAsync(collector)), TimeSpan.FromSeconds(60), what);
 }

@@ -33,7 +33,7 @@ public sealed class EDeskEndToEndTests
             {
                 var latest = face.Helpdesk.Latest();
                 (expected, expectedWeb) = (latest.Count, latest.Count(c => c.Channel == Channels.Web));
-                m = await ScrapeAsync(collector);
+                m = await collector.ScrapeAsync();
                 return m.Value("kpicollector_source_up", ("source", "ed"), ("platform", "edesk")) == 1
                     && m.Value("helpdesk_tickets_created", ("source", "ed"), ("channel", "all"), ("window", "24h")) == expected
                     && m.Value("helpdesk_tickets_created", ("source", "ed"), ("channel", "web"), ("window", "24h")) == expectedWeb;
@@ -68,11 +68,11 @@ public sealed class EDeskEndToEndTests
         await using var simulator = await StartSimulatorAsync("2h");
         using var logs = new LogCapture();
         await using var collector = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 0), s => s.AddSingleton<ILoggerProvider>(logs));
-        await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "ed")) == 1, "the first successful poll");
+        await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_up", ("source", "ed")) == 1, "the first successful poll");
 
         await FaultDrill.RunAsync(collector, simulator, "edesk", "ed");
 
-        Assert.True((await ScrapeAsync(collector)).Value("helpdesk_tickets_created", ("source", "ed"), ("channel", "all"), ("window", "24h")) > 0);
+        Assert.True((await collector.ScrapeAsync()).Value("helpdesk_tickets_created", ("source", "ed"), ("channel", "all"), ("window", "24h")) > 0);
         Assert.Contains(logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("Check KpiCollector:Sources:0:ApiToken", StringComparison.Ordinal));
         Assert.Contains(logs.Entries, e => e.Message.Contains("parse", StringComparison.Ordinal) && e.Message.Contains("malformed response", StringComparison.Ordinal));
         Assert.DoesNotContain(Token, logs.AllText, StringComparison.Ordinal);
@@ -90,20 +90,20 @@ public sealed class EDeskEndToEndTests
         int expected;
         await using (var collector = await CollectorHost.StartAsync(settings))
         {
-            await WaitForAsync(collector, m => m.Value("helpdesk_tickets_created", ("source", "ed"), ("channel", "all"), ("window", "24h")) == face.Helpdesk.Latest().Count, "the backfill read in full");
+            await collector.WaitForMetricsAsync(m => m.Value("helpdesk_tickets_created", ("source", "ed"), ("channel", "all"), ("window", "24h")) == face.Helpdesk.Latest().Count, "the backfill read in full");
             expected = face.Helpdesk.Latest().Count;
         }
 
         var before = Requests(face);
         await using var restarted = await CollectorHost.StartAsync(settings);
         double lastSuccess = 0;
-        await WaitForAsync(restarted, m => (lastSuccess = m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "ed")) ?? 0) > 0, "a successful poll after the restart");
-        await WaitForAsync(restarted, m => m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "ed")) > lastSuccess, "a second successful poll after the restart");
+        await restarted.WaitForMetricsAsync(m => (lastSuccess = m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "ed")) ?? 0) > 0, "a successful poll after the restart");
+        await restarted.WaitForMetricsAsync(m => m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "ed")) > lastSuccess, "a second successful poll after the restart");
 
         // Two polls re-read the day's ticket pages and fetch only messages new since: far fewer requests than tickets.
         var spent = Requests(face) - before;
         Assert.True(spent < expected / 2, $"{spent} requests after the restart for {expected} tickets");
-        Assert.True((await ScrapeAsync(restarted)).Value("helpdesk_tickets_created", ("source", "ed"), ("channel", "all"), ("window", "24h")) >= expected);
+        Assert.True((await restarted.ScrapeAsync()).Value("helpdesk_tickets_created", ("source", "ed"), ("channel", "all"), ("window", "24h")) >= expected);
     }
 
     private static long Requests(EDeskFace face) =>
@@ -127,10 +127,4 @@ public sealed class EDeskEndToEndTests
         ["KpiCollector:Sources:0:RequestsPerMinute"] = "100000",
         ["KpiCollector:RefreshInterval"] = "1s",
     };
-
-    private static async Task<List<MetricsText.Sample>> ScrapeAsync(CollectorHost collector) =>
-        MetricsText.Parse(await collector.GetAsync("/metrics"));
-
-    private static Task WaitForAsync(CollectorHost collector, Func<List<MetricsText.Sample>, bool> condition, string what) =>
-        CollectorHost.WaitUntilAsync(async () => condition(await ScrapeAsync(collector)), TimeSpan.FromSeconds(120), what);
 }

@@ -40,7 +40,7 @@ public sealed class InteraktEndToEndTests
         });
         Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
 
-        await WaitForAsync(collector, m =>
+        await collector.WaitForMetricsAsync(m =>
             m.Value("kpicollector_source_up", ("source", "ik"), ("platform", "interakt")) == 1
             && m.Value("kpicollector_webhook_requests_total", ("source", "ik"), ("outcome", "accepted")) > 0
             && m.Value("kpicollector_webhook_requests_total", ("source", "ik"), ("outcome", "duplicate")) > 0
@@ -51,13 +51,13 @@ public sealed class InteraktEndToEndTests
 
         // Malformed bodies: refused with 400, counted, nothing stored; the poster goes on.
         (await simulator.Http.PostAsync("_sim/interakt/webhook/faults?kind=malformed&count=3", null)).EnsureSuccessStatusCode();
-        await WaitForAsync(collector, m => m.Value("kpicollector_webhook_requests_total", ("source", "ik"), ("outcome", "malformed")) == 3, "the malformed bodies to be refused");
+        await collector.WaitForMetricsAsync(m => m.Value("kpicollector_webhook_requests_total", ("source", "ik"), ("outcome", "malformed")) == 3, "the malformed bodies to be refused");
 
         // A burst: deliveries held back, then posted at once (a lane per customer); every one is acknowledged in the end.
-        var accepted = (await ScrapeAsync(collector)).Value("kpicollector_webhook_requests_total", ("source", "ik"), ("outcome", "accepted"))!.Value;
+        var accepted = (await collector.ScrapeAsync()).Value("kpicollector_webhook_requests_total", ("source", "ik"), ("outcome", "accepted"))!.Value;
         (await simulator.Http.PostAsync("_sim/interakt/webhook/faults?kind=burst&count=15", null)).EnsureSuccessStatusCode();
         await CollectorHost.WaitUntilAsync(async () => (await PosterAsync(simulator)).GetProperty("bursts").GetInt64() == 1, TimeSpan.FromSeconds(90), "the burst to be posted");
-        await WaitForAsync(collector, m => m.Value("kpicollector_webhook_requests_total", ("source", "ik"), ("outcome", "accepted")) > accepted, "the burst to be accepted");
+        await collector.WaitForMetricsAsync(m => m.Value("kpicollector_webhook_requests_total", ("source", "ik"), ("outcome", "accepted")) > accepted, "the burst to be accepted");
 
         await CollectorHost.WaitUntilAsync(async () => (await PosterAsync(simulator)).GetProperty("reordered").GetInt64() > 0, TimeSpan.FromSeconds(90), "a status posted out of order");
 
@@ -70,12 +70,12 @@ public sealed class InteraktEndToEndTests
         var byStatus = poster.GetProperty("outboundByStatus").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
         var byCode = poster.GetProperty("failuresByCode").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
         Assert.True(byStatus.Values.Sum() > 0, string.Join(", ", byStatus));
-        await WaitForAsync(collector, m =>
+        await collector.WaitForMetricsAsync(m =>
             byStatus.All(s => (m.Value("whatsapp_messages", ("source", "ik"), ("status", s.Key), ("window", "24h")) ?? 0) == s.Value)
             && byCode.All(c => m.Value("whatsapp_message_failures", ("source", "ik"), ("error_code", c.Key), ("window", "24h")) == c.Value),
             $"whatsapp_messages to equal what was acknowledged ({string.Join(", ", byStatus)}; failures {string.Join(", ", byCode)})");
 
-        var after = await ScrapeAsync(collector);
+        var after = await collector.ScrapeAsync();
         Assert.Equal(0, after.Value("kpicollector_webhook_requests_total", ("source", "ik"), ("outcome", "bad_signature")));
         Assert.Equal(1, after.Value("kpicollector_source_up", ("source", "ik"), ("platform", "interakt")));
         Assert.Empty(after.Find("whatsapp_conversations", ("source", "ik"))); // not reported by Interakt: absent
@@ -84,10 +84,4 @@ public sealed class InteraktEndToEndTests
 
     private static async Task<JsonElement> PosterAsync(SimulatorHost simulator) =>
         JsonDocument.Parse(await simulator.Http.GetStringAsync("_sim/interakt/webhook")).RootElement.Clone();
-
-    private static async Task<List<MetricsText.Sample>> ScrapeAsync(CollectorHost collector) =>
-        MetricsText.Parse(await collector.GetAsync("/metrics"));
-
-    private static Task WaitForAsync(CollectorHost collector, Func<List<MetricsText.Sample>, bool> condition, string what, TimeSpan? timeout = null) =>
-        CollectorHost.WaitUntilAsync(async () => condition(await ScrapeAsync(collector)), timeout ?? TimeSpan.FromSeconds(60), what);
 }

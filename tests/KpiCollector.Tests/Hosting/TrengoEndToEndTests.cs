@@ -70,11 +70,11 @@ public sealed class TrengoEndToEndTests
         await using var simulator = await SimulatorHost.StartAsync(null, "Simulator:Backfill=2h", $"Simulator:Trengo:Token={Token}", "Simulator:Trengo:RequestsPerMinute=100000");
         using var logs = new LogCapture();
         await using var collector = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 0), s => s.AddSingleton<ILoggerProvider>(logs));
-        await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "tr")) == 1, "the first successful poll");
+        await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_up", ("source", "tr")) == 1, "the first successful poll");
 
         await FaultDrill.RunAsync(collector, simulator, "trengo", "tr");
 
-        Assert.True((await ScrapeAsync(collector)).Value("helpdesk_tickets_created", ("source", "tr"), ("channel", "all"), ("window", "24h")) > 0);
+        Assert.True((await collector.ScrapeAsync()).Value("helpdesk_tickets_created", ("source", "tr"), ("channel", "all"), ("window", "24h")) > 0);
         Assert.Contains(logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("Check KpiCollector:Sources:0:ApiToken", StringComparison.Ordinal));
         Assert.Contains(logs.Entries, e => e.Message.Contains("parse", StringComparison.Ordinal) && e.Message.Contains("malformed response", StringComparison.Ordinal));
         Assert.DoesNotContain(Token, logs.AllText, StringComparison.Ordinal);
@@ -95,10 +95,4 @@ public sealed class TrengoEndToEndTests
         ["KpiCollector:Sources:0:RequestsPerMinute"] = "100000",
         ["KpiCollector:RefreshInterval"] = "1s",
     };
-
-    private static async Task<List<MetricsText.Sample>> ScrapeAsync(CollectorHost collector) =>
-        MetricsText.Parse(await collector.GetAsync("/metrics"));
-
-    private static Task WaitForAsync(CollectorHost collector, Func<List<MetricsText.Sample>, bool> condition, string what) =>
-        CollectorHost.WaitUntilAsync(async () => condition(await ScrapeAsync(collector)), TimeSpan.FromSeconds(90), what);
 }

@@ -49,7 +49,7 @@ public sealed class WhatsAppEndToEndTests
         });
         Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync()); // the handshake passed
 
-        await WaitForAsync(collector, m =>
+        await collector.WaitForMetricsAsync(m =>
             m.Value("whatsapp_conversations", ("source", "wa"), ("category", "service"), ("direction", "user_initiated"), ("window", "24h")) > 0
             && m.Value("whatsapp_cost", ("source", "wa"), ("currency", "USD"), ("category", "utility"), ("window", "24h")) > 0
             && m.Value("kpicollector_webhook_requests_total", ("source", "wa"), ("outcome", "accepted")) > 0
@@ -62,7 +62,7 @@ public sealed class WhatsAppEndToEndTests
 
         await FaultDrill.RunAsync(collector, simulator, "whatsapp", "wa");
 
-        var after = await ScrapeAsync(collector);
+        var after = await collector.ScrapeAsync();
         Assert.Equal(0, after.Value("kpicollector_webhook_requests_total", ("source", "wa"), ("outcome", "bad_signature")));
         Assert.Equal(0, after.Value("kpicollector_webhook_requests_total", ("source", "wa"), ("outcome", "malformed")));
         Assert.NotNull(after.Value("kpicollector_source_rate_limit_remaining", ("source", "wa")));
@@ -70,10 +70,4 @@ public sealed class WhatsAppEndToEndTests
         Assert.DoesNotContain(Token, logs.AllText, StringComparison.Ordinal);
         Assert.DoesNotContain(AppSecret, logs.AllText, StringComparison.Ordinal);
     }
-
-    private static async Task<List<MetricsText.Sample>> ScrapeAsync(CollectorHost collector) =>
-        MetricsText.Parse(await collector.GetAsync("/metrics"));
-
-    private static Task WaitForAsync(CollectorHost collector, Func<List<MetricsText.Sample>, bool> condition, string what, TimeSpan? timeout = null) =>
-        CollectorHost.WaitUntilAsync(async () => condition(await ScrapeAsync(collector)), timeout ?? TimeSpan.FromSeconds(60), what);
 }

@@ -34,7 +34,7 @@ public sealed class ZendeskEndToEndTests
             ["KpiCollector:RefreshInterval"] = "1s",
         }, s => s.AddSingleton<ILoggerProvider>(logs));
         await collector.WaitReadyAsync();
-        await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "zd")) == 1, "the first successful poll");
+        await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_up", ("source", "zd")) == 1, "the first successful poll");
 
         (string Fault, string Reason, string? Code)[] cases =
         [
@@ -46,18 +46,18 @@ public sealed class ZendeskEndToEndTests
         ];
         foreach (var (fault, reason, code) in cases)
         {
-            var before = await ScrapeAsync(collector);
+            var before = await collector.ScrapeAsync();
             var failures = before.Value("kpicollector_source_errors_total", ("source", "zd"), ("reason", reason)) ?? 0;
             var lastSuccess = before.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "zd"))!.Value;
             (await simulator.Http.PostAsync($"_sim/faults/zendesk?{fault}", null)).EnsureSuccessStatusCode();
 
-            await WaitForAsync(collector, m => m.Value("kpicollector_source_errors_total", ("source", "zd"), ("reason", reason)) > failures, $"a poll failed with reason {reason}");
-            await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", "zd")) == 1
+            await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_errors_total", ("source", "zd"), ("reason", reason)) > failures, $"a poll failed with reason {reason}");
+            await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_up", ("source", "zd")) == 1
                 && m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "zd")) > lastSuccess, $"recovery after {reason}");
-            Assert.True((await ScrapeAsync(collector)).Value("kpicollector_source_requests_total", ("source", "zd"), ("code", code!)) >= 1, $"requests with code {code}");
+            Assert.True((await collector.ScrapeAsync()).Value("kpicollector_source_requests_total", ("source", "zd"), ("code", code!)) >= 1, $"requests with code {code}");
         }
 
-        var after = await ScrapeAsync(collector);
+        var after = await collector.ScrapeAsync();
         Assert.True(after.Value("helpdesk_tickets_created", ("source", "zd"), ("channel", "all"), ("window", "24h")) > 0);
         Assert.NotNull(after.Value("kpicollector_source_rate_limit_remaining", ("source", "zd")));
         Assert.Contains(logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("Check KpiCollector:Sources:0:ApiToken", StringComparison.Ordinal));
@@ -123,10 +123,4 @@ public sealed class ZendeskEndToEndTests
         Assert.Equal(0, collector.Terminate(TimeSpan.FromSeconds(30)));
         Assert.DoesNotContain(Token, collector.Output, StringComparison.Ordinal);
     }
-
-    private static async Task<List<MetricsText.Sample>> ScrapeAsync(CollectorHost collector) =>
-        MetricsText.Parse(await collector.GetAsync("/metrics"));
-
-    private static Task WaitForAsync(CollectorHost collector, Func<List<MetricsText.Sample>, bool> condition, string what) =>
-        CollectorHost.WaitUntilAsync(async () => condition(await ScrapeAsync(collector)), TimeSpan.FromSeconds(60), what);
 }

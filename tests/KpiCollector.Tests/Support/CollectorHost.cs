@@ -42,6 +42,13 @@ internal sealed class CollectorHost : IAsyncDisposable
 
     public Task<string> GetAsync(string path) => Http.GetStringAsync(path);
 
+    /// <summary>One scrape of <c>/metrics</c>, parsed.</summary>
+    public async Task<List<MetricsText.Sample>> ScrapeAsync() => MetricsText.Parse(await GetAsync("/metrics"));
+
+    /// <summary>Scrapes until <paramref name="condition"/> holds (90 s unless told otherwise), failing with <paramref name="what"/>.</summary>
+    public Task WaitForMetricsAsync(Func<List<MetricsText.Sample>, bool> condition, string what, TimeSpan? timeout = null) =>
+        WaitUntilAsync(async () => condition(await ScrapeAsync()), timeout ?? TimeSpan.FromSeconds(90), what);
+
     /// <summary>Polls until the condition holds; fails the test with <paramref name="what"/> when it never does.</summary>
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {

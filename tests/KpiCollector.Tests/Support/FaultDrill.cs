@@ -24,21 +24,15 @@ internal static class FaultDrill
     {
         foreach (var (fault, reason, code) in cases ?? EveryKind)
         {
-            var before = await ScrapeAsync(collector);
+            var before = await collector.ScrapeAsync();
             var failures = before.Value("kpicollector_source_errors_total", ("source", source), ("reason", reason)) ?? 0;
             var lastSuccess = before.Value("kpicollector_source_last_success_timestamp_seconds", ("source", source))!.Value;
             (await simulator.Http.PostAsync($"_sim/faults/{face}?{fault}", null)).EnsureSuccessStatusCode();
 
-            await WaitForAsync(collector, m => m.Value("kpicollector_source_errors_total", ("source", source), ("reason", reason)) > failures, $"a poll failed with reason {reason}");
-            await WaitForAsync(collector, m => m.Value("kpicollector_source_up", ("source", source)) == 1
+            await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_errors_total", ("source", source), ("reason", reason)) > failures, $"a poll failed with reason {reason}");
+            await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_up", ("source", source)) == 1
                 && m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", source)) > lastSuccess, $"recovery after {reason}");
-            Assert.True((await ScrapeAsync(collector)).Value("kpicollector_source_requests_total", ("source", source), ("code", code)) >= 1, $"requests with code {code}");
+            Assert.True((await collector.ScrapeAsync()).Value("kpicollector_source_requests_total", ("source", source), ("code", code)) >= 1, $"requests with code {code}");
         }
     }
-
-    private static async Task<List<MetricsText.Sample>> ScrapeAsync(CollectorHost collector) =>
-        MetricsText.Parse(await collector.GetAsync("/metrics"));
-
-    private static Task WaitForAsync(CollectorHost collector, Func<List<MetricsText.Sample>, bool> condition, string what) =>
-        CollectorHost.WaitUntilAsync(async () => condition(await ScrapeAsync(collector)), TimeSpan.FromSeconds(90), what);
 }
