@@ -33,9 +33,9 @@ public static class ConversationExport
 
     public static void MapExportEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/export/conversations.csv", (HttpContext context, SqliteStore store, SourceRegistry sources, TicketLinks links, Core.Sla.SlaEvaluator sla) =>
+        app.MapGet("/export/conversations.csv", (HttpContext context, IStore store, SourceRegistry sources, TicketLinks links, Core.Sla.SlaEvaluator sla) =>
             Export(context, store, sources, links, sla.Policies, "text/csv; charset=utf-8", "conversations.csv", WriteCsvAsync));
-        app.MapGet("/export/conversations.json", (HttpContext context, SqliteStore store, SourceRegistry sources, TicketLinks links, Core.Sla.SlaEvaluator sla) =>
+        app.MapGet("/export/conversations.json", (HttpContext context, IStore store, SourceRegistry sources, TicketLinks links, Core.Sla.SlaEvaluator sla) =>
             Export(context, store, sources, links, sla.Policies, "application/json; charset=utf-8", "conversations.json", WriteJsonAsync));
     }
 
@@ -126,7 +126,7 @@ public static class ConversationExport
         return count;
     }
 
-    private static IResult Export(HttpContext http, SqliteStore store, SourceRegistry sources, TicketLinks links, IReadOnlyList<SlaPolicy> policies,
+    private static IResult Export(HttpContext http, IStore store, SourceRegistry sources, TicketLinks links, IReadOnlyList<SlaPolicy> policies,
         string contentType, string fileName, Func<IEnumerable<StoredConversation>, Stream, ExportContext, CancellationToken, Task<long>> write)
     {
         string? source;

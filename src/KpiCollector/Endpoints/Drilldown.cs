@@ -128,7 +128,7 @@ public sealed record DrilldownResult(DateTimeOffset GeneratedAt, DrilldownQuery 
 /// details and the unanswered lists from the store on a read-only connection (committed batches only). Neither read
 /// waits for a poll beyond the evaluator's short lock, and neither writes anything.
 /// </summary>
-public sealed class Drilldown(SqliteStore store, SlaEvaluator sla, SourceRegistry sources, TicketLinks links, TimeProvider time)
+public sealed class Drilldown(IStore store, SlaEvaluator sla, SourceRegistry sources, TicketLinks links, TimeProvider time)
 {
     public IReadOnlyList<SlaPolicy> Policies => sla.Policies;
 

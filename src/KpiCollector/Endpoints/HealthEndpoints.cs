@@ -14,7 +14,7 @@ public static class HealthEndpoints
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (SqliteStore store, SourceRegistry sources, TimeProvider time) =>
+        app.MapGet("/readyz", (IStore store, SourceRegistry sources, TimeProvider time) =>
         {
             var now = time.GetUtcNow();
             var waiting = sources.Statuses.Where(s => !s.PolledOnce).Select(s => s.Name).ToList();

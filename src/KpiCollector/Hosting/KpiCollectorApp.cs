@@ -60,7 +60,8 @@ public static class KpiCollectorApp
             return registry;
         });
         services.AddSingleton<SqliteStore>();
-        services.AddSingleton<IOpenConversations>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton<IStore>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton<IOpenConversations>(sp => sp.GetRequiredService<IStore>());
         services.AddSingleton(sp => new KpiEngine(
             sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value.ToEngineOptions(),
             sp.GetRequiredService<TimeProvider>()));
@@ -172,7 +173,7 @@ public static class KpiCollectorApp
         {
             // Opened here too (StartupService's open is then a no-op), for the same reason: a store that cannot be
             // opened (not a database, permission denied) ends the start with its message naming the file, exit 1.
-            app.Services.GetRequiredService<SqliteStore>().Open();
+            app.Services.GetRequiredService<IStore>().Open();
         }
         catch (InvalidOperationException ex)
         {

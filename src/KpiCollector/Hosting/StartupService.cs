@@ -14,7 +14,7 @@ namespace KpiCollector.Hosting;
 /// mode or when a configured window cannot work.
 /// </summary>
 public sealed class StartupService(
-    SqliteStore store,
+    IStore store,
     IngestPipeline pipeline,
     SourceRegistry sources,
     KpiRefresher refresher,

@@ -22,7 +22,7 @@ public sealed partial class PrometheusExporter
 
     private readonly MetricFactory _f;
     private readonly SourceRegistry _sources;
-    private readonly SqliteStore _store;
+    private readonly IStore _store;
     private readonly LiveObservations _live;
     private readonly KpiCollectorOptions _options;
     private readonly bool _teams;
@@ -52,7 +52,7 @@ public sealed partial class PrometheusExporter
     public PrometheusExporter(
         CollectorRegistry registry,
         SourceRegistry sources,
-        SqliteStore store,
+        IStore store,
         LiveObservations live,
         SlaEvaluator sla,
         IOptions<KpiCollectorOptions> options,

@@ -10,7 +10,7 @@ namespace KpiCollector.Pipeline;
 /// settles in one transaction; then the engine, the SLA clocks and the live counters learn the changes. At start,
 /// <see cref="Rebuild"/> replays the store through the same path.
 /// </summary>
-public sealed class IngestPipeline(SqliteStore store, KpiEngine engine, SlaEvaluator sla, LiveObservations live, TimeProvider time)
+public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator sla, LiveObservations live, TimeProvider time)
 {
     public AppliedBatch Ingest(string source, SourceBatch batch)
     {

@@ -11,7 +11,7 @@ namespace KpiCollector.Pipeline;
 /// half-applied, and the next poll resumes from the last committed cursor.
 /// </summary>
 public sealed class SourcePoller(
-    SqliteStore store,
+    IStore store,
     IngestPipeline pipeline,
     SourceRegistry sources,
     KpiRefresher refresher,

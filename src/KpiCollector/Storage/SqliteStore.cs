@@ -12,7 +12,7 @@ namespace KpiCollector.Storage;
 /// transaction, so a crash never loses a page nor applies it twice. One connection, serialized by a lock: SQLite
 /// writes one transaction at a time anyway, and batches are short.
 /// </summary>
-public sealed partial class SqliteStore : IDisposable
+public sealed partial class SqliteStore : IStore
 {
     private readonly Lock _gate = new();
     private readonly string _path;
@@ -43,6 +43,8 @@ public sealed partial class SqliteStore : IDisposable
     public bool IsOpen => _connection is not null;
 
     public string FilePath => _path;
+
+    public string Location => _path;
 
     /// <summary>Opens the file (creating it and its folder if needed) and brings the schema up to date.</summary>
     public void Open()

@@ -46,7 +46,7 @@ public sealed class InteraktPlatform : SourcePlatform<InteraktSettings>
 
     /// <summary>The store keeps the inbox (the same one WhatsApp sources use, rows by source name).</summary>
     public override void AddServices(IServiceCollection services) =>
-        services.TryAddSingleton<IWhatsAppInbox>(sp => sp.GetService<SqliteStore>()!);
+        services.TryAddSingleton<IWhatsAppInbox>(sp => sp.GetService<IStore>()!);
 
     public override ISource Create(SourceContext source, IServiceProvider services) => new InteraktSource(
         source.Options,

@@ -27,7 +27,7 @@ public sealed class RestPlatform : SourcePlatform<RestSettings>
 
     /// <summary>The store keeps the profile's durable state (rotated tokens, fan-out progress).</summary>
     public override void AddServices(IServiceCollection services) =>
-        services.TryAddSingleton<IRestState>(sp => sp.GetService<SqliteStore>()!);
+        services.TryAddSingleton<IRestState>(sp => sp.GetService<IStore>()!);
 
     public override void Validate(SourceContext source, List<string> failures) =>
         RestValidation.Validate(source.Key, source.Options, source.Settings<RestSettings>(), failures);

@@ -74,7 +74,7 @@ public sealed class WhatsAppPlatform : SourcePlatform<WhatsAppSettings>
 
     /// <summary>The store keeps the inbox; without a store (tools, tests) there is none and the source only polls analytics.</summary>
     public override void AddServices(IServiceCollection services) =>
-        services.TryAddSingleton<IWhatsAppInbox>(sp => sp.GetService<SqliteStore>()!);
+        services.TryAddSingleton<IWhatsAppInbox>(sp => sp.GetService<IStore>()!);
 
     public override ISource Create(SourceContext source, IServiceProvider services) => new WhatsAppSource(
         source.Options,
