@@ -35,22 +35,25 @@ public interface IStore : IOpenConversations, Sources.WhatsApp.IWhatsAppInbox, S
     /// <summary>Records SLA outcomes decided outside a batch (breaches at the deadline); returns the ones not recorded before.</summary>
     IReadOnlyList<SlaOutcome> RecordOutcomes(IReadOnlyCollection<SlaOutcome> outcomes, DateTimeOffset recordedAt);
 
-    /// <summary>Every stored conversation, oldest first, streamed (the rebuild at start); unreadable rows are quarantined.</summary>
-    IEnumerable<Conversation> ReadConversations();
+    /// <summary>
+    /// Every stored conversation of one source (or all), oldest first, streamed: the rebuild at start, and when a
+    /// replica takes a source over. Unreadable rows are quarantined, the rest given. The reads below do the same.
+    /// </summary>
+    IEnumerable<Conversation> ReadConversations(string? source = null);
 
-    IEnumerable<SurveyResponse> ReadSurveys();
+    IEnumerable<SurveyResponse> ReadSurveys(string? source = null);
 
-    IEnumerable<MessageEvent> ReadMessages();
+    IEnumerable<MessageEvent> ReadMessages(string? source = null);
 
-    IEnumerable<AgentActivity> ReadAgentActivities();
+    IEnumerable<AgentActivity> ReadAgentActivities(string? source = null);
 
-    IEnumerable<CostEntry> ReadCosts();
+    IEnumerable<CostEntry> ReadCosts(string? source = null);
 
-    IEnumerable<MessagingUsage> ReadUsage();
+    IEnumerable<MessagingUsage> ReadUsage(string? source = null);
 
     IEnumerable<CustomerCount> ReadCustomers(string? source = null);
 
-    IEnumerable<SlaOutcome> ReadOutcomes();
+    IEnumerable<SlaOutcome> ReadOutcomes(string? source = null);
 
     /// <summary>Row counts by kind (<c>conversation</c>, <c>survey</c>, <c>other</c>) as of the last commit, read without waiting on one.</summary>
     IReadOnlyDictionary<string, long> CountRecords();

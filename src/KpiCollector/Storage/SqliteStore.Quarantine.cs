@@ -64,10 +64,11 @@ public sealed partial class SqliteStore
     /// Streams the rows <paramref name="read"/> can turn into records, like <see cref="ReadAll{T}"/>; the query's
     /// first columns are the shape's key. A row that throws is set aside and, once the read is over, quarantined.
     /// </summary>
-    private IEnumerable<T> ReadChecked<T>(RowShape shape, string sql, Func<SqliteDataReader, T> read)
+    private IEnumerable<T> ReadChecked<T>(RowShape shape, string sql, Func<SqliteDataReader, T> read, string? source = null)
     {
         var damaged = new List<(object[] Key, string Reason, string Row)>();
-        foreach (var (record, row) in ReadAll(sql, r => TryRead(r, shape, read)))
+        Action<SqliteParameterCollection>? bind = source is null ? null : p => p.AddWithValue("$source", source);
+        foreach (var (record, row) in ReadAll(sql, r => TryRead(r, shape, read), bind))
         {
             if (row is null)
             {

@@ -53,8 +53,8 @@ public sealed partial class SqliteStore
         return changes;
     }
 
-    private IEnumerable<T> ReadRecords<T>(string kind) =>
-        ReadChecked(RecordShape(kind), $"SELECT kind, source, external_id, payload FROM records WHERE kind = '{kind}';", r => JsonSerializer.Deserialize<T>(r.GetString(3), Json)!);
+    private IEnumerable<T> ReadRecords<T>(string kind, string? source) =>
+        ReadChecked(RecordShape(kind), $"SELECT kind, source, external_id, payload FROM records WHERE kind = '{kind}'{OfSource(source)};", r => JsonSerializer.Deserialize<T>(r.GetString(3), Json)!, source);
 
     /// <summary>New CSAT answers are copied onto their conversations (a new version each), for the quality score.</summary>
     private List<RecordChange<Conversation>> JoinCsat(string source, List<RecordChange<SurveyResponse>> surveys, List<RecordChange<Conversation>> applied, SqliteTransaction tx)

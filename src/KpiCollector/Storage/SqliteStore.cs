@@ -174,30 +174,34 @@ public sealed partial class SqliteStore : IStore
     }
 
     /// <summary>
-    /// Every stored conversation, streamed (used to rebuild the engine at start). This read and the other full reads
-    /// below quarantine the rows they cannot read (see <see cref="CountQuarantined()"/>) and give the rest.
+    /// Every stored conversation (of one source, or all), streamed (used to rebuild the engine at start and when a
+    /// replica takes a source over). This read and the other full reads below quarantine the rows they cannot read
+    /// (see <see cref="CountQuarantined()"/>) and give the rest.
     /// </summary>
-    public IEnumerable<Conversation> ReadConversations() =>
+    public IEnumerable<Conversation> ReadConversations(string? source = null) =>
         // NOT INDEXED: a scan and one sort read a million rows faster than walking conversations_by_created, which
         // costs a primary-key lookup per row.
-        ReadChecked(ConversationShape, $"SELECT {ConversationRows.Columns} FROM conversations NOT INDEXED ORDER BY created_at;", ConversationRows.Read);
+        ReadChecked(ConversationShape, $"SELECT {ConversationRows.Columns} FROM conversations NOT INDEXED{Where(source)} ORDER BY created_at;", ConversationRows.Read, source);
 
-    public IEnumerable<SurveyResponse> ReadSurveys() =>
-        ReadChecked(SurveyShape, $"SELECT {ConversationRows.SurveyColumns} FROM surveys;", ConversationRows.ReadSurvey);
+    public IEnumerable<SurveyResponse> ReadSurveys(string? source = null) =>
+        ReadChecked(SurveyShape, $"SELECT {ConversationRows.SurveyColumns} FROM surveys{Where(source)};", ConversationRows.ReadSurvey, source);
 
-    public IEnumerable<MessageEvent> ReadMessages() => ReadRecords<MessageEvent>(RecordKinds.Message);
+    public IEnumerable<MessageEvent> ReadMessages(string? source = null) => ReadRecords<MessageEvent>(RecordKinds.Message, source);
 
-    public IEnumerable<AgentActivity> ReadAgentActivities() => ReadRecords<AgentActivity>(RecordKinds.AgentActivity);
+    public IEnumerable<AgentActivity> ReadAgentActivities(string? source = null) => ReadRecords<AgentActivity>(RecordKinds.AgentActivity, source);
 
-    public IEnumerable<CostEntry> ReadCosts() => ReadRecords<CostEntry>(RecordKinds.Cost);
+    public IEnumerable<CostEntry> ReadCosts(string? source = null) => ReadRecords<CostEntry>(RecordKinds.Cost, source);
 
-    public IEnumerable<MessagingUsage> ReadUsage() => ReadRecords<MessagingUsage>(RecordKinds.Usage);
+    public IEnumerable<MessagingUsage> ReadUsage(string? source = null) => ReadRecords<MessagingUsage>(RecordKinds.Usage, source);
 
-    public IEnumerable<CustomerCount> ReadCustomers(string? source = null) =>
-        ReadRecords<CustomerCount>(RecordKinds.Customers).Where(c => source is null || c.Source == source);
+    public IEnumerable<CustomerCount> ReadCustomers(string? source = null) => ReadRecords<CustomerCount>(RecordKinds.Customers, source);
 
-    public IEnumerable<SlaOutcome> ReadOutcomes() =>
-        ReadChecked(OutcomeShape, "SELECT policy, source, conversation_id, start, met, decided_at, channel, team FROM sla_outcomes;", SlaRows.Read);
+    public IEnumerable<SlaOutcome> ReadOutcomes(string? source = null) =>
+        ReadChecked(OutcomeShape, $"SELECT policy, source, conversation_id, start, met, decided_at, channel, team FROM sla_outcomes{Where(source)};", SlaRows.Read, source);
+
+    private static string Where(string? source) => source is null ? "" : " WHERE source = $source";
+
+    private static string OfSource(string? source) => source is null ? "" : " AND source = $source";
 
     /// <summary>
     /// Row counts by kind (<c>conversation</c>, <c>survey</c>, <c>other</c>), counted at open and kept up to date by

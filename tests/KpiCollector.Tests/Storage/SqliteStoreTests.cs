@@ -227,6 +227,31 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Equal(300, all[Counter.TicketsCreated]);
     }
 
+    /// <summary>A replica that takes one source over reads that source's rows only, of every kind.</summary>
+    [Fact]
+    public void ReadsOfOneSource_GiveThatSourcesRowsOnly()
+    {
+        using var store = Open(_dir.File("s.db"));
+        foreach (var source in new[] { "a", "b" })
+        {
+            store.Apply(source, new SourceBatch
+            {
+                Conversations = Page(0, source == "a" ? 3 : 5),
+                Surveys = [Csat($"s-{source}", 4, T0)],
+                Messages = [new MessageEvent { Source = source, ExternalId = $"m-{source}", ConversationId = "t00000", At = T0, Channel = Channels.WhatsApp, Direction = MessageDirection.Inbound, Author = AuthorKind.Customer }],
+                Cursor = "c1",
+            }, T0);
+        }
+
+        Assert.Equal(3, store.ReadConversations("a").Count());
+        Assert.All(store.ReadConversations("b"), c => Assert.Equal("b", c.Source));
+        Assert.Equal(5, store.ReadConversations("b").Count());
+        Assert.Equal(8, store.ReadConversations().Count());
+        Assert.Equal("s-a", Assert.Single(store.ReadSurveys("a")).ExternalId);
+        Assert.Equal("m-b", Assert.Single(store.ReadMessages("b")).ExternalId);
+        Assert.Empty(store.ReadConversations("c"));
+    }
+
     [Fact]
     public void FailedBatch_RollsBackRecordsAndCursorTogether()
     {
