@@ -20,6 +20,9 @@ public sealed class KpiCollectorOptions
 
     public StoreOptions Store { get; set; } = new();
 
+    /// <summary>How replicas on PostgreSQL share the sources (docs/scaling.md); unused on SQLite.</summary>
+    public LeaseOptions Leases { get; set; } = new();
+
     /// <summary>The platform accounts to poll. Empty: demo mode on the built-in simulator.</summary>
     public List<SourceOptions> Sources { get; set; } = [];
 
@@ -47,6 +50,21 @@ public sealed class StoreOptions
 {
     /// <summary>The SQLite file; relative paths are relative to the working directory. Default <c>data/kpicollector.db</c>.</summary>
     public string Path { get; set; } = "data/kpicollector.db";
+}
+
+public sealed class LeaseOptions
+{
+    /// <summary>
+    /// How long a source's lease lasts without renewal: a replica that dies (kill -9, network cut) loses its sources
+    /// this long after its last renewal, and another takes them over. Renewed every third of it. Default <c>15s</c>.
+    /// </summary>
+    public string Duration { get; set; } = "15s";
+
+    /// <summary>This replica's id, unique among the replicas (the pod name in Kubernetes). Default: host name and process id.</summary>
+    public string? ReplicaId { get; set; }
+
+    /// <summary>The replica id in effect.</summary>
+    public string EffectiveReplicaId => string.IsNullOrWhiteSpace(ReplicaId) ? $"{Environment.MachineName}-{Environment.ProcessId}" : ReplicaId.Trim();
 }
 
 public sealed class SurveyOptions

@@ -34,6 +34,20 @@ public sealed partial class KpiCollectorOptionsValidator(PlatformCatalog catalog
             failures.Add($"{S}:Store:Path: must name the SQLite file, e.g. data/kpicollector.db.");
         }
 
+        if (!Durations.TryParse(options.Leases.Duration, out var lease))
+        {
+            failures.Add($"{S}:Leases:Duration: '{options.Leases.Duration}' is not a positive duration; use {Durations.Syntax}.");
+        }
+        else if (lease < TimeSpan.FromSeconds(3) || lease > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{S}:Leases:Duration: '{options.Leases.Duration}' is out of range; give 3s to 10m (a replica renews its leases every third of it).");
+        }
+
+        if (options.Leases.ReplicaId is { } replica && (replica.Trim().Length is 0 or > 128 || replica.Any(char.IsControl)))
+        {
+            failures.Add($"{S}:Leases:ReplicaId: give 1 to 128 printable characters, unique among the replicas (e.g. the pod name), or leave it unset.");
+        }
+
         options.Simulator.Validate($"{S}:Simulator", failures);
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < options.Sources.Count; i++)

@@ -62,6 +62,8 @@ public static class KpiCollectorApp
         services.AddSingleton<SqliteStore>();
         services.AddSingleton<IStore>(sp => sp.GetRequiredService<SqliteStore>());
         services.AddSingleton<IOpenConversations>(sp => sp.GetRequiredService<IStore>());
+        services.AddSingleton<Replication.ISourceOwnership, Replication.SingleProcessOwnership>();
+        services.AddSingleton<ISourceFences>(sp => sp.GetRequiredService<Replication.ISourceOwnership>());
         services.AddSingleton(sp => new KpiEngine(
             sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value.ToEngineOptions(),
             sp.GetRequiredService<TimeProvider>()));
