@@ -48,8 +48,33 @@ public sealed class KpiCollectorOptions
 
 public sealed class StoreOptions
 {
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    /// <summary>
+    /// Where the store lives: <c>sqlite</c> (default: one file, one process) or <c>postgres</c> (one database shared by
+    /// replicas, docs/scaling.md). See docs/storage.md.
+    /// </summary>
+    public string Provider { get; set; } = Sqlite;
+
     /// <summary>The SQLite file; relative paths are relative to the working directory. Default <c>data/kpicollector.db</c>.</summary>
     public string Path { get; set; } = "data/kpicollector.db";
+
+    /// <summary>
+    /// PostgreSQL's connection string (<c>Host=...;Database=...;Username=...;Password=...</c>). With a password it comes
+    /// from the environment (<c>KPICOLLECTOR__STORE__CONNECTIONSTRING</c>) or from <see cref="ConnectionStringFile"/>,
+    /// never from a settings file or the command line.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>A file holding the connection string (a mounted secret).</summary>
+    public string? ConnectionStringFile { get; set; }
+
+    public bool IsPostgres => string.Equals(Provider?.Trim(), Postgres, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The connection string in effect: the file's content when a file is named.</summary>
+    public string? EffectiveConnectionString =>
+        !string.IsNullOrWhiteSpace(ConnectionStringFile) && File.Exists(ConnectionStringFile) ? File.ReadAllText(ConnectionStringFile).Trim() : ConnectionString;
 }
 
 public sealed class LeaseOptions

@@ -29,7 +29,6 @@ namespace KpiCollector.Replication;
 /// </summary>
 public sealed class PostgresLeases : BackgroundService, ISourceOwnership
 {
-    private readonly NpgsqlDataSource _db;
     private readonly SourceRegistry _sources;
     private readonly IServiceProvider _services;
     private readonly ISchedulerFactory _schedulers;
@@ -41,7 +40,6 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
     private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public PostgresLeases(
-        NpgsqlDataSource db,
         IOptions<KpiCollectorOptions> options,
         SourceRegistry sources,
         IServiceProvider services,
@@ -49,7 +47,6 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
         TimeProvider time,
         ILogger<PostgresLeases> logger)
     {
-        _db = db;
         _sources = sources;
         _services = services;
         _schedulers = schedulers;
@@ -69,6 +66,10 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
     private PrometheusExporter Exporter => _services.GetRequiredService<PrometheusExporter>();
 
     private IStore Store => _services.GetRequiredService<IStore>();
+
+    /// <summary>The store's pooled data source (open before any hosted service runs this class).</summary>
+    private NpgsqlDataSource Db => _services.GetRequiredService<Storage.Postgres.PostgresStore>().DataSource
+        ?? throw new InvalidOperationException("The store is not open.");
 
     public string ReplicaId { get; }
 
@@ -163,7 +164,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
 
         try
         {
-            await using var cmd = _db.CreateCommand("DELETE FROM replicas WHERE instance = $1;");
+            await using var cmd = Db.CreateCommand("DELETE FROM replicas WHERE instance = $1;");
             cmd.Parameters.AddWithValue(ReplicaId);
             await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -176,7 +177,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
     private async Task RoundAsync(bool takeLeases, CancellationToken ct)
     {
         var live = new List<string>();
-        await using (var cmd = _db.CreateCommand("""
+        await using (var cmd = Db.CreateCommand("""
             INSERT INTO replicas (instance, seen_at) VALUES ($1, now()) ON CONFLICT (instance) DO UPDATE SET seen_at = now();
             """))
         {
@@ -184,7 +185,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
             await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
 
-        await using (var cmd = _db.CreateCommand("SELECT instance FROM replicas WHERE seen_at > now() - $1 ORDER BY instance;"))
+        await using (var cmd = Db.CreateCommand("SELECT instance FROM replicas WHERE seen_at > now() - $1 ORDER BY instance;"))
         {
             cmd.Parameters.AddWithValue(_duration);
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -199,7 +200,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
         var held = _fences.Keys.ToArray();
         if (held.Length > 0)
         {
-            await using var cmd = _db.CreateCommand("""
+            await using var cmd = Db.CreateCommand("""
                 UPDATE source_leases SET expires_at = now() + $3
                 WHERE owner = $1 AND source = ANY($2) AND expires_at > now()
                 RETURNING source, token;
@@ -259,7 +260,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
                 continue; // another live replica is assigned this source and its lease is not abandoned
             }
 
-            await using var cmd = _db.CreateCommand("""
+            await using var cmd = Db.CreateCommand("""
                 INSERT INTO source_leases (source, owner, token, expires_at) VALUES ($1, $2, 1, now() + $3)
                 ON CONFLICT (source) DO UPDATE SET owner = excluded.owner, token = source_leases.token + 1, expires_at = excluded.expires_at
                 WHERE source_leases.expires_at <= now() - CASE WHEN $4 THEN interval '0' ELSE $3 END
@@ -280,7 +281,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
     /// <summary>True when the source's lease exists and has been expired for longer than a whole lease duration.</summary>
     private async Task<bool> ExpiredLongAgoAsync(string source, CancellationToken ct)
     {
-        await using var cmd = _db.CreateCommand("SELECT expires_at <= now() - $2 FROM source_leases WHERE source = $1;");
+        await using var cmd = Db.CreateCommand("SELECT expires_at <= now() - $2 FROM source_leases WHERE source = $1;");
         cmd.Parameters.AddWithValue(source);
         cmd.Parameters.AddWithValue(_duration);
         return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
@@ -343,7 +344,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
         {
             try
             {
-                await using var cmd = _db.CreateCommand("UPDATE source_leases SET expires_at = now() WHERE source = $1 AND owner = $2 AND token = $3;");
+                await using var cmd = Db.CreateCommand("UPDATE source_leases SET expires_at = now() WHERE source = $1 AND owner = $2 AND token = $3;");
                 cmd.Parameters.AddWithValue(source);
                 cmd.Parameters.AddWithValue(fence.Owner);
                 cmd.Parameters.AddWithValue(fence.Token);
