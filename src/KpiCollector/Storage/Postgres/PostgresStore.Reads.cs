@@ -131,21 +131,17 @@ public sealed partial class PostgresStore
     {
         await using var connection = await Db.OpenConnectionAsync().ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync().ConfigureAwait(false);
-        await using var cmd = new NpgsqlCommand("""
-            SELECT pg_advisory_xact_lock(hashtext('inbox:' || $1));
-            INSERT INTO webhook_inbox (source, received_at, events) VALUES ($1, $2, $3) RETURNING seq;
-            """, connection, tx);
+        await using (var lockSource = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('inbox:' || $1));", connection, tx))
+        {
+            lockSource.Parameters.AddWithValue(source);
+            await lockSource.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        await using var cmd = new NpgsqlCommand("INSERT INTO webhook_inbox (source, received_at, events) VALUES ($1, $2, $3) RETURNING seq;", connection, tx);
         cmd.Parameters.AddWithValue(source);
         cmd.Parameters.AddWithValue(receivedAt.ToUnixTimeMilliseconds());
         cmd.Parameters.AddWithValue(events);
-        long seq;
-        await using (var r = await cmd.ExecuteReaderAsync().ConfigureAwait(false))
-        {
-            await r.NextResultAsync().ConfigureAwait(false);
-            await r.ReadAsync().ConfigureAwait(false);
-            seq = r.GetInt64(0);
-        }
-
+        var seq = (long)(await cmd.ExecuteScalarAsync().ConfigureAwait(false))!;
         await tx.CommitAsync().ConfigureAwait(false);
         return seq;
     }

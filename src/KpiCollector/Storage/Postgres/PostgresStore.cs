@@ -224,7 +224,7 @@ public sealed partial class PostgresStore : IStore
         {
             var current = ConversationRows.Normalize(record with { Source = source });
             stored.TryGetValue(current.ExternalId, out var old);
-            current = current with { Csat = current.Csat ?? (old is not null ? old.Csat : answers.GetValueOrDefault(current.ExternalId)) };
+            current = current with { Csat = current.Csat ?? (old is not null ? old.Csat : (answers.TryGetValue(current.ExternalId, out var answer) ? answer : null)) };
             if (old is not null && (old.UpdatedAt > current.UpdatedAt || old == current))
             {
                 continue; // stale or identical: nothing changes
