@@ -19,8 +19,13 @@ public static class HealthEndpoints
             var now = time.GetUtcNow();
             // A replica answers for the sources it owns; the others are polled elsewhere (docs/scaling.md). It is ready
             // once it has had its first chance to take leases, even owning none (it still receives webhooks).
-            var waiting = sources.Statuses.Where(s => ownership.Owns(s.Name) && !s.PolledOnce).Select(s => s.Name).ToList();
-            var leasesSettled = ownership is not Replication.PostgresLeases leases || leases.FirstRound.IsCompleted;
+            // Once ready, a replica stays ready when it takes a source over (an unready pod would drop out of the
+            // Service, and its scrapes and webhooks with it, exactly when its new source needs them).
+            var leases = ownership as Replication.PostgresLeases;
+            var waiting = leases?.WasReady == true
+                ? []
+                : sources.Statuses.Where(s => ownership.Owns(s.Name) && !s.PolledOnce).Select(s => s.Name).ToList();
+            var leasesSettled = leases is null || leases.FirstRound.IsCompleted;
             var backfilling = sources.Statuses
                 .Select(s => (s.Name, Backfill: s.ReadBackfill(now)))
                 .Where(s => s.Backfill.Running)
@@ -41,6 +46,11 @@ public static class HealthEndpoints
                 .Select(s => new { source = s.Name, records = s.QuarantinedCount, byKind = s.Quarantined })
                 .ToList();
             var ready = store.IsOpen && leasesSettled && waiting.Count == 0;
+            if (ready && leases is not null)
+            {
+                leases.WasReady = true;
+            }
+
             var body = new
             {
                 ready,

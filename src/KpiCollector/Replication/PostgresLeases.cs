@@ -79,6 +79,9 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
     /// <summary>Completes after the first round that could take leases (tests and /readyz wait on it).</summary>
     public Task FirstRound => _firstRound.Task;
 
+    /// <summary>Set once /readyz first answered ready; sources taken over later do not make the replica unready.</summary>
+    public bool WasReady { get; set; }
+
     public IReadOnlyCollection<string> Owned => _held.Keys.Order(StringComparer.Ordinal).ToList();
 
     public bool Owns(string source) => _held.ContainsKey(source);
@@ -168,7 +171,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
             cmd.Parameters.AddWithValue(ReplicaId);
             await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
             Log.LeaseRoundFailed(_logger, ReplicaId, ex.Message);
         }
