@@ -29,7 +29,6 @@ namespace KpiCollector.Replication;
 /// </summary>
 public sealed class PostgresLeases : BackgroundService, ISourceOwnership
 {
-    private readonly SourceRegistry _sources;
     private readonly IServiceProvider _services;
     private readonly ISchedulerFactory _schedulers;
     private readonly TimeProvider _time;
@@ -41,13 +40,11 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
 
     public PostgresLeases(
         IOptions<KpiCollectorOptions> options,
-        SourceRegistry sources,
         IServiceProvider services,
         ISchedulerFactory schedulers,
         TimeProvider time,
         ILogger<PostgresLeases> logger)
     {
-        _sources = sources;
         _services = services;
         _schedulers = schedulers;
         _time = time;
@@ -66,6 +63,8 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
     private PrometheusExporter Exporter => _services.GetRequiredService<PrometheusExporter>();
 
     private IStore Store => _services.GetRequiredService<IStore>();
+
+    private SourceRegistry Sources => _services.GetRequiredService<SourceRegistry>();
 
     /// <summary>The store's pooled data source (open before any hosted service runs this class).</summary>
     private NpgsqlDataSource Db => _services.GetRequiredService<Storage.Postgres.PostgresStore>().DataSource
@@ -115,7 +114,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Log.ReplicaStarted(_logger, ReplicaId, _duration.TotalSeconds, _sources.Sources.Count());
+        Log.ReplicaStarted(_logger, ReplicaId, _duration.TotalSeconds, Sources.Sources.Count());
         var firstRound = true;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -239,7 +238,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
             return;
         }
 
-        var configured = _sources.Sources.Select(s => s.Name).ToList();
+        var configured = Sources.Sources.Select(s => s.Name).ToList();
         var assigned = SourceAssignment.Assign(configured, live.Contains(ReplicaId) ? live : [.. live, ReplicaId]);
         foreach (var source in _fences.Keys.ToList())
         {
@@ -297,9 +296,9 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
         long conversations, others;
         try
         {
-            var status = _sources.StatusOf(source);
+            var status = Sources.StatusOf(source);
             status.Restore(Store.GetCheckpoint(source)?.Watermark);
-            var configured = _sources.Get(source);
+            var configured = Sources.Get(source);
             status.Backfill.Begin(_time.GetUtcNow(), configured.BackfillSpan, status.Watermark, status.PollInterval, configured.BackfillRequestsPerMinute, status.RequestCount);
             (conversations, others) = Pipeline.Load(source, status.Watermark);
         }

@@ -203,6 +203,7 @@ public sealed class ReplicasEndToEndTests
                 $"{k}:Interval={Interval.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s",
                 $"{k}:Backfill=2h",
                 $"{k}:RequestsPerMinute=100000",
+                $"{k}:Zendesk:ExportRequestsPerMinute=1000",
             ]);
         }
 
