@@ -158,7 +158,7 @@ public sealed partial class PrometheusRulesTests
         var collector = jobs["kpicollector"];
         Assert.Equal(["kpicollector:9470"], collector.Maps("static_configs").SelectMany(s => s.Strings("targets")));
         var collectorJobs = jobs.Where(j => j.Key.StartsWith("kpicollector", StringComparison.Ordinal)).Select(j => j.Value).ToList();
-        Assert.Equal(2, collectorJobs.Count);
+        Assert.Equal(3, collectorJobs.Count); // the compose collector, the file-discovered ones, the replicas (DNS)
         Assert.All(collectorJobs, j => Assert.True(int.Parse(j.Str("sample_limit") ?? "0", CultureInfo.InvariantCulture) > 0, $"{j.Str("job_name")} needs a sample_limit"));
 
         var fileSd = collectorJobs.Single(j => j.Get("file_sd_configs") is not null);
