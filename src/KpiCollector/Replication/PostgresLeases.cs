@@ -37,6 +37,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
     private readonly ConcurrentDictionary<string, Tenure> _held = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SourceFence> _fences = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastRenewal;
 
     public PostgresLeases(
         IOptions<KpiCollectorOptions> options,
@@ -197,41 +198,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
             }
         }
 
-        // Renew what this replica holds; whatever is not renewed was taken over while this one was away.
-        var renewed = new Dictionary<string, long>(StringComparer.Ordinal);
-        var held = _fences.Keys.ToArray();
-        if (held.Length > 0)
-        {
-            await using var cmd = Db.CreateCommand("""
-                UPDATE source_leases SET expires_at = now() + $3
-                WHERE owner = $1 AND source = ANY($2) AND expires_at > now()
-                RETURNING source, token;
-                """);
-            cmd.Parameters.AddWithValue(ReplicaId);
-            cmd.Parameters.AddWithValue(held);
-            cmd.Parameters.AddWithValue(_duration);
-            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
-            {
-                renewed[r.GetString(0)] = r.GetInt64(1);
-            }
-        }
-
-        foreach (var source in held)
-        {
-            if (renewed.TryGetValue(source, out var token) && token == _fences[source].Token)
-            {
-                if (_held.TryGetValue(source, out var tenure))
-                {
-                    tenure.RenewedAt = _time.GetTimestamp();
-                }
-            }
-            else
-            {
-                Log.LeaseLost(_logger, source, ReplicaId);
-                await HandOverAsync(source, expire: false, "lease lost").ConfigureAwait(false);
-            }
-        }
+        await RenewAsync(ct).ConfigureAwait(false);
 
         if (!takeLeases)
         {
@@ -276,6 +243,58 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
             if (await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is long token)
             {
                 await TakeOverAsync(source, token, ct).ConfigureAwait(false);
+                if (_time.GetElapsedTime(_lastRenewal) > Round / 2)
+                {
+                    await RenewAsync(ct).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Renews the leases this replica holds; one that cannot be renewed was taken over while this replica was away
+    /// and is dropped at once. Called at each round and between takeovers, so loading large sources never lets the
+    /// others run out.
+    /// </summary>
+    private async Task RenewAsync(CancellationToken ct)
+    {
+        var held = _fences.Keys.ToArray();
+        _lastRenewal = _time.GetTimestamp();
+        if (held.Length == 0)
+        {
+            return;
+        }
+
+        var renewed = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var cmd = Db.CreateCommand("""
+            UPDATE source_leases SET expires_at = now() + $3
+            WHERE owner = $1 AND source = ANY($2) AND expires_at > now()
+            RETURNING source, token;
+            """))
+        {
+            cmd.Parameters.AddWithValue(ReplicaId);
+            cmd.Parameters.AddWithValue(held);
+            cmd.Parameters.AddWithValue(_duration);
+            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            {
+                renewed[r.GetString(0)] = r.GetInt64(1);
+            }
+        }
+
+        foreach (var source in held)
+        {
+            if (renewed.TryGetValue(source, out var token) && token == _fences[source].Token)
+            {
+                if (_held.TryGetValue(source, out var tenure))
+                {
+                    tenure.RenewedAt = _time.GetTimestamp();
+                }
+            }
+            else
+            {
+                Log.LeaseLost(_logger, source, ReplicaId);
+                await HandOverAsync(source, expire: false, "lease lost").ConfigureAwait(false);
             }
         }
     }

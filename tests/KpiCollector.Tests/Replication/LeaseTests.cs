@@ -91,7 +91,7 @@ public sealed class LeaseTests
         {
             ["KpiCollector:Store:Provider"] = "postgres",
             ["KpiCollector:Store:ConnectionString"] = database,
-            ["KpiCollector:Leases:Duration"] = "3s",
+            ["KpiCollector:Leases:Duration"] = "9s", // a renewal every 3 s: a loaded machine does not lose leases
             ["KpiCollector:Leases:ReplicaId"] = replica,
             ["KpiCollector:RefreshInterval"] = "1s",
             ["KpiCollector:Simulator:ArrivalsPerHour"] = "60",

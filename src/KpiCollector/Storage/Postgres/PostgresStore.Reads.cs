@@ -49,7 +49,7 @@ public sealed partial class PostgresStore
             WHERE ($1::text IS NULL OR source = $1) AND ($2::bigint IS NULL OR created_at >= $2) AND ($3::bigint IS NULL OR created_at < $3)
             ORDER BY created_at, source, external_id;
             """;
-        return ReadAll(sql, ReadWithOutcomes, (object?)source ?? DBNull.Value,
+        return ReadAll(sql, StoredRows.ReadWithOutcomes, (object?)source ?? DBNull.Value,
             from is { } f ? f.ToUnixTimeMilliseconds() : DBNull.Value, to is { } t ? t.ToUnixTimeMilliseconds() : DBNull.Value);
     }
 
@@ -62,7 +62,7 @@ public sealed partial class PostgresStore
                 WHERE {Unanswered} AND {filters} ORDER BY source, created_at, external_id) oldest ORDER BY created_at LIMIT $4;
                 """
             : $"SELECT {ConversationRows.Columns}, {OutcomesOfRow} FROM conversations c WHERE {Unanswered} AND {filters} ORDER BY created_at, source, external_id LIMIT $4;";
-        return ReadAll(sql, ReadWithOutcomes, (object?)filter.Source ?? DBNull.Value, (object?)filter.Channel ?? DBNull.Value,
+        return ReadAll(sql, StoredRows.ReadWithOutcomes, (object?)filter.Source ?? DBNull.Value, (object?)filter.Channel ?? DBNull.Value,
             (object?)filter.Team ?? DBNull.Value, limit).ToList();
     }
 
@@ -72,7 +72,7 @@ public sealed partial class PostgresStore
         foreach (var group in keys.Distinct().GroupBy(k => k.Source, StringComparer.Ordinal))
         {
             var sql = $"SELECT {ConversationRows.Columns}, {OutcomesOfRow} FROM conversations c WHERE source = $1 AND external_id = ANY($2);";
-            foreach (var row in ReadAll(sql, ReadWithOutcomes, group.Key, group.Select(k => k.Id).ToArray()))
+            foreach (var row in ReadAll(sql, StoredRows.ReadWithOutcomes, group.Key, group.Select(k => k.Id).ToArray()))
             {
                 found[(row.Conversation.Source, row.Conversation.ExternalId)] = row;
             }
@@ -97,28 +97,6 @@ public sealed partial class PostgresStore
     private const string OutcomesOfRow =
         "(SELECT string_agg(o.policy || chr(31) || o.start || chr(31) || o.met || chr(31) || o.decided_at, chr(30)) " +
         "FROM sla_outcomes o WHERE o.source = c.source AND o.conversation_id = c.external_id)";
-
-    private static StoredConversation ReadWithOutcomes(DbDataReader r)
-    {
-        var conversation = ConversationRows.Read(r);
-        var column = ConversationRows.ColumnCount;
-        if (r.IsDBNull(column))
-        {
-            return new StoredConversation(conversation, []);
-        }
-
-        var outcomes = new List<StoredOutcome>();
-        foreach (var outcome in r.GetString(column).Split('\u001e'))
-        {
-            var f = outcome.Split('\u001f');
-            outcomes.Add(new StoredOutcome(f[0], FromMs(f[1]), f[2] != "0", FromMs(f[3])));
-        }
-
-        outcomes.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : string.CompareOrdinal(a.Policy, b.Policy));
-        return new StoredConversation(conversation, outcomes);
-    }
-
-    private static DateTimeOffset FromMs(string unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(unixMs, CultureInfo.InvariantCulture));
 
     // --- the webhook inbox
 
@@ -208,7 +186,7 @@ public sealed partial class PostgresStore
     {
         var damaged = new List<(object[] Key, string Reason, string Row)>();
         object[] parameters = source is null ? [] : [source];
-        foreach (var (record, row) in ReadAll(sql, r => TryRead(r, shape, read), parameters))
+        foreach (var (record, row) in ReadAll(sql, r => StoredRows.TryRead(r, shape.KeyColumns.Length, read), parameters))
         {
             if (row is null)
             {
@@ -223,31 +201,6 @@ public sealed partial class PostgresStore
         if (damaged.Count > 0)
         {
             Quarantine(shape, damaged);
-        }
-    }
-
-    private static (T? Record, (object[] Key, string Reason, string Row)? Damaged) TryRead<T>(DbDataReader r, RowShape shape, Func<DbDataReader, T> read)
-    {
-        try
-        {
-            return (read(r) ?? throw new JsonException("the stored payload is null"), null);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidCastException or InvalidOperationException or FormatException
-            or OverflowException or ArgumentException or NotSupportedException)
-        {
-            var key = new object[shape.KeyColumns.Length];
-            for (var i = 0; i < key.Length; i++)
-            {
-                key[i] = r.GetValue(i);
-            }
-
-            var row = new Dictionary<string, object?>(StringComparer.Ordinal);
-            for (var i = 0; i < r.FieldCount; i++)
-            {
-                row[r.GetName(i)] = r.IsDBNull(i) ? null : r.GetValue(i);
-            }
-
-            return (default, (key, $"{ex.GetType().Name}: {ex.Message}", JsonSerializer.Serialize(row)));
         }
     }
 

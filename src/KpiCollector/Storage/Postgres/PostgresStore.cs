@@ -461,7 +461,7 @@ public sealed partial class PostgresStore : IStore
 
         var page = records.Select(record =>
         {
-            var json = JsonSerializer.Serialize(WithSource(record, source), Json);
+            var json = JsonSerializer.Serialize(StoredRows.WithSource(record, source), Json);
             var current = JsonSerializer.Deserialize<T>(json, Json)!; // exactly what a later read gives back
             return (Id: idOf(current), Json: json, Current: current);
         }).ToList();
@@ -553,26 +553,12 @@ public sealed partial class PostgresStore : IStore
         {
             if (inserted.Remove((o.Policy, o.Source, o.ConversationId, o.Start.ToUnixTimeMilliseconds())))
             {
-                result.Add(o with
-                {
-                    Start = DateTimeOffset.FromUnixTimeMilliseconds(o.Start.ToUnixTimeMilliseconds()),
-                    DecidedAt = DateTimeOffset.FromUnixTimeMilliseconds(o.DecidedAt.ToUnixTimeMilliseconds()),
-                });
+                result.Add(StoredRows.AsStored(o));
             }
         }
 
         return result;
     }
-
-    private static T WithSource<T>(T record, string source) => record switch
-    {
-        MessageEvent m => (T)(object)(m with { Source = source, Channel = Channels.Normalize(m.Channel) }),
-        AgentActivity a => (T)(object)(a with { Source = source }),
-        CostEntry c => (T)(object)(c with { Source = source }),
-        CustomerCount c => (T)(object)(c with { Source = source }),
-        MessagingUsage u => (T)(object)(u with { Source = source }),
-        _ => record,
-    };
 
     private void AddToCounts(long conversations, long surveys, long others)
     {
