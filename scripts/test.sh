@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what the suite needs when it is missing (Debian's prometheus package for promtool
 # and prometheus, prometheus-alertmanager for amtool and alertmanager, docker-compose for `docker-compose config`,
-# chromium for the headless browser tests),
+# chromium for the headless browser tests, postgresql for the PostgreSQL store and replica tests),
 # builds the solution and runs every test. Ends with a plain "N passed, N failed" line; exits non-zero when anything
 # failed.
 #
@@ -26,6 +26,8 @@ if ! $fast; then
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   # Headless browser tests (the landing page during a backfill, the drill-down page) render pages in Debian's Chromium.
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # The PostgreSQL store's tests and the replica tests start a throwaway cluster (initdb, pg_ctl) on loopback.
+  { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || missing+=(postgresql)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "==> Installing Debian packages: ${missing[*]}"
     sudo=""

@@ -53,6 +53,7 @@ public static class SimulatorApp
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
+        services.AddSingleton(sp => new SimulationClock(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
@@ -62,7 +63,7 @@ public static class SimulatorApp
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, ZendeskFace.ExportLag,
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), ZendeskFace.ExportLag,
                 csatAnswersUpdate: options.Zendesk.Csat == ZendeskFaceOptions.CsatLegacy);
             return new ZendeskFace(helpdesk, options.Zendesk, time, sp.GetRequiredService<ILogger<ZendeskFace>>());
         });
@@ -70,75 +71,75 @@ public static class SimulatorApp
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, FreshdeskFace.Lag);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), FreshdeskFace.Lag);
             return new FreshdeskFace(helpdesk, options.Freshdesk, time, sp.GetRequiredService<ILogger<FreshdeskFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<FreshdeskFace>());
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, ChatwootFace.Lag);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), ChatwootFace.Lag);
             return new ChatwootFace(helpdesk, options.Chatwoot, time, sp.GetRequiredService<ILogger<ChatwootFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<ChatwootFace>());
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, SuperOfficeFace.Lag);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), SuperOfficeFace.Lag);
             return new SuperOfficeFace(helpdesk, options.SuperOffice, sp.GetRequiredService<ILogger<SuperOfficeFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<SuperOfficeFace>());
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, CmComFace.Lag);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), CmComFace.Lag);
             return new CmComFace(helpdesk, options.CmCom, sp.GetRequiredService<ILogger<CmComFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<CmComFace>());
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, ServiceNowFace.Lag);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), ServiceNowFace.Lag);
             return new ServiceNowFace(helpdesk, options.ServiceNow, sp.GetRequiredService<ILogger<ServiceNowFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<ServiceNowFace>());
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, LiveAgentFace.Lag, csatAnswersUpdate: true);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), LiveAgentFace.Lag, csatAnswersUpdate: true);
             return new LiveAgentFace(helpdesk, options.LiveAgent, sp.GetRequiredService<ILogger<LiveAgentFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<LiveAgentFace>());
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, EDeskFace.Lag);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), EDeskFace.Lag);
             return new EDeskFace(helpdesk, options.EDesk, time, sp.GetRequiredService<ILogger<EDeskFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<EDeskFace>());
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, HelpDeskFace.Lag);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), HelpDeskFace.Lag);
             return new HelpDeskFace(helpdesk, options.HelpDesk, sp.GetRequiredService<ILogger<HelpDeskFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<HelpDeskFace>());
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, TrengoFace.Lag);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), TrengoFace.Lag);
             return new TrengoFace(helpdesk, options.Trengo, time, sp.GetRequiredService<ILogger<TrengoFace>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<TrengoFace>());
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, time, Bitrix24Face.Lag, csatAnswersUpdate: true);
+            var helpdesk = new SimulatedHelpdesk(options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), Bitrix24Face.Lag, csatAnswersUpdate: true);
             return new Bitrix24Face(helpdesk, options.Bitrix24, time, sp.GetRequiredService<ILogger<Bitrix24Face>>());
         });
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<Bitrix24Face>());
         services.AddSingleton(sp => new SimulatedWhatsApp(
-            options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<TimeProvider>(), WhatsAppFace.Lag));
+            options.ToModel(), sp.GetRequiredService<SimulatedEpoch>().At, sp.GetRequiredService<SimulationClock>(), WhatsAppFace.Lag));
         services.AddSingleton(sp => new WhatsAppFace(
             sp.GetRequiredService<SimulatedWhatsApp>(), options.WhatsApp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WhatsAppFace>>()));
         services.AddSingleton<IFace>(sp => sp.GetRequiredService<WhatsAppFace>());
@@ -151,6 +152,7 @@ public static class SimulatorApp
         configureServices?.Invoke(services);
 
         var app = builder.Build();
+        app.UseTenantRouting();
         var faces = app.Services.GetServices<IFace>().ToList();
         foreach (var face in faces)
         {
@@ -167,8 +169,18 @@ public static class SimulatorApp
             + "  /_sim/faults/{face}  GET: state; POST ?kind=&count=&retryAfter=&delay=&status=: arm; DELETE: clear\n"
             + "  /_sim/whatsapp/webhook  GET: counters; PUT {\"url\",\"appSecret\",\"verifyToken\"}: handshake, then post WhatsApp webhooks there; DELETE: stop\n"
             + "  /_sim/interakt/webhook  GET: counters; PUT {\"url\",\"secretKey\"}: post the WhatsApp traffic there as Interakt webhooks; DELETE: stop; POST /faults?kind=malformed|burst&count=\n"
+            + "  /t/{tenant}/{face}/...  the same face, counted per tenant (GET /_sim/tenants: requests, overlapping ones)\n"
+            + "  /_sim/clock  GET: the simulated time; POST /pause: stop the simulated traffic at this instant; POST /resume\n"
             + "  /healthz\n"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
+        var clock = app.Services.GetRequiredService<SimulationClock>();
+        app.MapGet("/_sim/clock", () => Results.Json(new { now = clock.GetUtcNow(), pausedAt = clock.PausedAt }));
+        app.MapPost("/_sim/clock/pause", () => Results.Json(new { pausedAt = clock.Pause() }));
+        app.MapPost("/_sim/clock/resume", () =>
+        {
+            clock.Resume();
+            return Results.Json(new { now = clock.GetUtcNow() });
+        });
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KpiCollector.Simulator");

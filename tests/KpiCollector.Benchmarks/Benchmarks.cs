@@ -54,6 +54,43 @@ public class ApplyBenchmark
     }
 }
 
+/// <summary>
+/// The same pages on the PostgreSQL store (docs/scaling.md, "How far one replica goes"): set
+/// KPICOLLECTOR_BENCH_POSTGRES to the connection string of an empty database the benchmark may fill.
+/// </summary>
+[MemoryDiagnoser]
+public class PostgresApplyBenchmark
+{
+    private const int BatchSize = 1000;
+    private List<SourceBatch> _batches = null!;
+    private Host _host = null!;
+    private int _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var connectionString = Environment.GetEnvironmentVariable("KPICOLLECTOR_BENCH_POSTGRES")
+            ?? throw new InvalidOperationException("Set KPICOLLECTOR_BENCH_POSTGRES to the connection string of an empty PostgreSQL database.");
+        var store = new KpiCollector.Storage.Postgres.PostgresStore(connectionString, Microsoft.Extensions.Logging.Abstractions.NullLogger<KpiCollector.Storage.Postgres.PostgresStore>.Instance);
+        store.Open();
+        _host = new Host(store);
+        var conversations = Workload.Conversations(200_000).ToList();
+        var created = conversations.Select(c => c with { Status = ConversationStatus.New, FirstResponseAt = null, FirstHumanResponseAt = null, FirstResponderKind = null, ResolvedAt = null, FirstResolvedAt = null, UpdatedAt = c.CreatedAt });
+        _batches = created.Concat(conversations).Chunk(BatchSize).Select((page, i) => new SourceBatch { Conversations = page, Cursor = i.ToString(System.Globalization.CultureInfo.InvariantCulture), Watermark = Workload.Now }).ToList();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _host.Dispose();
+
+    /// <summary>One page of 1,000 conversation updates through the whole pipeline on PostgreSQL.</summary>
+    [Benchmark(OperationsPerInvoke = BatchSize)]
+    public int ApplyPage()
+    {
+        var batch = _batches[_next++ % _batches.Count];
+        return _host.Pipeline.Ingest(batch.Conversations[0].Source, batch).Count;
+    }
+}
+
 /// <summary>Goal: refresh every KPI for every window in ≤ 50 ms with 1,000,000 conversations in the 30-day window, 20 series keys.</summary>
 public class RefreshBenchmark
 {

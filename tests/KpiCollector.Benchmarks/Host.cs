@@ -11,21 +11,26 @@ namespace KpiCollector.Benchmarks;
 public sealed class Host : IDisposable
 {
     public Host(string storePath)
+        : this(OpenSqlite(storePath))
+    {
+    }
+
+    /// <summary>On any store (the PostgreSQL benchmark passes its own).</summary>
+    public Host(IStore store)
     {
         var options = new KpiCollectorOptions();
         options.Windows = KpiWindow.Defaults.Select(w => w.Name).ToList();
         options.Sla.Windows = KpiWindow.SlaDefaults.Select(w => w.Name).ToList();
         options.Sla.Policies = SlaOptions.Defaults;
         var clock = new FixedClock(Workload.Now);
-        Store = new SqliteStore(storePath, NullLogger<SqliteStore>.Instance);
-        Store.Open();
+        Store = store;
         Engine = new KpiEngine(options.ToEngineOptions(), clock);
         Sla = new SlaEvaluator(options.ToSlaPolicies());
         Live = new LiveObservations(clock);
         Pipeline = new IngestPipeline(Store, Engine, Sla, Live, clock);
     }
 
-    public SqliteStore Store { get; }
+    public IStore Store { get; }
 
     public KpiEngine Engine { get; }
 
@@ -36,6 +41,13 @@ public sealed class Host : IDisposable
     public IngestPipeline Pipeline { get; }
 
     public void Dispose() => Store.Dispose();
+
+    private static SqliteStore OpenSqlite(string path)
+    {
+        var store = new SqliteStore(path, NullLogger<SqliteStore>.Instance);
+        store.Open();
+        return store;
+    }
 
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {

@@ -22,8 +22,9 @@ public sealed partial class ComposeTests
         var resolved = new YamlStream();
         resolved.Load(new StringReader(result.Output));
         var services = ((YamlMappingNode)resolved.Documents[0].RootNode).Map("services");
+        var byDefault = services.Children.Where(s => ((YamlMappingNode)s.Value).Get("profiles") is null).Select(s => ((YamlScalarNode)s.Key).Value);
 
-        Assert.Equal(["alertmanager", "grafana", "kpicollector", "prometheus", "simulator"], services.Children.Keys.Cast<YamlScalarNode>().Select(k => k.Value).Order());
+        Assert.Equal(["alertmanager", "grafana", "kpicollector", "prometheus", "simulator"], byDefault.Order());
         foreach (var name in new[] { "prometheus", "alertmanager", "grafana" })
         {
             var image = services.Map(name).Str("image")!;
@@ -60,6 +61,29 @@ public sealed partial class ComposeTests
             var local = Repo.File(mount.Split(':')[0][2..]);
             Assert.True(File.Exists(local) || Directory.Exists(local), $"{mount}: {local} does not exist");
         }
+    }
+
+    /// <summary>The `replicas` profile: PostgreSQL and two collectors on it with their own replica ids, found by Prometheus through their network alias.</summary>
+    [Fact]
+    public void TheReplicasProfile_RunsTwoCollectorsOnPostgres_WhichPrometheusDiscovers()
+    {
+        var result = Cli.Run("docker-compose", ["--file", Repo.File("docker-compose.yml"), "--profile", "replicas", "config"]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var resolved = new YamlStream();
+        resolved.Load(new StringReader(result.Output));
+        var services = ((YamlMappingNode)resolved.Documents[0].RootNode).Map("services");
+
+        var replicas = new[] { "kpicollector-a", "kpicollector-b" }.Select(services.Map).ToList();
+        Assert.All(replicas, r => Assert.Equal("postgres", r.Map("environment").Str("KPICOLLECTOR__STORE__PROVIDER")));
+        Assert.Equal(["kpicollector-a", "kpicollector-b"], replicas.Select(r => r.Map("environment").Str("KPICOLLECTOR__LEASES__REPLICAID")));
+        Assert.All(replicas, r => Assert.DoesNotContain("Password", r.Map("environment").Str("KPICOLLECTOR__STORE__CONNECTIONSTRING")!, StringComparison.OrdinalIgnoreCase));
+        Assert.All(replicas, r => Assert.Contains("kpicollector-replicas", r.Map("networks").Map("default").Strings("aliases")));
+        Assert.Equal(replicas[0].Map("environment").Str("KPICOLLECTOR__SOURCES__3__NAME"), replicas[1].Map("environment").Str("KPICOLLECTOR__SOURCES__3__NAME"));
+        Assert.Equal("replicas", services.Map("postgres").Strings("profiles").Single());
+        Assert.NotNull(services.Map("postgres").Get("healthcheck"));
+
+        var job = Yaml.Load(Repo.PrometheusConfig).Maps("scrape_configs").Single(j => j.Str("job_name") == "kpicollector-replicas");
+        Assert.Equal("kpicollector-replicas", job.Maps("dns_sd_configs").Single().Strings("names").Single());
     }
 
     [Fact]

@@ -49,7 +49,7 @@ public sealed partial class PrometheusRulesTests
         Directory.CreateDirectory(dir.File("tests"));
         File.Copy(Repo.RecordingRules, dir.File("rules/kpicollector_rules.yaml"));
         File.WriteAllText(dir.File("rules/kpicollector_alerts.yaml"),
-            File.ReadAllText(Repo.AlertRules).Replace("helpdesk_sla_outcomes{window=\"1h\"} >= 20", "helpdesk_sla_outcomes{window=\"1h\"} >= 200", StringComparison.Ordinal));
+            File.ReadAllText(Repo.AlertRules).Replace("fleet:helpdesk_sla_outcomes:last2m{window=\"1h\"} >= 20", "fleet:helpdesk_sla_outcomes:last2m{window=\"1h\"} >= 200", StringComparison.Ordinal));
         File.Copy(Path.Combine(Repo.RuleTestsDir, "sla_alerts_test.yaml"), dir.File("tests/sla_alerts_test.yaml"));
 
         var result = Cli.Run("promtool", ["test", "rules", dir.File("tests/sla_alerts_test.yaml")], workingDirectory: dir.File("tests"));
@@ -143,7 +143,7 @@ public sealed partial class PrometheusRulesTests
         var normalized = Regex.Replace(expr, "\\s+", " ");
         Assert.Contains($"source_channel_sla:helpdesk_sla_error_budget_burn:ratio{{window=\"{longWindow}\"}} > {factor})", normalized, StringComparison.Ordinal);
         Assert.Contains($"source_channel_sla:helpdesk_sla_error_budget_burn:ratio{{window=\"{shortWindow}\"}} > {factor})", normalized, StringComparison.Ordinal);
-        Assert.Contains($"helpdesk_sla_outcomes{{window=\"{longWindow}\"}} >= 20", normalized, StringComparison.Ordinal);
+        Assert.Contains($"fleet:helpdesk_sla_outcomes:last2m{{window=\"{longWindow}\"}} >= 20", normalized, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public sealed partial class PrometheusRulesTests
         var collector = jobs["kpicollector"];
         Assert.Equal(["kpicollector:9470"], collector.Maps("static_configs").SelectMany(s => s.Strings("targets")));
         var collectorJobs = jobs.Where(j => j.Key.StartsWith("kpicollector", StringComparison.Ordinal)).Select(j => j.Value).ToList();
-        Assert.Equal(2, collectorJobs.Count);
+        Assert.Equal(3, collectorJobs.Count); // the compose collector, the file-discovered ones, the replicas (DNS)
         Assert.All(collectorJobs, j => Assert.True(int.Parse(j.Str("sample_limit") ?? "0", CultureInfo.InvariantCulture) > 0, $"{j.Str("job_name")} needs a sample_limit"));
 
         var fileSd = collectorJobs.Single(j => j.Get("file_sd_configs") is not null);

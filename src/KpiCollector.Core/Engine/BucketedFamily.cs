@@ -23,6 +23,15 @@ internal sealed class BucketedFamily<TKey>(MeasureLayout layout, (KpiWindow Wind
 
     public bool TryGet(TKey key, out SeriesAggregator<TKey> aggregator) => _series.TryGetValue(key, out aggregator!);
 
+    /// <summary>Drops the series whose key matches: they are as if never applied.</summary>
+    public void RemoveWhere(Func<TKey, bool> match)
+    {
+        foreach (var key in _series.Keys.Where(match).ToList())
+        {
+            _series.Remove(key);
+        }
+    }
+
     public void Apply(TKey key, in KpiEvent e, long bucket, int sign) => Get(key).Apply(e, bucket, sign);
 
     public void AdvanceTo(long bucket)

@@ -37,6 +37,18 @@ public sealed partial class KpiEngine
         }
     }
 
+    private void ForgetWhatsApp(string source)
+    {
+        _waMessages.RemoveWhere(k => k.Source == source);
+        _waFailures.RemoveWhere(k => k.Source == source);
+        _waConversations?.RemoveWhere(k => k.Source == source);
+        _waCost?.RemoveWhere(k => k.Source == source);
+        foreach (var key in _waLabelValues.Keys.Where(k => k.Source == source).ToList())
+        {
+            _waLabelValues.Remove(key);
+        }
+    }
+
     private void AdvanceWhatsApp(long nowMs)
     {
         _waMessages.AdvanceTo(nowMs);

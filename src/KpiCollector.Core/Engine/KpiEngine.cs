@@ -110,6 +110,40 @@ public sealed partial class KpiEngine
         }
     }
 
+    /// <summary>
+    /// Drops everything the engine holds for <paramref name="source"/>: its series, ticket types, costs, SLA windows,
+    /// agents, customers, WhatsApp metrics and rejection counts, so the engine is as if the source's records had never
+    /// been applied. A replica calls it when it hands a source over, and before it loads a source it takes over
+    /// (docs/scaling.md).
+    /// </summary>
+    public void Forget(string source)
+    {
+        lock (_gate)
+        {
+            _kpis.RemoveWhere(k => k.Source == source);
+            _types.RemoveWhere(k => k.Key.Source == source);
+            _costs.RemoveWhere(k => k.Source == source);
+            _sla.RemoveWhere(k => k.Key.Source == source);
+            RemoveKeys(_state, k => k.Source == source);
+            RemoveKeys(_agentsOnline, k => k.Source == source);
+            RemoveKeys(_rejections, k => k.Source == source);
+            _offersReported.RemoveWhere(k => k.Source == source);
+            _ticketTypesBySource.Remove(source);
+            _sourcesWithAgents.Remove(source);
+            _customers.Remove(source);
+            ForgetWhatsApp(source);
+        }
+    }
+
+    private static void RemoveKeys<TKey, TValue>(Dictionary<TKey, TValue> map, Func<TKey, bool> match)
+        where TKey : notnull
+    {
+        foreach (var key in map.Keys.Where(match).ToList())
+        {
+            map.Remove(key);
+        }
+    }
+
     /// <summary>Replaces a source's customers feed (S, E, N, L per period).</summary>
     public void SetCustomers(string source, IEnumerable<CustomerCount> periods)
     {

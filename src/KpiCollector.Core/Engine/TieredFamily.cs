@@ -43,6 +43,13 @@ internal sealed class TieredFamily<TKey>
         _coarse?.Apply(key, e, _grid.CoarseBucket(e.AtMs), sign);
     }
 
+    /// <summary>Drops the series whose key matches, at both granularities.</summary>
+    public void RemoveWhere(Func<TKey, bool> match)
+    {
+        _fine?.RemoveWhere(match);
+        _coarse?.RemoveWhere(match);
+    }
+
     /// <summary>The key's aggregators, looked up once for a record's many events (the hot path of every apply).</summary>
     public Handle Resolve(TKey key) => new(_grid, _fine?.Get(key), _coarse?.Get(key));
 

@@ -116,6 +116,20 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
         }
     }
 
+    /// <summary>Drops every clock of <paramref name="source"/>, running or decided (a replica handing the source over).</summary>
+    public void Forget(string source)
+    {
+        lock (_gate)
+        {
+            foreach (var key in _clocks.Keys.Where(k => k.Source == source).ToList())
+            {
+                _clocks.Remove(key);
+            }
+
+            _undecided.Remove(source);
+        }
+    }
+
     /// <summary>Breaches, at their deadlines, the running clocks of <paramref name="source"/> whose deadline the watermark has passed.</summary>
     public void Advance(string source, DateTimeOffset watermark, List<SlaOutcome> into)
     {

@@ -43,6 +43,7 @@ public static class ConfigurationShape
         if (configuration is IConfigurationRoot configurationRoot)
         {
             found.Failures.AddRange(SecretKeys.Committed(found.Secrets, configurationRoot.Providers));
+            found.Failures.AddRange(SecretKeys.CommittedConnectionStrings(configurationRoot.Providers));
         }
 
         return (failures, warnings);

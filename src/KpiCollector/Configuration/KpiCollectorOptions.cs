@@ -20,6 +20,9 @@ public sealed class KpiCollectorOptions
 
     public StoreOptions Store { get; set; } = new();
 
+    /// <summary>How replicas on PostgreSQL share the sources (docs/scaling.md); unused on SQLite.</summary>
+    public LeaseOptions Leases { get; set; } = new();
+
     /// <summary>The platform accounts to poll. Empty: demo mode on the built-in simulator.</summary>
     public List<SourceOptions> Sources { get; set; } = [];
 
@@ -45,8 +48,48 @@ public sealed class KpiCollectorOptions
 
 public sealed class StoreOptions
 {
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    /// <summary>
+    /// Where the store lives: <c>sqlite</c> (default: one file, one process) or <c>postgres</c> (one database shared by
+    /// replicas, docs/scaling.md). See docs/storage.md.
+    /// </summary>
+    public string Provider { get; set; } = Sqlite;
+
     /// <summary>The SQLite file; relative paths are relative to the working directory. Default <c>data/kpicollector.db</c>.</summary>
     public string Path { get; set; } = "data/kpicollector.db";
+
+    /// <summary>
+    /// PostgreSQL's connection string (<c>Host=...;Database=...;Username=...;Password=...</c>). With a password it comes
+    /// from the environment (<c>KPICOLLECTOR__STORE__CONNECTIONSTRING</c>) or from <see cref="ConnectionStringFile"/>,
+    /// never from a settings file or the command line.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>A file holding the connection string (a mounted secret).</summary>
+    public string? ConnectionStringFile { get; set; }
+
+    public bool IsPostgres => string.Equals(Provider?.Trim(), Postgres, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The connection string in effect: the file's content when a file is named.</summary>
+    public string? EffectiveConnectionString =>
+        !string.IsNullOrWhiteSpace(ConnectionStringFile) && File.Exists(ConnectionStringFile) ? File.ReadAllText(ConnectionStringFile).Trim() : ConnectionString;
+}
+
+public sealed class LeaseOptions
+{
+    /// <summary>
+    /// How long a source's lease lasts without renewal: a replica that dies (kill -9, network cut) loses its sources
+    /// this long after its last renewal, and another takes them over. Renewed every third of it. Default <c>15s</c>.
+    /// </summary>
+    public string Duration { get; set; } = "15s";
+
+    /// <summary>This replica's id, unique among the replicas (the pod name in Kubernetes). Default: host name and process id.</summary>
+    public string? ReplicaId { get; set; }
+
+    /// <summary>The replica id in effect.</summary>
+    public string EffectiveReplicaId => string.IsNullOrWhiteSpace(ReplicaId) ? $"{Environment.MachineName}-{Environment.ProcessId}" : ReplicaId.Trim();
 }
 
 public sealed class SurveyOptions

@@ -29,9 +29,20 @@ public sealed partial class KpiCollectorOptionsValidator(PlatformCatalog catalog
         ValidateSla(options.Sla, failures);
         ValidateKpis(options, failures);
         ValidateDuration($"{S}:RefreshInterval", options.RefreshInterval, failures);
-        if (string.IsNullOrWhiteSpace(options.Store.Path))
+        ValidateStore(options.Store, failures);
+
+        if (!Durations.TryParse(options.Leases.Duration, out var lease))
         {
-            failures.Add($"{S}:Store:Path: must name the SQLite file, e.g. data/kpicollector.db.");
+            failures.Add($"{S}:Leases:Duration: '{options.Leases.Duration}' is not a positive duration; use {Durations.Syntax}.");
+        }
+        else if (lease < TimeSpan.FromSeconds(3) || lease > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{S}:Leases:Duration: '{options.Leases.Duration}' is out of range; give 3s to 10m (a replica renews its leases every third of it).");
+        }
+
+        if (options.Leases.ReplicaId is { } replica && (replica.Trim().Length is 0 or > 128 || replica.Any(char.IsControl)))
+        {
+            failures.Add($"{S}:Leases:ReplicaId: give 1 to 128 printable characters, unique among the replicas (e.g. the pod name), or leave it unset.");
         }
 
         options.Simulator.Validate($"{S}:Simulator", failures);
@@ -224,6 +235,52 @@ public sealed partial class KpiCollectorOptionsValidator(PlatformCatalog catalog
             ValidateDuration($"{key}:Interval", source.Interval, failures);
         }
 
+    }
+
+    private static void ValidateStore(StoreOptions store, List<string> failures)
+    {
+        var provider = store.Provider?.Trim().ToLowerInvariant();
+        if (provider is not (StoreOptions.Sqlite or StoreOptions.Postgres))
+        {
+            failures.Add($"{S}:Store:Provider: '{store.Provider}' is not a store provider; use sqlite (the default: one file) or postgres (replicas, docs/scaling.md).");
+            return;
+        }
+
+        if (provider == StoreOptions.Sqlite)
+        {
+            if (string.IsNullOrWhiteSpace(store.Path))
+            {
+                failures.Add($"{S}:Store:Path: must name the SQLite file, e.g. data/kpicollector.db.");
+            }
+
+            return;
+        }
+
+        var hasString = !string.IsNullOrWhiteSpace(store.ConnectionString);
+        var hasFile = !string.IsNullOrWhiteSpace(store.ConnectionStringFile);
+        if (hasString && hasFile)
+        {
+            failures.Add($"{S}:Store:ConnectionString: both it and {S}:Store:ConnectionStringFile are set; set one of them.");
+            return;
+        }
+
+        if (!hasString && !hasFile)
+        {
+            failures.Add($"{S}:Store:ConnectionString: the postgres provider needs a connection string; set the environment variable KPICOLLECTOR__STORE__CONNECTIONSTRING or {S}:Store:ConnectionStringFile.");
+            return;
+        }
+
+        if (hasFile && !File.Exists(store.ConnectionStringFile))
+        {
+            failures.Add($"{S}:Store:ConnectionStringFile: the file '{store.ConnectionStringFile}' does not exist.");
+            return;
+        }
+
+        var key = hasFile ? $"{S}:Store:ConnectionStringFile" : $"{S}:Store:ConnectionString";
+        if (Storage.Postgres.PostgresConnection.Check(store.EffectiveConnectionString) is { } problem)
+        {
+            failures.Add($"{key}: {problem}");
+        }
     }
 
     private static void ValidateDuration(string key, string? value, List<string> failures)

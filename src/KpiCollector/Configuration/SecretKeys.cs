@@ -44,6 +44,22 @@ public static class SecretKeys
         }
     }
 
+    /// <summary>
+    /// A failure when a settings file or the command line holds a PostgreSQL connection string with a password in it
+    /// (a connection string without one, relying on a password file or on trust, may be written anywhere).
+    /// </summary>
+    public static IEnumerable<string> CommittedConnectionStrings(IEnumerable<IConfigurationProvider> providers)
+    {
+        const string key = "KpiCollector:Store:ConnectionString";
+        foreach (var provider in providers.Where(p => p is JsonConfigurationProvider or CommandLineConfigurationProvider))
+        {
+            if (provider.TryGet(key, out var value) && Storage.Postgres.PostgresConnection.HasPassword(value))
+            {
+                yield return $"{key}: a connection string with a password is not accepted from {Where(provider)}; set the environment variable {Environment(key)}, or write it to a file and name the file in {key}File, and remove it from there.";
+            }
+        }
+    }
+
     private static string Where(IConfigurationProvider provider) => provider switch
     {
         JsonConfigurationProvider json => "the settings file " + (json.Source.FileProvider is PhysicalFileProvider files ? Path.Combine(files.Root, json.Source.Path ?? "") : json.Source.Path),

@@ -59,9 +59,25 @@ public static class KpiCollectorApp
 
             return registry;
         });
-        services.AddSingleton<SqliteStore>();
-        services.AddSingleton<IStore>(sp => sp.GetRequiredService<SqliteStore>());
+        var replicated = string.Equals(builder.Configuration["KpiCollector:Store:Provider"]?.Trim(), StoreOptions.Postgres, StringComparison.OrdinalIgnoreCase);
+        if (replicated)
+        {
+            // PostgreSQL: replicas share the sources through leases on the same database (docs/scaling.md).
+            services.AddSingleton(sp => new Storage.Postgres.PostgresStore(
+                sp.GetRequiredService<IOptions<KpiCollectorOptions>>(), sp.GetRequiredService<ILogger<Storage.Postgres.PostgresStore>>(), sp.GetRequiredService<ISourceFences>()));
+            services.AddSingleton<IStore>(sp => sp.GetRequiredService<Storage.Postgres.PostgresStore>());
+            services.AddSingleton<Replication.PostgresLeases>();
+            services.AddSingleton<Replication.ISourceOwnership>(sp => sp.GetRequiredService<Replication.PostgresLeases>());
+        }
+        else
+        {
+            services.AddSingleton<SqliteStore>();
+            services.AddSingleton<IStore>(sp => sp.GetRequiredService<SqliteStore>());
+            services.AddSingleton<Replication.ISourceOwnership, Replication.SingleProcessOwnership>();
+        }
+
         services.AddSingleton<IOpenConversations>(sp => sp.GetRequiredService<IStore>());
+        services.AddSingleton<ISourceFences>(sp => sp.GetRequiredService<Replication.ISourceOwnership>());
         services.AddSingleton(sp => new KpiEngine(
             sp.GetRequiredService<IOptions<KpiCollectorOptions>>().Value.ToEngineOptions(),
             sp.GetRequiredService<TimeProvider>()));
@@ -91,6 +107,11 @@ public static class KpiCollectorApp
             o.WaitForJobsToComplete = true; // at SIGTERM, a running poll finishes its page or is cancelled cleanly
             o.AwaitApplicationStarted = true;
         });
+        if (replicated)
+        {
+            // After the store is open and the jobs exist; stopped first, so the sources are handed over before Quartz stops.
+            services.AddHostedService(sp => sp.GetRequiredService<Replication.PostgresLeases>());
+        }
 
         configureServices?.Invoke(services);
         var app = builder.Build();

@@ -22,6 +22,7 @@ public sealed class StartupService(
     TimeProvider time,
     IConfiguration configuration,
     PlatformCatalog platforms,
+    Replication.ISourceOwnership ownership,
     ILogger<StartupService> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -38,6 +39,13 @@ public sealed class StartupService(
 
         WarnAboutShortSlaWindows();
         store.Open();
+        if (ownership.Replicated)
+        {
+            // Replicas load each source when they take its lease (docs/scaling.md): nothing is owned yet.
+            refresher.Refresh();
+            return Task.CompletedTask;
+        }
+
         var watermarks = new Dictionary<string, DateTimeOffset?>();
         var now = time.GetUtcNow();
         foreach (var status in sources.Statuses)

@@ -37,7 +37,10 @@ public sealed partial class PrometheusExporter
     {
         foreach (var s in _sources.Statuses)
         {
-            foreach (var (code, count) in s.RequestsByCode)
+            // Webhooks land on any replica (each verifies and stores what it receives), so every replica counts its
+            // own; the rest is the owner's.
+            var owned = _ownership.Owns(s.Name);
+            foreach (var (code, count) in owned ? s.RequestsByCode : new Dictionary<string, long>())
             {
                 _requests!.WithLabels(s.Name, code).IncTo(count);
             }
@@ -51,6 +54,11 @@ public sealed partial class PrometheusExporter
                 }
             }
 
+            if (!owned)
+            {
+                continue;
+            }
+
             if (s.RateLimitRemaining is { } remaining)
             {
                 _rateLimitRemaining!.WithLabels(s.Name).Set(remaining);
@@ -60,6 +68,22 @@ public sealed partial class PrometheusExporter
             {
                 PublishSourceInfo(s.Name, s.Platform, version);
             }
+        }
+    }
+
+    private void ForgetSourceRequests(string source)
+    {
+        if (_requests is null)
+        {
+            return;
+        }
+
+        RemoveSource(_requests, source);
+        RemoveSource(_rateLimitRemaining!, source);
+        RemoveSource(_sourceInfo!, source);
+        lock (_sourceInfoGate)
+        {
+            _sourceInfoLabels.Remove(source);
         }
     }
 

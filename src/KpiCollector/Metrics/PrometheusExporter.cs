@@ -30,6 +30,9 @@ public sealed partial class PrometheusExporter
     private readonly List<GaugeFamily> _families = [];
     private readonly HashSet<(string Source, string Reason)> _loggedRejections = [];
     private readonly ILogger<PrometheusExporter> _logger;
+    private readonly Replication.ISourceOwnership _ownership;
+    private readonly HashSet<string> _adopted = new(StringComparer.Ordinal);
+    private readonly Gauge _sourceOwner;
 
     private readonly Gauge _refreshDuration;
     private readonly Gauge _sourceUp;
@@ -57,9 +60,11 @@ public sealed partial class PrometheusExporter
         SlaEvaluator sla,
         IOptions<KpiCollectorOptions> options,
         TimeProvider time,
-        ILogger<PrometheusExporter> logger)
+        ILogger<PrometheusExporter> logger,
+        Replication.ISourceOwnership? ownership = null)
     {
         _time = time;
+        _ownership = ownership ?? new Replication.SingleProcessOwnership();
         _sources = sources;
         _store = store;
         _live = live;
@@ -93,21 +98,13 @@ public sealed partial class PrometheusExporter
             "First response times (seconds) observed live since the collector started, one per conversation, with a bucket boundary at every first-response SLA threshold.",
             new HistogramConfiguration { LabelNames = ["source", "platform", "channel"], Buckets = FirstResponseBuckets(sla.Policies) });
 
+        _sourceOwner = _f.CreateGauge("kpicollector_source_owner", "1 for each configured source this process owns (polls and exports), 0 for each it does not: with replicas, the one whose lease it holds (docs/scaling.md).", "source");
         foreach (var status in sources.Statuses)
         {
-            foreach (var reason in ErrorReasons.All)
+            _sourceOwner.WithLabels(status.Name).Set(_ownership.Owns(status.Name) ? 1 : 0);
+            if (_ownership.Owns(status.Name))
             {
-                _errors.WithLabels(status.Name, reason);
-            }
-
-            foreach (var reason in RejectionReasons.All)
-            {
-                _rejected.WithLabels(status.Name, reason);
-            }
-
-            foreach (var kind in RecordKinds.Quarantinable)
-            {
-                _storeQuarantined.WithLabels(status.Name, kind).Set(0);
+                Adopt(status.Name);
             }
         }
 
@@ -131,7 +128,7 @@ public sealed partial class PrometheusExporter
                 family.Commit();
             }
 
-            foreach (var ((source, reason), count) in snapshot.Rejections)
+            foreach (var ((source, reason), count) in snapshot.Rejections.Where(r => _ownership.Owns(r.Key.Source)))
             {
                 _rejected.WithLabels(source, reason).IncTo(count);
                 if (_loggedRejections.Add((source, reason)))
@@ -139,6 +136,77 @@ public sealed partial class PrometheusExporter
                     Log.RecordsRejected(_logger, source, reason);
                 }
             }
+        }
+    }
+
+    /// <summary>Creates the source's counters at zero once this process owns it, so a rate has a start point.</summary>
+    private void Adopt(string source)
+    {
+        lock (_adopted)
+        {
+            if (!_adopted.Add(source))
+            {
+                return;
+            }
+        }
+
+        foreach (var reason in ErrorReasons.All)
+        {
+            _errors.WithLabels(source, reason);
+        }
+
+        foreach (var reason in RejectionReasons.All)
+        {
+            _rejected.WithLabels(source, reason);
+        }
+
+        foreach (var kind in RecordKinds.Quarantinable)
+        {
+            _storeQuarantined.WithLabels(source, kind).Set(0);
+        }
+    }
+
+    /// <summary>
+    /// Removes every series of a source this process no longer owns (a replica handed it over): its KPI series go at
+    /// the next publish, which no longer finds it in the engine; its health and counters go here. The new owner
+    /// exports them from then on (docs/scaling.md, "Metrics across replicas").
+    /// </summary>
+    public void Forget(string source)
+    {
+        lock (_adopted)
+        {
+            _adopted.Remove(source);
+        }
+
+        _sourceOwner.WithLabels(source).Set(_ownership.Owns(source) ? 1 : 0);
+        foreach (var metric in new Collector[] { _sourceUp, _lastSuccess, _watermark, _backfillProgress, _backfillEta, _pollDuration, _pollInterval, _errors, _ingested, _rejected, _storeQuarantined, _slaEvents, _slaBreaches })
+        {
+            RemoveSource(metric, source);
+        }
+
+        RemoveSource(_firstResponseDuration, source);
+        ForgetSourceRequests(source);
+    }
+
+    private static void RemoveSource<TChild>(Collector<TChild> metric, string source)
+        where TChild : ChildBase
+    {
+        foreach (var labels in metric.GetAllLabelValues().Where(l => l.Length > 0 && l[0] == source).ToList())
+        {
+            metric.RemoveLabelled(labels);
+        }
+    }
+
+    private static void RemoveSource(Collector metric, string source)
+    {
+        switch (metric)
+        {
+            case Gauge g:
+                RemoveSource(g, source);
+                break;
+            case Prometheus.Counter c:
+                RemoveSource(c, source);
+                break;
         }
     }
 
@@ -163,6 +231,14 @@ public sealed partial class PrometheusExporter
     {
         foreach (var s in _sources.Statuses)
         {
+            var owned = _ownership.Owns(s.Name);
+            _sourceOwner.WithLabels(s.Name).Set(owned ? 1 : 0);
+            if (!owned)
+            {
+                continue;
+            }
+
+            Adopt(s.Name);
             if (s.Up is { } up)
             {
                 _sourceUp.WithLabels(s.Name, s.Platform).Set(up ? 1 : 0);
@@ -201,7 +277,7 @@ public sealed partial class PrometheusExporter
             }
         }
 
-        foreach (var ((source, channel, policy), (events, breaches)) in _live.Outcomes)
+        foreach (var ((source, channel, policy), (events, breaches)) in _live.Outcomes.Where(o => _ownership.Owns(o.Key.Source)))
         {
             _slaEvents.WithLabels(source, PlatformOf(source), channel, policy).IncTo(events);
             _slaBreaches.WithLabels(source, PlatformOf(source), channel, policy).IncTo(breaches);
@@ -210,7 +286,7 @@ public sealed partial class PrometheusExporter
         // Each observation carries the conversation's platform id as an OpenMetrics exemplar (conversation_id): a
         // Grafana user goes from a slow bucket to the ticket. Exemplars are exposed only in the OpenMetrics format,
         // which the /metrics endpoint serves when the scraper asks for it (Prometheus does); an id is never a label.
-        foreach (var first in _live.DrainFirstResponses())
+        foreach (var first in _live.DrainFirstResponses().Where(f => _ownership.Owns(f.Source)))
         {
             _firstResponseDuration.WithLabels(first.Source, PlatformOf(first.Source), first.Channel)
                 .Observe(first.Seconds, FitsAnExemplar(first.ConversationId) ? Exemplar.From(ConversationIdKey.WithValue(first.ConversationId)) : Exemplar.None);
@@ -223,7 +299,7 @@ public sealed partial class PrometheusExporter
                 _storeRecords.WithLabels(kind).Set(count);
             }
 
-            foreach (var ((source, kind), count) in _store.CountQuarantined())
+            foreach (var ((source, kind), count) in _store.CountQuarantined().Where(q => _ownership.Owns(q.Key.Source)))
             {
                 _storeQuarantined.WithLabels(source, kind).Set(count);
             }

@@ -96,6 +96,54 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
     }
 
     /// <summary>
+    /// Loads one source from the store into the engine and the SLA clocks, dropping whatever they held for it first,
+    /// then settles what its saved watermark allows: a replica taking the source over (docs/scaling.md). The other
+    /// sources' state is untouched.
+    /// </summary>
+    public (long Conversations, long Others) Load(string source, DateTimeOffset? watermark)
+    {
+        Forget(source);
+        long conversations = 0, others = 0;
+        engine.Apply(store.ReadConversations(source).Select(c =>
+        {
+            conversations++;
+            var change = new RecordChange<Conversation>(null, c);
+            sla.Track(change);
+            return change;
+        }));
+        engine.Apply(store.ReadSurveys(source).Select(s => Count(new RecordChange<SurveyResponse>(null, s), ref others)));
+        engine.Apply(store.ReadMessages(source).Select(m =>
+        {
+            others++;
+            sla.Track(m);
+            return new RecordChange<MessageEvent>(null, m);
+        }));
+        engine.Apply(store.ReadAgentActivities(source).Select(a => Count(new RecordChange<AgentActivity>(null, a), ref others)));
+        engine.Apply(store.ReadCosts(source).Select(c => Count(new RecordChange<CostEntry>(null, c), ref others)));
+        engine.Apply(store.ReadUsage(source).Select(u => Count(new RecordChange<MessagingUsage>(null, u), ref others)));
+        var customers = store.ReadCustomers(source).ToList();
+        if (customers.Count > 0)
+        {
+            engine.SetCustomers(source, customers);
+        }
+
+        engine.Apply(store.ReadOutcomes(source));
+        if (watermark is { } w)
+        {
+            AdvanceSla(source, w);
+        }
+
+        return (conversations, others);
+    }
+
+    /// <summary>Drops everything the engine and the SLA clocks hold for the source (a replica handing it over).</summary>
+    public void Forget(string source)
+    {
+        engine.Forget(source);
+        sla.Forget(source);
+    }
+
+    /// <summary>
     /// Reads on another thread while the caller consumes: at start, reading a million rows and applying them to the
     /// engine overlap on two cores instead of taking turns.
     /// </summary>

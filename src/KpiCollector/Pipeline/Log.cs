@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(LogLevel.Information, "Backfill of {Source} complete in {Duration}: {Records} records, {Requests} requests")]
     public static partial void BackfillComplete(ILogger logger, string source, string duration, long records, long requests);
 
+    [LoggerMessage(LogLevel.Warning, "Poll of {Source} stopped: {Message}; {Pages} pages were committed before, the source's new owner goes on from there")]
+    public static partial void PollFenced(ILogger logger, string source, string message, int pages);
+
     [LoggerMessage(LogLevel.Error, "Poll of {Source} failed unexpectedly after {Pages} committed pages")]
     public static partial void PollCrashed(ILogger logger, string source, int pages, Exception exception);
 }

@@ -17,9 +17,16 @@ public sealed class SourcePoller(
     KpiRefresher refresher,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
-    ILogger<SourcePoller> logger)
+    ILogger<SourcePoller> logger,
+    Replication.ISourceOwnership? ownership = null)
 {
-    public async Task PollAsync(string sourceName, CancellationToken cancellationToken)
+    private readonly Replication.ISourceOwnership _ownership = ownership ?? new Replication.SingleProcessOwnership();
+
+    /// <summary>Polls the source if this process owns it (always, unless replicas share the sources: docs/scaling.md).</summary>
+    public Task PollAsync(string sourceName, CancellationToken cancellationToken) =>
+        _ownership.RunIfOwnedAsync(sourceName, ct => PollOwnedAsync(sourceName, ct), cancellationToken);
+
+    private async Task PollOwnedAsync(string sourceName, CancellationToken cancellationToken)
     {
         var source = sources.Get(sourceName);
         var status = sources.StatusOf(sourceName);
@@ -62,6 +69,13 @@ public sealed class SourcePoller(
         {
             // Shutdown: the pages committed so far stay; the rest is fetched again from the saved cursor next start.
             Log.PollCancelled(logger, source.Name, pages);
+            return;
+        }
+        catch (FencedOutException ex)
+        {
+            // Another replica took the source over while this one was away: the page was not committed, and the
+            // lease code stops this replica's polls of it (docs/scaling.md, "Leases and fencing").
+            Log.PollFenced(logger, source.Name, ex.Message, pages);
             return;
         }
         catch (SourceException ex)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using KpiCollector.Core.Records;
 using Microsoft.Data.Sqlite;
 
@@ -68,7 +69,7 @@ internal static class ConversationRows
         p["$csat_max"].Value = c.Csat is { } max ? max.ScaleMax : DBNull.Value;
     }
 
-    public static Conversation Read(SqliteDataReader r) => new()
+    public static Conversation Read(DbDataReader r) => new()
     {
         Source = r.GetString(0),
         ExternalId = r.GetString(1),
@@ -110,7 +111,7 @@ internal static class ConversationRows
         p["$team"].Value = (object?)s.Team ?? DBNull.Value;
     }
 
-    public static SurveyResponse ReadSurvey(SqliteDataReader r) => new()
+    public static SurveyResponse ReadSurvey(DbDataReader r) => new()
     {
         Source = r.GetString(0),
         ExternalId = r.GetString(1),
@@ -136,9 +137,9 @@ internal static class ConversationRows
 
     private static object Db(DateTimeOffset? t) => t is { } v ? v.ToUnixTimeMilliseconds() : DBNull.Value;
 
-    private static string? Str(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    private static string? Str(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
-    private static DateTimeOffset? Time(SqliteDataReader r, int i) =>
+    private static DateTimeOffset? Time(DbDataReader r, int i) =>
         r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
 
     private static DateTimeOffset Ms(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());

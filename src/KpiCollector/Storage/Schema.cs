@@ -136,6 +136,11 @@ internal static class Schema
             PRIMARY KEY (kind, source, external_id)
         ) WITHOUT ROWID;
         """,
+        // 6: a conversation new to the store, of a source that delivers surveys, had no CSAT answer yet but was given
+        // an empty one (score 0 on a 0..0 scale), counted as satisfied in the quality score. No survey has that scale.
+        """
+        UPDATE conversations SET csat_score = NULL, csat_min = NULL, csat_max = NULL WHERE csat_min = 0 AND csat_max = 0;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using KpiCollector.Core.Sla;
 using Microsoft.Data.Sqlite;
 
@@ -5,7 +6,7 @@ namespace KpiCollector.Storage;
 
 internal static class SlaRows
 {
-    public static SlaOutcome Read(SqliteDataReader r) => new()
+    public static SlaOutcome Read(DbDataReader r) => new()
     {
         Policy = r.GetString(0),
         Source = r.GetString(1),

@@ -64,11 +64,11 @@ public sealed partial class SqliteStore
     /// Streams the rows <paramref name="read"/> can turn into records, like <see cref="ReadAll{T}"/>; the query's
     /// first columns are the shape's key. A row that throws is set aside and, once the read is over, quarantined.
     /// </summary>
-    private IEnumerable<T> ReadChecked<T>(RowShape shape, string sql, Func<SqliteDataReader, T> read, string? source = null)
+    private IEnumerable<T> ReadChecked<T>(RowShape shape, string sql, Func<System.Data.Common.DbDataReader, T> read, string? source = null)
     {
         var damaged = new List<(object[] Key, string Reason, string Row)>();
         Action<SqliteParameterCollection>? bind = source is null ? null : p => p.AddWithValue("$source", source);
-        foreach (var (record, row) in ReadAll(sql, r => TryRead(r, shape, read), bind))
+        foreach (var (record, row) in ReadAll(sql, r => StoredRows.TryRead(r, shape.KeyColumns.Length, read), bind))
         {
             if (row is null)
             {
@@ -83,31 +83,6 @@ public sealed partial class SqliteStore
         if (damaged.Count > 0)
         {
             Quarantine(shape, damaged);
-        }
-    }
-
-    private static (T? Record, (object[] Key, string Reason, string Row)? Damaged) TryRead<T>(SqliteDataReader r, RowShape shape, Func<SqliteDataReader, T> read)
-    {
-        try
-        {
-            return (read(r) ?? throw new JsonException("the stored payload is null"), null);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidCastException or InvalidOperationException or FormatException
-            or OverflowException or ArgumentException or NotSupportedException)
-        {
-            var key = new object[shape.KeyColumns.Length];
-            for (var i = 0; i < key.Length; i++)
-            {
-                key[i] = r.GetValue(i);
-            }
-
-            var row = new Dictionary<string, object?>(StringComparer.Ordinal);
-            for (var i = 0; i < r.FieldCount; i++)
-            {
-                row[r.GetName(i)] = r.IsDBNull(i) ? null : r.GetValue(i) is byte[] blob ? Convert.ToBase64String(blob) : r.GetValue(i);
-            }
-
-            return (default, (key, $"{ex.GetType().Name}: {ex.Message}", JsonSerializer.Serialize(row)));
         }
     }
 

@@ -44,7 +44,7 @@ public sealed partial class SqliteStore
             SELECT {ConversationRows.Columns}, {OutcomesOfRow} FROM conversations c {access}
             {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY created_at, source, external_id;
             """;
-        return ReadAll(sql, ReadWithOutcomes, p =>
+        return ReadAll(sql, StoredRows.ReadWithOutcomes, p =>
         {
             p.AddWithValue("$source", (object?)source ?? DBNull.Value);
             p.AddWithValue("$from", from is { } f ? f.ToUnixTimeMilliseconds() : DBNull.Value);
@@ -63,7 +63,7 @@ public sealed partial class SqliteStore
             // SQLite's bare-column rule: with MIN(), the other columns come from the row that holds the minimum.
             ? $"SELECT {ConversationRows.Columns}, {OutcomesOfRow}, MIN(created_at) FROM conversations c INDEXED BY conversations_unanswered WHERE {Unanswered}{where} GROUP BY source ORDER BY created_at LIMIT $limit;"
             : $"SELECT {ConversationRows.Columns}, {OutcomesOfRow} FROM conversations c INDEXED BY conversations_unanswered WHERE {Unanswered}{where} ORDER BY created_at LIMIT $limit;";
-        return ReadAll(sql, ReadWithOutcomes, p =>
+        return ReadAll(sql, StoredRows.ReadWithOutcomes, p =>
         {
             bind(p);
             p.AddWithValue("$limit", limit);
@@ -80,7 +80,7 @@ public sealed partial class SqliteStore
             {
                 var names = string.Join(", ", chunk.Select((_, i) => "$id" + i.ToString(CultureInfo.InvariantCulture)));
                 var sql = $"SELECT {ConversationRows.Columns}, {OutcomesOfRow} FROM conversations c WHERE source = $source AND external_id IN ({names});";
-                foreach (var row in ReadAll(sql, ReadWithOutcomes, p =>
+                foreach (var row in ReadAll(sql, StoredRows.ReadWithOutcomes, p =>
                 {
                     p.AddWithValue("$source", group.Key);
                     for (var i = 0; i < chunk.Length; i++)
@@ -101,28 +101,6 @@ public sealed partial class SqliteStore
     private const string OutcomesOfRow =
         "(SELECT group_concat(o.policy || char(31) || o.start || char(31) || o.met || char(31) || o.decided_at, char(30)) " +
         "FROM sla_outcomes o INDEXED BY sla_outcomes_by_conversation WHERE o.source = c.source AND o.conversation_id = c.external_id)";
-
-    private static StoredConversation ReadWithOutcomes(SqliteDataReader r)
-    {
-        var conversation = ConversationRows.Read(r);
-        var column = ConversationRows.ColumnCount;
-        if (r.IsDBNull(column))
-        {
-            return new StoredConversation(conversation, []);
-        }
-
-        var outcomes = new List<StoredOutcome>();
-        foreach (var outcome in r.GetString(column).Split('\u001e'))
-        {
-            var f = outcome.Split('\u001f');
-            outcomes.Add(new StoredOutcome(f[0], Ms(f[1]), f[2] != "0", Ms(f[3])));
-        }
-
-        outcomes.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : string.CompareOrdinal(a.Policy, b.Policy));
-        return new StoredConversation(conversation, outcomes);
-    }
-
-    private static DateTimeOffset Ms(string unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(unixMs, CultureInfo.InvariantCulture));
 
     private static (string Where, Action<SqliteParameterCollection> Bind) Where(ConversationFilter filter)
     {

@@ -35,7 +35,7 @@ public sealed partial class SqliteStore
 
         foreach (var record in records)
         {
-            var json = JsonSerializer.Serialize(WithSource(record, source), Json);
+            var json = JsonSerializer.Serialize(StoredRows.WithSource(record, source), Json);
             var current = JsonSerializer.Deserialize<T>(json, Json)!; // exactly what a later read gives back
             selectId.Value = upsertId.Value = idOf(current);
             var oldJson = select.ExecuteScalar() as string;
@@ -164,24 +164,10 @@ public sealed partial class SqliteStore
         {
             if (writer.Insert(o, recordedAtMs))
             {
-                inserted.Add(o with
-                {
-                    Start = DateTimeOffset.FromUnixTimeMilliseconds(o.Start.ToUnixTimeMilliseconds()),
-                    DecidedAt = DateTimeOffset.FromUnixTimeMilliseconds(o.DecidedAt.ToUnixTimeMilliseconds()),
-                });
+                inserted.Add(StoredRows.AsStored(o));
             }
         }
 
         return inserted;
     }
-
-    private static T WithSource<T>(T record, string source) => record switch
-    {
-        MessageEvent m => (T)(object)(m with { Source = source, Channel = Channels.Normalize(m.Channel) }),
-        AgentActivity a => (T)(object)(a with { Source = source }),
-        CostEntry c => (T)(object)(c with { Source = source }),
-        CustomerCount c => (T)(object)(c with { Source = source }),
-        MessagingUsage u => (T)(object)(u with { Source = source }),
-        _ => record,
-    };
 }

@@ -260,7 +260,7 @@ public sealed partial class SqliteStore : IStore
             stored.TryGetValue(current.ExternalId, out var old);
 
             // The CSAT answer is joined in by the store (from survey responses); a source's version never carries it.
-            current = current with { Csat = current.Csat ?? (old is not null ? old.Csat : answers.GetValueOrDefault(current.ExternalId)) };
+            current = current with { Csat = current.Csat ?? (old is not null ? old.Csat : (answers.TryGetValue(current.ExternalId, out var answer) ? answer : null)) };
             if (old is not null && (old.UpdatedAt > current.UpdatedAt || old == current))
             {
                 continue; // stale or identical: nothing changes

@@ -75,6 +75,13 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>SIGKILL, as <c>kill -9</c>: no shutdown code of the program runs.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
     public string Tail(int chars = 6000)
     {
         var text = Output;

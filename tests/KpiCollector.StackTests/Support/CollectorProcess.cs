@@ -57,6 +57,9 @@ internal sealed class CollectorProcess : IDisposable
         }
     }, timeout, "the collector to be ready", () => _process.Tail());
 
+    /// <summary>SIGKILL: the collector dies with no shutdown (its leases are left to run out).</summary>
+    public void Kill() => _process.Kill();
+
     public void Dispose()
     {
         _process.Dispose();

