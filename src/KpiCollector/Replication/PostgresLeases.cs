@@ -82,8 +82,6 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
     /// <summary>Set once /readyz first answered ready; sources taken over later do not make the replica unready.</summary>
     public bool WasReady { get; set; }
 
-    public IReadOnlyCollection<string> Owned => _held.Keys.Order(StringComparer.Ordinal).ToList();
-
     public bool Owns(string source) => _held.ContainsKey(source);
 
     /// <summary>The lease a commit must hold; a source this replica does not hold gets a fence no row matches.</summary>
@@ -216,6 +214,8 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
             }
         }
 
+        // One read a round for the leases abandoned by their assignee (not one per source).
+        var abandoned = await AbandonedAsync(ct).ConfigureAwait(false);
         foreach (var source in configured)
         {
             if (_fences.ContainsKey(source))
@@ -224,7 +224,7 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
             }
 
             var mine = assigned.GetValueOrDefault(source) == ReplicaId;
-            if (!mine && !await ExpiredLongAgoAsync(source, ct).ConfigureAwait(false))
+            if (!mine && !abandoned.Contains(source))
             {
                 continue; // another live replica is assigned this source and its lease is not abandoned
             }
@@ -299,13 +299,19 @@ public sealed class PostgresLeases : BackgroundService, ISourceOwnership
         }
     }
 
-    /// <summary>True when the source's lease exists and has been expired for longer than a whole lease duration.</summary>
-    private async Task<bool> ExpiredLongAgoAsync(string source, CancellationToken ct)
+    /// <summary>The sources whose lease has been expired for longer than a whole lease duration: abandoned, whoever they are assigned to.</summary>
+    private async Task<HashSet<string>> AbandonedAsync(CancellationToken ct)
     {
-        await using var cmd = Db.CreateCommand("SELECT expires_at <= now() - $2 FROM source_leases WHERE source = $1;");
-        cmd.Parameters.AddWithValue(source);
+        var abandoned = new HashSet<string>(StringComparer.Ordinal);
+        await using var cmd = Db.CreateCommand("SELECT source FROM source_leases WHERE expires_at <= now() - $1;");
         cmd.Parameters.AddWithValue(_duration);
-        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            abandoned.Add(r.GetString(0));
+        }
+
+        return abandoned;
     }
 
     private async Task TakeOverAsync(string source, long token, CancellationToken ct)
