@@ -6,7 +6,7 @@ using KpiCollector.Core.Sla;
 namespace KpiCollector.Benchmarks;
 
 /// <summary>
-/// `apply-profile`: where the time of <see cref="ApplyBenchmark"/> goes. The same workload and pages (creations, then
+/// `apply-profile [indexes|noindexes] [pages] [export|shuffled]`: where the time of <see cref="ApplyBenchmark"/> goes. The same workload and pages (creations, then
 /// updates), applied step by step as <c>IngestPipeline.Ingest</c> does, each step timed with a stopwatch: the store's
 /// upserts (up to the SLA decision), the decision, the outcomes' insert and the commit, the engine, the SLA clocks, the
 /// live counters and the breaches the page's watermark settles (their own commit).
@@ -19,6 +19,7 @@ public static class ApplyProfile
     {
         var readIndexes = args.Count == 0 || args[0] != "noindexes";
         var pages = args.Count > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
+        var order = args.Count > 2 ? Enum.Parse<PageOrder>(args[2], ignoreCase: true) : PageOrder.Export;
         var dir = Directory.CreateTempSubdirectory("kpi-bench-profile").FullName;
         try
         {
@@ -33,9 +34,7 @@ public static class ApplyProfile
             }
 
             // ApplyBenchmark's pages: every conversation created, then replied and resolved.
-            var conversations = Workload.Conversations(pages * 1000 / 2).ToList();
-            var created = conversations.Select(c => c with { Status = ConversationStatus.New, FirstResponseAt = null, FirstHumanResponseAt = null, FirstResponderKind = null, ResolvedAt = null, FirstResolvedAt = null, UpdatedAt = c.CreatedAt });
-            var batches = created.Concat(conversations).Chunk(1000).Select((page, i) => new SourceBatch { Conversations = page, Cursor = i.ToString(CultureInfo.InvariantCulture), Watermark = Workload.Now }).ToList();
+            var batches = Workload.UpdatePages(pages * 1000 / 2, order);
 
             var half = batches.Count / 2;
             var creations = new long[Steps.Length];
@@ -55,9 +54,9 @@ public static class ApplyProfile
                 }
             }
 
-            Console.WriteLine($"read indexes: {readIndexes}; {batches.Count} pages of 1,000 (first half creations, second half updates)");
-            Print("creations", creations, creationUpdates);
-            Print("updates", updates, updateUpdates);
+            Console.WriteLine($"read indexes: {readIndexes}; order: {order}; {batches.Count} pages of 1,000 (shuffled: the first half creations, the second updates; export: both in each half)");
+            Print("first half", creations, creationUpdates);
+            Print("second half", updates, updateUpdates);
             var all = creations.Zip(updates, (a, b) => a + b).ToArray();
             Print("all", all, creationUpdates + updateUpdates);
         }

@@ -18,6 +18,10 @@ public class ApplyBenchmark
     [Params(true, false)]
     public bool ReadIndexes { get; set; }
 
+    /// <summary>Export: the versions as a platform's export delivers them; Shuffled: ids unrelated to time (the worst case).</summary>
+    [Params(PageOrder.Export, PageOrder.Shuffled)]
+    public PageOrder Order { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -32,10 +36,8 @@ public class ApplyBenchmark
             drop.ExecuteNonQuery();
         }
 
-        // Two versions of every conversation (created, then replied and resolved), as an export delivers them.
-        var conversations = Workload.Conversations(200_000).ToList();
-        var created = conversations.Select(c => c with { Status = ConversationStatus.New, FirstResponseAt = null, FirstHumanResponseAt = null, FirstResponderKind = null, ResolvedAt = null, FirstResolvedAt = null, UpdatedAt = c.CreatedAt });
-        _batches = created.Concat(conversations).Chunk(BatchSize).Select((page, i) => new SourceBatch { Conversations = page, Cursor = i.ToString(System.Globalization.CultureInfo.InvariantCulture), Watermark = Workload.Now }).ToList();
+        // Two versions of every conversation (created, then replied and resolved), in the order of Order.
+        _batches = Workload.UpdatePages(200_000, Order, BatchSize);
     }
 
     [GlobalCleanup]
@@ -66,6 +68,9 @@ public class PostgresApplyBenchmark
     private Host _host = null!;
     private int _next;
 
+    [Params(PageOrder.Export, PageOrder.Shuffled)]
+    public PageOrder Order { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -74,9 +79,7 @@ public class PostgresApplyBenchmark
         var store = new KpiCollector.Storage.Postgres.PostgresStore(connectionString, Microsoft.Extensions.Logging.Abstractions.NullLogger<KpiCollector.Storage.Postgres.PostgresStore>.Instance);
         store.Open();
         _host = new Host(store);
-        var conversations = Workload.Conversations(200_000).ToList();
-        var created = conversations.Select(c => c with { Status = ConversationStatus.New, FirstResponseAt = null, FirstHumanResponseAt = null, FirstResponderKind = null, ResolvedAt = null, FirstResolvedAt = null, UpdatedAt = c.CreatedAt });
-        _batches = created.Concat(conversations).Chunk(BatchSize).Select((page, i) => new SourceBatch { Conversations = page, Cursor = i.ToString(System.Globalization.CultureInfo.InvariantCulture), Watermark = Workload.Now }).ToList();
+        _batches = Workload.UpdatePages(200_000, Order, BatchSize);
     }
 
     [GlobalCleanup]

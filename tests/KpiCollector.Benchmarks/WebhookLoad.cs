@@ -226,13 +226,9 @@ public static class WebhookLoad
         return durations;
     }
 
-    /// <summary>Pages of 1,000: every conversation created, then replied and resolved (as an export delivers them).</summary>
-    private static IEnumerable<SourceBatch> Pages()
-    {
-        var conversations = Workload.Conversations(200_000).Select(c => c with { Source = "north" }).ToList();
-        var created = conversations.Select(c => c with { Status = ConversationStatus.New, FirstResponseAt = null, FirstHumanResponseAt = null, FirstResponderKind = null, ResolvedAt = null, FirstResolvedAt = null, UpdatedAt = c.CreatedAt });
-        return created.Concat(conversations).Chunk(1000).Select((page, i) => new SourceBatch { Conversations = page, Cursor = i.ToString(CultureInfo.InvariantCulture), Watermark = Workload.Now });
-    }
+    /// <summary>Pages of 1,000: every conversation created, then replied and resolved, in the order an export delivers them.</summary>
+    private static IEnumerable<SourceBatch> Pages() =>
+        Workload.UpdatePages(200_000, PageOrder.Export).Select(page => page with { Conversations = [.. page.Conversations.Select(c => c with { Source = "north" })] });
 
     private static HashSet<string> StoredIds(SqliteStore store)
     {

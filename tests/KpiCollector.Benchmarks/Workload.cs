@@ -1,6 +1,23 @@
+using System.Globalization;
 using KpiCollector.Core.Records;
 
 namespace KpiCollector.Benchmarks;
+
+/// <summary>How the apply benchmarks order the versions they page.</summary>
+public enum PageOrder
+{
+    /// <summary>
+    /// As a platform's incremental export delivers them: every version in updated-time order, ids numbered in creation
+    /// order (ticket ids grow with time), each page's watermark its last updated time (as the sources set it).
+    /// </summary>
+    Export,
+
+    /// <summary>
+    /// The worst case for the store's B-trees: ids unrelated to creation time, every creation first and every final
+    /// version after, each page's watermark the end of the workload (what ApplyBenchmark measured before 2026-12-03).
+    /// </summary>
+    Shuffled,
+}
 
 /// <summary>
 /// Synthetic conversations spread evenly over the last 30 days, across two sources and every channel (20 series
@@ -46,5 +63,31 @@ public static class Workload
                 UpdatedAt = resolved ?? first,
             };
         }
+    }
+
+    /// <summary>
+    /// Pages of two versions of every conversation (created, then replied and resolved), in <paramref name="order"/>:
+    /// the pages ApplyBenchmark, apply-profile and the webhook load apply. In <see cref="PageOrder.Export"/> a page
+    /// holds versions of both sources; the pipeline is given the first one's, as the store files every record of a
+    /// page under the source it is given.
+    /// </summary>
+    public static List<SourceBatch> UpdatePages(int conversations, PageOrder order, int pageSize = 1000)
+    {
+        var finals = Conversations(conversations).ToList();
+        if (order == PageOrder.Export)
+        {
+            finals = finals.OrderBy(c => c.CreatedAt).Select((c, i) => c with { ExternalId = $"t{i}" }).ToList();
+        }
+
+        var created = finals.Select(c => c with { Status = ConversationStatus.New, FirstResponseAt = null, FirstHumanResponseAt = null, FirstResponderKind = null, ResolvedAt = null, FirstResolvedAt = null, UpdatedAt = c.CreatedAt });
+        var versions = order == PageOrder.Export
+            ? created.Concat(finals).OrderBy(c => c.UpdatedAt).ToList()
+            : created.Concat(finals).ToList();
+        return versions.Chunk(pageSize).Select((page, i) => new SourceBatch
+        {
+            Conversations = page,
+            Cursor = i.ToString(CultureInfo.InvariantCulture),
+            Watermark = order == PageOrder.Export ? page.Max(c => c.UpdatedAt) : Now,
+        }).ToList();
     }
 }
