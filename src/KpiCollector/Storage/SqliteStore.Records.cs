@@ -56,13 +56,17 @@ public sealed partial class SqliteStore
     private IEnumerable<T> ReadRecords<T>(string kind, string? source) =>
         ReadChecked(RecordShape(kind), $"SELECT kind, source, external_id, payload FROM records WHERE kind = '{kind}'{OfSource(source)};", r => JsonSerializer.Deserialize<T>(r.GetString(3), Json)!, source);
 
-    /// <summary>New CSAT answers are copied onto their conversations (a new version each), for the quality score.</summary>
-    private List<RecordChange<Conversation>> JoinCsat(string source, List<RecordChange<SurveyResponse>> surveys, List<RecordChange<Conversation>> applied, SqliteTransaction tx)
+    /// <summary>
+    /// New CSAT answers are copied onto their conversations (a new version each), for the quality score: onto the
+    /// page's last version of a conversation the page changes (its row is written with the page), else onto the
+    /// stored one.
+    /// </summary>
+    private List<RecordChange<Conversation>> JoinCsat(string source, List<RecordChange<SurveyResponse>> surveys, List<RecordChange<Conversation>> applied, PendingRows rows, SqliteTransaction tx)
     {
         var joined = new List<RecordChange<Conversation>>();
         foreach (var s in surveys.Select(c => c.New).Where(s => s.Kind == SurveyKind.Csat && s.Score is not null && s.ConversationId is not null))
         {
-            var inBatch = applied.FindIndex(c => c.New.ExternalId == s.ConversationId);
+            var inBatch = rows.Contains(s.ConversationId!) ? applied.FindLastIndex(c => c.New.ExternalId == s.ConversationId) : -1;
             var old = inBatch >= 0 ? applied[inBatch].New : ReadConversation(source, s.ConversationId!, tx);
             if (old is null)
             {
@@ -76,13 +80,14 @@ public sealed partial class SqliteStore
             }
 
             var current = old with { Csat = csat };
-            WriteConversation(current, tx);
             if (inBatch >= 0)
             {
                 applied[inBatch] = applied[inBatch] with { New = current };
+                rows.Set(current, stored: null);
             }
             else
             {
+                WriteConversation(current, tx);
                 joined.Add(new RecordChange<Conversation>(old, current));
             }
         }

@@ -120,8 +120,8 @@ public sealed partial class SqliteStore : IStore
         {
             using var tx = Connection.BeginTransaction();
             var surveys = UpsertSurveys(source, batch.Surveys, tx);
-            var conversations = UpsertConversations(source, batch.Conversations, tx);
-            conversations.AddRange(JoinCsat(source, surveys, conversations, tx));
+            var (conversations, rows) = PrepareConversations(source, batch.Conversations, tx);
+            conversations.AddRange(JoinCsat(source, surveys, conversations, rows, tx));
             var applied = new AppliedBatch(conversations, surveys)
             {
                 Messages = UpsertRecords(RecordKinds.Message, source, batch.Messages, m => m.ExternalId, tx),
@@ -130,7 +130,11 @@ public sealed partial class SqliteStore : IStore
                 Customers = UpsertRecords(RecordKinds.Customers, source, batch.Customers, c => c.PeriodStart.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), tx),
                 Usage = UpsertRecords(RecordKinds.Usage, source, batch.Usage, u => u.ExternalId, tx),
             };
-            var outcomes = decide is null ? [] : InsertOutcomes(decide(applied), savedAt, tx);
+            // The decision sees every change before the conversation rows are written: the pipeline overlaps the
+            // engine's apply with the writes and the commit (docs/performance.md, "Apply rate").
+            var proposals = decide?.Invoke(applied).ToList();
+            WriteConversations(rows);
+            var outcomes = proposals is null ? [] : InsertOutcomes(proposals, savedAt, tx);
             using (var cmd = Connection.CreateCommand())
             {
                 cmd.Transaction = tx;
@@ -235,12 +239,17 @@ public sealed partial class SqliteStore : IStore
         }
     }
 
-    private List<RecordChange<Conversation>> UpsertConversations(string source, IReadOnlyList<Conversation> records, SqliteTransaction tx)
+    /// <summary>
+    /// The changes a page makes to its conversations, and the rows to write for them (one per conversation, its last
+    /// version in the page), written by <see cref="WriteConversations"/> later in the same transaction.
+    /// </summary>
+    private (List<RecordChange<Conversation>> Changes, PendingRows Rows) PrepareConversations(string source, IReadOnlyList<Conversation> records, SqliteTransaction tx)
     {
         var changes = new List<RecordChange<Conversation>>(records.Count);
+        var rows = new PendingRows(records.Count);
         if (records.Count == 0)
         {
-            return changes;
+            return (changes, rows);
         }
 
         // The stored versions and CSAT answers of the whole page, read in a few queries rather than one per record.
@@ -249,10 +258,6 @@ public sealed partial class SqliteStore : IStore
         var answers = _surveySources.Contains(source)
             ? LoadCsatAnswers(source, records.Select(r => r.ExternalId).Where(id => !stored.ContainsKey(id)), tx)
             : [];
-        // The page's last version of each conversation, and the created_at the store holds for it (null: new).
-        var rows = new List<Conversation>(records.Count);
-        var storedCreatedAt = new List<DateTimeOffset?>(records.Count);
-        var rowOf = new Dictionary<string, int>(records.Count, StringComparer.Ordinal);
 
         foreach (var record in records)
         {
@@ -267,44 +272,70 @@ public sealed partial class SqliteStore : IStore
             }
 
             stored[current.ExternalId] = current; // a later version of the same record in this page replaces this one
-            if (rowOf.TryGetValue(current.ExternalId, out var row))
-            {
-                rows[row] = current;
-            }
-            else
-            {
-                rowOf[current.ExternalId] = rows.Count;
-                rows.Add(current);
-                storedCreatedAt.Add(old?.CreatedAt);
-            }
-
+            rows.Set(current, old);
             changes.Add(new RecordChange<Conversation>(old, current));
         }
 
-        // One row per conversation (its last version in the page): the upsert for those that keep their created_at,
-        // a replace for the few whose created_at moved (the upsert would keep the stored one).
-        var writer = _conversationWriter ??= new ConversationWriter(Connection);
-        var upserts = new List<Conversation>(rows.Count);
-        List<Conversation>? moved = null;
-        for (var i = 0; i < rows.Count; i++)
+        return (changes, rows);
+    }
+
+    /// <summary>
+    /// Writes the page's rows: the upsert for those that keep their created_at, a replace for the few whose created_at
+    /// moved (the upsert would keep the stored one).
+    /// </summary>
+    private void WriteConversations(PendingRows rows)
+    {
+        if (rows.Count == 0)
         {
-            if (storedCreatedAt[i] is { } was && was != rows[i].CreatedAt)
-            {
-                (moved ??= []).Add(rows[i]);
-            }
-            else
-            {
-                upserts.Add(rows[i]);
-            }
+            return;
         }
 
+        var writer = _conversationWriter ??= new ConversationWriter(Connection);
+        var (upserts, moved) = rows.Split();
         writer.Write(upserts, replace: false);
-        if (moved is not null)
+        if (moved.Count > 0)
         {
             writer.Write(moved, replace: true);
         }
+    }
 
-        return changes;
+    /// <summary>The last version in a page of each conversation it changes, and the created_at the store holds for it (null: new).</summary>
+    private sealed class PendingRows(int capacity)
+    {
+        private readonly List<Conversation> _rows = new(capacity);
+        private readonly List<DateTimeOffset?> _storedCreatedAt = new(capacity);
+        private readonly Dictionary<string, int> _rowOf = new(capacity, StringComparer.Ordinal);
+
+        public int Count => _rows.Count;
+
+        public bool Contains(string externalId) => _rowOf.ContainsKey(externalId);
+
+        /// <summary>Sets the row of <paramref name="current"/>'s conversation; <paramref name="stored"/> is the version before it.</summary>
+        public void Set(Conversation current, Conversation? stored)
+        {
+            if (_rowOf.TryGetValue(current.ExternalId, out var row))
+            {
+                _rows[row] = current; // the stored created_at stays the one read before the page
+            }
+            else
+            {
+                _rowOf[current.ExternalId] = _rows.Count;
+                _rows.Add(current);
+                _storedCreatedAt.Add(stored?.CreatedAt);
+            }
+        }
+
+        public (List<Conversation> Upserts, List<Conversation> Moved) Split()
+        {
+            var upserts = new List<Conversation>(_rows.Count);
+            var moved = new List<Conversation>();
+            for (var i = 0; i < _rows.Count; i++)
+            {
+                (_storedCreatedAt[i] is { } was && was != _rows[i].CreatedAt ? moved : upserts).Add(_rows[i]);
+            }
+
+            return (upserts, moved);
+        }
     }
 
     private List<RecordChange<SurveyResponse>> UpsertSurveys(string source, IReadOnlyList<SurveyResponse> records, SqliteTransaction tx)

@@ -232,6 +232,23 @@ public abstract class StoreContractTests : IDisposable
     }
 
     [Fact]
+    public void ACsatAnswer_InAPageWithTwoVersionsOfItsConversation_IsJoinedOntoTheLastOne()
+    {
+        using var store = OpenStore();
+        var created = Conversation("t1", T0.AddHours(-2));
+        var solved = created with { Status = ConversationStatus.Solved, ResolvedAt = T0.AddHours(-1), UpdatedAt = T0.AddHours(-1) };
+        var applied = store.Apply("src", new SourceBatch { Conversations = [created, solved], Surveys = [Csat("s1", 5, T0) with { ConversationId = "t1" }], Cursor = "c1" }, T0);
+
+        // The engine's last change and the stored row are both the solved version, with the answer.
+        var last = applied.Conversations.Last(c => c.New.ExternalId == "t1").New;
+        Assert.Equal(ConversationStatus.Solved, last.Status);
+        Assert.Equal(5, last.Csat!.Value.Score);
+        var stored = Assert.Single(store.ReadConversations());
+        Assert.Equal(ConversationStatus.Solved, stored.Status);
+        Assert.Equal(5, stored.Csat!.Value.Score);
+    }
+
+    [Fact]
     public void OtherRecords_AreUpsertedByKind_AndAnIdenticalOneChangesNothing()
     {
         using var store = OpenStore();

@@ -316,7 +316,7 @@ public sealed partial class PostgresStore : IStore
         var written = new Dictionary<string, Conversation>(StringComparer.Ordinal);
         foreach (var s in answered)
         {
-            var inBatch = applied.FindIndex(c => c.New.ExternalId == s.ConversationId);
+            var inBatch = applied.FindLastIndex(c => c.New.ExternalId == s.ConversationId); // the page's last version
             var old = inBatch >= 0 ? applied[inBatch].New : written.GetValueOrDefault(s.ConversationId!) ?? outside.GetValueOrDefault(s.ConversationId!);
             if (old is null)
             {
