@@ -153,40 +153,110 @@ public sealed partial class KpiEngine
         }
     }
 
+    /// <summary>
+    /// Applies conversation changes its store has not committed yet, and holds the engine's lock until
+    /// <paramref name="committed"/> answers: true keeps them; false (or a throw) retracts them again before the lock is
+    /// released. No snapshot ever sees a page its store did not commit. The pipeline runs this on a second thread
+    /// while the store writes the page and commits it (docs/performance.md, "Apply rate").
+    /// </summary>
+    public void ApplyUntilCommitted(IReadOnlyList<RecordChange<Conversation>> changes, Func<bool> committed)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        ArgumentNullException.ThrowIfNull(committed);
+        lock (_gate)
+        {
+            Advance();
+            var counted = new List<(string Source, string Reason)>();
+            ApplyChanges(changes, ApplyConversation, counted);
+            var keep = false;
+            try
+            {
+                keep = committed();
+            }
+            finally
+            {
+                if (!keep)
+                {
+                    Retract(changes, counted);
+                }
+            }
+        }
+    }
+
+    /// <summary>Undoes <see cref="ApplyChanges{T}"/> of conversation changes: newest first, and the rejections they counted.</summary>
+    private void Retract(IReadOnlyList<RecordChange<Conversation>> changes, List<(string Source, string Reason)> counted)
+    {
+        for (var i = changes.Count - 1; i >= 0; i--)
+        {
+            var (old, current) = changes[i];
+            if (old == current)
+            {
+                continue;
+            }
+
+            ApplyConversation(current, -1);
+            if (old is not null)
+            {
+                ApplyConversation(old, +1);
+            }
+        }
+
+        foreach (var key in counted)
+        {
+            var left = _rejections[key] - 1;
+            if (left == 0)
+            {
+                _rejections.Remove(key);
+            }
+            else
+            {
+                _rejections[key] = left;
+            }
+        }
+    }
+
     private void ApplyAll<T>(IEnumerable<RecordChange<T>> changes, Action<T, int> apply)
         where T : class
     {
         lock (_gate)
         {
             Advance();
-            foreach (var (old, current) in changes)
+            ApplyChanges(changes, apply, counted: null);
+        }
+    }
+
+    /// <summary>Retracts each change's old version and adds its new one; the caller holds the lock.</summary>
+    private void ApplyChanges<T>(IEnumerable<RecordChange<T>> changes, Action<T, int> apply, List<(string Source, string Reason)>? counted)
+        where T : class
+    {
+        foreach (var (old, current) in changes)
+        {
+            if (old == current)
             {
-                if (old == current)
-                {
-                    continue; // a re-polled page changes nothing
-                }
-
-                _rejectedBefore.Clear();
-                if (old is not null)
-                {
-                    apply(old, -1);
-                    _rejectedBefore.AddRange(_rejected);
-                }
-
-                apply(current, +1);
-                CountNewRejections(SourceOf(current));
+                continue; // a re-polled page changes nothing
             }
+
+            _rejectedBefore.Clear();
+            if (old is not null)
+            {
+                apply(old, -1);
+                _rejectedBefore.AddRange(_rejected);
+            }
+
+            apply(current, +1);
+            CountNewRejections(SourceOf(current), counted);
         }
     }
 
     /// <summary>Counts a rejection when a record version newly contradicts itself (not again at every re-poll).</summary>
-    private void CountNewRejections(string source)
+    private void CountNewRejections(string source, List<(string Source, string Reason)>? counted)
     {
         foreach (var reason in _rejected)
         {
             if (!_rejectedBefore.Remove(reason))
             {
                 _rejections[(source, reason)] = _rejections.GetValueOrDefault((source, reason)) + 1;
+                counted?.Add((source, reason));
             }
         }
     }

@@ -199,9 +199,10 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
 
     private IEnumerable<(SlaPolicy Policy, DateTimeOffset Start, DateTimeOffset? Stop)> ClocksOf(Conversation c)
     {
+        var channel = Channels.Normalize(c.Channel);
         foreach (var policy in Policies)
         {
-            if (!policy.Covers(Channels.Normalize(c.Channel), c.Priority, c.Team))
+            if (!policy.Covers(channel, c.Priority, c.Team))
             {
                 continue;
             }

@@ -14,8 +14,26 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
 {
     public AppliedBatch Ingest(string source, SourceBatch batch)
     {
-        var applied = store.Apply(source, batch, time.GetUtcNow(), Decide);
-        engine.Apply(applied.Conversations);
+        // The engine applies the page's conversations on a second thread while the store writes and commits them,
+        // holding its lock until the commit's outcome is known (a failed commit is retracted before anyone reads).
+        using var concurrent = new ConcurrentApply(engine);
+        AppliedBatch applied;
+        try
+        {
+            applied = store.Apply(source, batch, time.GetUtcNow(), changes =>
+            {
+                var outcomes = Decide(changes);
+                concurrent.Start(changes.Conversations);
+                return outcomes;
+            });
+        }
+        catch
+        {
+            concurrent.Finish(committed: false);
+            throw;
+        }
+
+        concurrent.Finish(committed: true);
         engine.Apply(applied.Surveys);
         engine.Apply(applied.Messages);
         engine.Apply(applied.AgentActivities);
@@ -186,6 +204,67 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
         }
 
         return outcomes;
+    }
+
+    /// <summary>
+    /// One page's conversations applied to the engine while its store commits: <see cref="Start"/> from the decision
+    /// (every change is known, nothing is written yet), <see cref="Finish"/> once the commit succeeded or failed.
+    /// </summary>
+    private sealed class ConcurrentApply(KpiEngine engine) : IDisposable
+    {
+        private readonly ManualResetEventSlim _done = new();
+        private bool _committed;
+        private Thread? _thread;
+        private Exception? _failure;
+
+        public void Start(IReadOnlyList<RecordChange<Conversation>> changes)
+        {
+            if (_thread is not null)
+            {
+                throw new InvalidOperationException("The store asked for the page's decision twice.");
+            }
+
+            if (changes.Count == 0)
+            {
+                return;
+            }
+
+            // A thread of its own, not the pool's: it waits for the commit, and polls of several sources may run at once.
+            _thread = new Thread(() =>
+            {
+                try
+                {
+                    engine.ApplyUntilCommitted(changes, () =>
+                    {
+                        _done.Wait();
+                        return _committed;
+                    });
+                }
+                catch (Exception ex)
+                {
+                    _failure = ex;
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "kpicollector-engine-apply",
+            };
+            _thread.Start();
+        }
+
+        /// <summary>Tells the engine whether the store committed, and waits until it kept or retracted the page.</summary>
+        public void Finish(bool committed)
+        {
+            _committed = committed;
+            _done.Set();
+            _thread?.Join();
+            if (_failure is not null && committed)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_failure);
+            }
+        }
+
+        public void Dispose() => _done.Dispose();
     }
 
     private static T Count<T>(T value, ref long counter)

@@ -27,8 +27,10 @@ public interface IStore : IOpenConversations, Sources.WhatsApp.IWhatsAppInbox, S
     /// <summary>
     /// Upserts the batch's records and saves its cursor, all or nothing. A conversation older than the stored version
     /// (by <c>UpdatedAt</c>) is ignored, and a record equal to the stored one yields no change, so re-polling a page
-    /// changes nothing. <paramref name="decide"/> sees the changes before the commit; the SLA outcomes it returns are
-    /// recorded in the same transaction (each identity once: see <see cref="AppliedBatch.NewOutcomes"/>).
+    /// changes nothing. <paramref name="decide"/> is called once, before the commit, with the batch's final changes
+    /// (the ones returned); the SLA outcomes it returns are recorded in the same transaction (each identity once: see
+    /// <see cref="AppliedBatch.NewOutcomes"/>). The pipeline starts the engine's apply from it, so the more of the
+    /// transaction's work comes after it, the more of the two overlap (docs/performance.md, "Apply rate").
     /// </summary>
     AppliedBatch Apply(string source, SourceBatch batch, DateTimeOffset savedAt, Func<AppliedBatch, IEnumerable<SlaOutcome>>? decide = null);
 

@@ -162,15 +162,12 @@ public sealed partial class SqliteStore
     /// <summary>INSERT OR IGNORE: an outcome already recorded stays as it was; returns the ones recorded now.</summary>
     private List<SlaOutcome> InsertOutcomes(IEnumerable<SlaOutcome> outcomes, DateTimeOffset recordedAt, SqliteTransaction tx)
     {
+        var given = outcomes as IReadOnlyList<SlaOutcome> ?? outcomes.ToList();
         var inserted = new List<SlaOutcome>();
-        var writer = _outcomeWriter ??= new OutcomeWriter(Connection);
-        var recordedAtMs = recordedAt.ToUnixTimeMilliseconds();
-        foreach (var o in outcomes)
+        (_outcomeWriter ??= new OutcomeWriter(Connection)).Insert(given, recordedAt.ToUnixTimeMilliseconds(), inserted);
+        for (var i = 0; i < inserted.Count; i++)
         {
-            if (writer.Insert(o, recordedAtMs))
-            {
-                inserted.Add(StoredRows.AsStored(o));
-            }
+            inserted[i] = StoredRows.AsStored(inserted[i]);
         }
 
         return inserted;

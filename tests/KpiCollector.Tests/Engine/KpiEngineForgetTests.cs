@@ -24,16 +24,16 @@ public sealed class KpiEngineForgetTests
             Load(engine, source);
         }
 
-        var before = Describe(engine.Snapshot());
+        var before = SnapshotLines.Of(engine.Snapshot());
         Assert.Contains(before, line => line.StartsWith("a|", StringComparison.Ordinal));
 
         engine.Forget("a");
-        var without = Describe(engine.Snapshot());
+        var without = SnapshotLines.Of(engine.Snapshot());
         Assert.DoesNotContain(without, line => line.StartsWith("a|", StringComparison.Ordinal));
         Assert.Equal(before.Where(l => !l.StartsWith("a|", StringComparison.Ordinal)), without);
 
         Load(engine, "a");
-        Assert.Equal(before, Describe(engine.Snapshot()));
+        Assert.Equal(before, SnapshotLines.Of(engine.Snapshot()));
     }
 
     [Fact]
@@ -41,13 +41,13 @@ public sealed class KpiEngineForgetTests
     {
         var engine = new KpiEngine(Options, new FakeTimeProvider(T0));
         Load(engine, "b");
-        var before = Describe(engine.Snapshot());
+        var before = SnapshotLines.Of(engine.Snapshot());
 
         engine.Forget("never-seen");
         engine.Forget("a");
         engine.Forget("a");
 
-        Assert.Equal(before, Describe(engine.Snapshot()));
+        Assert.Equal(before, SnapshotLines.Of(engine.Snapshot()));
     }
 
     [Fact]
@@ -118,30 +118,5 @@ public sealed class KpiEngineForgetTests
         {
             Policy = "frt", Source = source, ConversationId = c.ExternalId, Start = c.CreatedAt, Met = i % 2 == 0, DecidedAt = c.CreatedAt.AddMinutes(20), Channel = c.Channel,
         }));
-    }
-
-    /// <summary>The snapshot as sorted lines, each starting with its source: what the exporter would turn into series.</summary>
-    private static List<string> Describe(KpiSnapshot s)
-    {
-        var lines = new List<string>();
-        foreach (var series in s.Series)
-        {
-            foreach (var w in series.Windows)
-            {
-                lines.Add($"{series.Key.Source}|series|{series.Key}|{w.Window.Name}|{string.Join(',', w.Counters)}|{string.Join(',', w.Dists)}|{w.DistinctRequesters}|{string.Join(',', w.TicketTypes.OrderBy(t => t.Key))}");
-            }
-
-            lines.Add($"{series.Key.Source}|state|{series.Key}|{string.Join(',', series.BacklogByStatus)}|{series.Unanswered}|{series.OldestUnansweredCreatedAt}|{series.CreatedBaseline1h}");
-        }
-
-        lines.AddRange(s.Sla.Select(x => $"{x.Key.Source}|sla|{x}"));
-        lines.AddRange(s.Costs.Select(x => $"{x.Source}|cost|{x}"));
-        lines.AddRange(s.Sources.Select(x => $"{x.Source}|source|{x.AgentsOnline}|{x.ReportsAgents}|{x.RequiredAgents}|{string.Join(',', x.Customers)}|{string.Join(',', x.OffersReported.Order())}"));
-        lines.AddRange(s.Rejections.Select(x => $"{x.Key.Source}|rejection|{x.Key.Reason}|{x.Value}"));
-        lines.AddRange(s.WhatsApp.Messages.Concat(s.WhatsApp.Failures).Select(x => $"{x.Source}|wa|{x}"));
-        lines.AddRange(s.WhatsApp.Conversations.Select(x => $"{x.Source}|wa-conv|{x}"));
-        lines.AddRange(s.WhatsApp.Cost.Select(x => $"{x.Source}|wa-cost|{x}"));
-        lines.Sort(StringComparer.Ordinal);
-        return lines;
     }
 }

@@ -213,6 +213,23 @@ public abstract class StoreContractTests : IDisposable
     }
 
     [Fact]
+    public void ManyOutcomes_InOneCall_GiveTheNewOnesOnly_TheFirstOfEachIdentity_InOrder()
+    {
+        using var store = OpenStore();
+        var outcomes = Enumerable.Range(0, 230).Select(i => Outcome($"t{i}", T0.AddMinutes(-i), met: i % 2 == 0)).ToList();
+        store.RecordOutcomes(outcomes.Where((_, i) => i % 7 == 0).ToList(), T0);
+
+        // Every identity once more, later in the same call, with the other verdict: the first one stays.
+        var given = outcomes.Concat(outcomes.Take(120).Select(o => o with { Met = !o.Met })).ToList();
+        var inserted = store.RecordOutcomes(given, T0);
+
+        Assert.Equal(outcomes.Where((_, i) => i % 7 != 0).Select(o => o.ConversationId), inserted.Select(o => o.ConversationId));
+        var stored = store.ReadOutcomes().ToDictionary(o => o.ConversationId);
+        Assert.Equal(230, stored.Count);
+        Assert.All(outcomes, o => Assert.Equal(o.Met, stored[o.ConversationId].Met));
+    }
+
+    [Fact]
     public void ACsatAnswer_IsJoinedOntoItsConversation_WhicheverArrivesFirst()
     {
         using var store = OpenStore();
