@@ -264,6 +264,8 @@ public sealed class InteraktWebhookPoster : BackgroundService
     /// <summary>Takes in the new messages as events, posts the armed malformed bodies, then every delivery due, in order or as a burst.</summary>
     private async Task PumpAsync(Subscription subscription, CancellationToken cancel)
     {
+        // The clock is read first: the pump then claims (pumpedTo) only a time whose messages it has taken in.
+        var now = _time.GetUtcNow();
         _whatsApp.CatchUp();
         Ingest(subscription);
         int malformed;
@@ -277,7 +279,6 @@ public sealed class InteraktWebhookPoster : BackgroundService
             await PostMalformedAsync(subscription, i, cancel);
         }
 
-        var now = _time.GetUtcNow();
         int burst;
         lock (_gate)
         {

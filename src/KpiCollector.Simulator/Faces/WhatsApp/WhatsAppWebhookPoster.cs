@@ -216,9 +216,11 @@ public sealed class WhatsAppWebhookPoster : BackgroundService
     /// <summary>Takes in the new messages as events, then posts every delivery due by the clock, in order.</summary>
     private async Task PumpAsync(Subscription subscription, CancellationToken cancel)
     {
+        // The clock is read first: the pump then claims (pumpedTo) only a time whose messages it has taken in. Read
+        // after the catch-up, a clock advanced in between was claimed with its messages still to come.
+        var now = _time.GetUtcNow();
         _whatsApp.CatchUp();
         Ingest(subscription);
-        var now = _time.GetUtcNow();
         foreach (var delivery in Due(now))
         {
             await PostAsync(subscription, delivery.Body, cancel);
