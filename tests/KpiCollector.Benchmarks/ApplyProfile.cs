@@ -88,7 +88,7 @@ public static class ApplyProfile
             using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
             connection.Open();
             using var drop = connection.CreateCommand();
-            drop.CommandText = "DROP INDEX conversations_by_created; DROP INDEX conversations_unanswered; DROP INDEX sla_outcomes_by_conversation;";
+            drop.CommandText = "DROP INDEX conversations_by_created; DROP INDEX conversations_unanswered;";
             drop.ExecuteNonQuery();
         }
 

@@ -100,7 +100,7 @@ public sealed partial class SqliteStore
     /// <summary>The decided outcomes of the row's conversation, one string: fields split by 0x1f, outcomes by 0x1e.</summary>
     private const string OutcomesOfRow =
         "(SELECT group_concat(o.policy || char(31) || o.start || char(31) || o.met || char(31) || o.decided_at, char(30)) " +
-        "FROM sla_outcomes o INDEXED BY sla_outcomes_by_conversation WHERE o.source = c.source AND o.conversation_id = c.external_id)";
+        "FROM sla_outcomes o WHERE o.source = c.source AND o.conversation_id = c.external_id)"; // the primary key's prefix (schema 7)
 
     private static (string Where, Action<SqliteParameterCollection> Bind) Where(ConversationFilter filter)
     {

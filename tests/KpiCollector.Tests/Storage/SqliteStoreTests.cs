@@ -1,5 +1,6 @@
 using KpiCollector.Core.Engine;
 using KpiCollector.Core.Records;
+using KpiCollector.Core.Sla;
 using KpiCollector.Storage;
 using KpiCollector.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -93,6 +94,61 @@ public sealed class SqliteStoreTests : IDisposable
         var read = upgraded.ReadConversations().ToDictionary(c => c.ExternalId);
         Assert.Null(read["empty"].Csat);
         Assert.Equal(new SurveyScore(4, 1, 5), read["real"].Csat);
+    }
+
+    /// <summary>Schema 7 keys the SLA outcomes by conversation first and drops their second index; every outcome stays.</summary>
+    [Fact]
+    public void Open_UpgradingToSchemaSeven_KeepsEveryOutcome_AndReadsAConversationsOutcomesByTheKey()
+    {
+        var path = _dir.File("v6.db");
+        var outcomes = Enumerable.Range(0, 30).Select(i => new SlaOutcome
+        {
+            Policy = i % 2 == 0 ? "frt" : "resolution", Source = "src", ConversationId = $"c{i % 10}", Start = T0.AddMinutes(-i),
+            Met = i % 3 == 0, DecidedAt = T0.AddMinutes(-i + 20), Channel = Channels.Email, Team = i % 4 == 0 ? "billing" : null,
+        }).ToList();
+        using (var store = Open(path))
+        {
+            store.Apply("src", new SourceBatch { Conversations = [.. Enumerable.Range(0, 10).Select(i => Conversation($"c{i}", T0.AddHours(-1)))], Cursor = "c" }, T0);
+            store.RecordOutcomes(outcomes, T0);
+        }
+
+        using (var v6 = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            v6.Open();
+            using var cmd = v6.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE old_outcomes (policy TEXT NOT NULL, source TEXT NOT NULL, conversation_id TEXT NOT NULL, start INTEGER NOT NULL,
+                    met INTEGER NOT NULL, decided_at INTEGER NOT NULL, channel TEXT NOT NULL, team TEXT, recorded_at INTEGER NOT NULL,
+                    PRIMARY KEY (policy, source, conversation_id, start)) WITHOUT ROWID;
+                INSERT INTO old_outcomes SELECT * FROM sla_outcomes;
+                DROP TABLE sla_outcomes;
+                ALTER TABLE old_outcomes RENAME TO sla_outcomes;
+                CREATE INDEX sla_outcomes_by_conversation ON sla_outcomes (source, conversation_id);
+                PRAGMA user_version = 6;
+                """;
+            cmd.ExecuteNonQuery();
+        }
+
+        using (var upgraded = Open(path))
+        {
+            Assert.Equal(
+                outcomes.Select(o => $"{o.Policy}/{o.ConversationId}/{o.Start.ToUnixTimeMilliseconds()}/{o.Met}/{o.Team}").Order(),
+                upgraded.ReadOutcomes().Select(o => $"{o.Policy}/{o.ConversationId}/{o.Start.ToUnixTimeMilliseconds()}/{o.Met}/{o.Team}").Order());
+            Assert.Empty(upgraded.RecordOutcomes(outcomes, T0)); // the identities are the same
+            var drill = upgraded.ReadConversations([("src", "c3")]);
+            Assert.Equal(3, drill[("src", "c3")].Outcomes.Count);
+        }
+
+        using var check = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        check.Open();
+        using var plan = check.CreateCommand();
+        plan.CommandText = "EXPLAIN QUERY PLAN SELECT met FROM sla_outcomes WHERE source = 'src' AND conversation_id = 'c3';";
+        using var r = plan.ExecuteReader();
+        Assert.True(r.Read());
+        Assert.Contains("USING PRIMARY KEY (source=? AND conversation_id=?)", r.GetString(3), StringComparison.Ordinal);
+        using var indexes = check.CreateCommand();
+        indexes.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sla_outcomes' AND sql IS NOT NULL;";
+        Assert.Equal(0L, indexes.ExecuteScalar());
     }
 
     [Fact]
