@@ -153,6 +153,97 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
         }
     }
 
+    /// <summary>
+    /// The breaches <see cref="Advance"/> would give for <paramref name="source"/> once the page's changes are tracked
+    /// (<see cref="Track(RecordChange{Conversation})"/> for each conversation, then <see cref="Track(MessageEvent)"/>
+    /// for each message, as the pipeline does after the commit), without changing any clock: the pipeline records them
+    /// in the page's own transaction. The same outcomes, in deadline order.
+    /// </summary>
+    public void PreviewAdvance(string source, IReadOnlyList<RecordChange<Conversation>> conversations, IReadOnlyList<MessageEvent> messages, DateTimeOffset watermark, List<SlaOutcome> into)
+    {
+        lock (_gate)
+        {
+            // What the page's tracking would do to each clock it touches: a new running clock, or none (removed).
+            var touched = new Dictionary<ClockKey, Clock?>();
+            foreach (var (old, c) in conversations)
+            {
+                if (old is not null)
+                {
+                    foreach (var (policy, start, _) in ClocksOf(old))
+                    {
+                        touched[new ClockKey(policy.Name, old.Source, old.ExternalId, start.ToUnixTimeMilliseconds())] = null;
+                    }
+                }
+
+                if (c.Status.IsEnded())
+                {
+                    continue;
+                }
+
+                foreach (var (policy, start, stop) in ClocksOf(c))
+                {
+                    if (stop is null)
+                    {
+                        touched[new ClockKey(policy.Name, c.Source, c.ExternalId, start.ToUnixTimeMilliseconds())] = new Clock(policy, policy.DeadlineFor(start), c.Channel, c.Team);
+                    }
+                }
+            }
+
+            foreach (var m in messages)
+            {
+                foreach (var policy in Policies)
+                {
+                    if (policy.Metric != SlaMetric.NextResponse || !policy.Covers(m.Channel, null, null))
+                    {
+                        continue;
+                    }
+
+                    if (m.Direction == MessageDirection.Inbound && m.StartsWait)
+                    {
+                        touched[new ClockKey(policy.Name, m.Source, m.ConversationId, m.At.ToUnixTimeMilliseconds())] = new Clock(policy, policy.DeadlineFor(m.At), m.Channel, null);
+                    }
+                    else if (m.Direction == MessageDirection.Outbound && m.RespondsToAt is { } start && (!policy.HumanOnly || m.Author == AuthorKind.Human))
+                    {
+                        touched[new ClockKey(policy.Name, m.Source, m.ConversationId, start.ToUnixTimeMilliseconds())] = null;
+                    }
+                }
+            }
+
+            var limit = watermark.ToUnixTimeMilliseconds();
+            var due = new List<(long DeadlineMs, ClockKey Key, Clock Clock)>();
+            if (_undecided.TryGetValue(source, out var queue))
+            {
+                foreach (var (deadlineMs, key) in queue)
+                {
+                    if (deadlineMs > limit)
+                    {
+                        break;
+                    }
+
+                    if (!touched.ContainsKey(key))
+                    {
+                        due.Add((deadlineMs, key, _clocks[key]));
+                    }
+                }
+            }
+
+            foreach (var (key, clock) in touched)
+            {
+                if (clock is not null && key.Source == source && clock.Deadline.ToUnixTimeMilliseconds() <= limit)
+                {
+                    due.Add((clock.Deadline.ToUnixTimeMilliseconds(), key, clock));
+                }
+            }
+
+            due.Sort((a, b) => a.DeadlineMs != b.DeadlineMs ? a.DeadlineMs.CompareTo(b.DeadlineMs) : a.Key.CompareTo(b.Key));
+            foreach (var (deadlineMs, key, clock) in due)
+            {
+                into.Add(Outcome(clock.Policy, key.Source, key.ConversationId, DateTimeOffset.FromUnixTimeMilliseconds(key.StartMs),
+                    met: false, DateTimeOffset.FromUnixTimeMilliseconds(deadlineMs), clock.Channel, clock.Team));
+            }
+        }
+    }
+
     /// <summary>Running clocks now: past their deadline (breaching) or within the at-risk lead of it, per source, channel and policy.</summary>
     public IReadOnlyList<SlaOpenCount> Open(DateTimeOffset now)
     {

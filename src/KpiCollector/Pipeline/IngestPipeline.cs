@@ -18,11 +18,21 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
         // holding its lock until the commit's outcome is known (a failed commit is retracted before anyone reads).
         using var concurrent = new ConcurrentApply(engine);
         AppliedBatch applied;
+        HashSet<SlaOutcome>? breachesInPage = null;
         try
         {
             applied = store.Apply(source, batch, time.GetUtcNow(), changes =>
             {
                 var outcomes = Decide(changes);
+                if (batch.Watermark is { } w)
+                {
+                    // The breaches the page's watermark settles commit with the page (no second transaction).
+                    var breaches = new List<SlaOutcome>();
+                    sla.PreviewAdvance(source, changes.Conversations, [.. changes.Messages.Select(m => m.New)], w, breaches);
+                    breachesInPage = new HashSet<SlaOutcome>(breaches, OutcomeIdentity.Instance);
+                    outcomes.AddRange(breaches);
+                }
+
                 concurrent.Start(changes.Conversations);
                 return outcomes;
             });
@@ -59,17 +69,25 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
         live.Record(applied.Conversations);
         if (batch.Watermark is { } watermark)
         {
-            AdvanceSla(source, watermark);
+            AdvanceSla(source, watermark, breachesInPage);
         }
 
         return applied;
     }
 
-    /// <summary>Breaches the clocks whose deadline the source's watermark has passed.</summary>
-    public void AdvanceSla(string source, DateTimeOffset watermark)
+    /// <summary>
+    /// Breaches the clocks whose deadline the source's watermark has passed; those the page's own transaction
+    /// recorded already (<paramref name="recordedInPage"/>) are only marked decided.
+    /// </summary>
+    public void AdvanceSla(string source, DateTimeOffset watermark, IReadOnlySet<SlaOutcome>? recordedInPage = null)
     {
         var proposals = new List<SlaOutcome>();
         sla.Advance(source, watermark, proposals);
+        if (recordedInPage is not null)
+        {
+            proposals.RemoveAll(recordedInPage.Contains);
+        }
+
         var recorded = store.RecordOutcomes(proposals, time.GetUtcNow());
         engine.Apply(recorded);
         live.Record(recorded);
@@ -190,7 +208,19 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
         reader.GetAwaiter().GetResult(); // surfaces a read failure
     }
 
-    private IEnumerable<SlaOutcome> Decide(AppliedBatch applied)
+    /// <summary>An outcome's identity: policy, source, conversation and clock start (what the store records once).</summary>
+    private sealed class OutcomeIdentity : IEqualityComparer<SlaOutcome>
+    {
+        public static readonly OutcomeIdentity Instance = new();
+
+        public bool Equals(SlaOutcome? x, SlaOutcome? y) =>
+            ReferenceEquals(x, y) || (x is not null && y is not null && x.Policy == y.Policy && x.Source == y.Source
+                && x.ConversationId == y.ConversationId && x.Start.ToUnixTimeMilliseconds() == y.Start.ToUnixTimeMilliseconds());
+
+        public int GetHashCode(SlaOutcome o) => HashCode.Combine(o.Policy, o.Source, o.ConversationId, o.Start.ToUnixTimeMilliseconds());
+    }
+
+    private List<SlaOutcome> Decide(AppliedBatch applied)
     {
         var outcomes = new List<SlaOutcome>();
         foreach (var change in applied.Conversations)

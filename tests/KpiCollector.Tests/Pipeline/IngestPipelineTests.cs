@@ -52,7 +52,92 @@ public sealed class IngestPipelineTests : IDisposable
         Assert.Equal(clean.Sla.Running(T0).Count, failing.Sla.Running(T0).Count);
     }
 
+    /// <summary>
+    /// The breaches a page's watermark settles are recorded in the page's own transaction: over random pages of
+    /// conversations and messages, the stored outcomes, the engine and the clocks are exactly those of settling the
+    /// same watermarks afterwards in a second transaction (what the pipeline did before), and no second one is made.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void TheWatermarksBreaches_CommitWithThePage_ExactlyAsSettlingThemAfterwards(int seed)
+    {
+        using var inPage = new Rig(_dir.File($"in-page-{seed}.db"));
+        using var afterwards = new Rig(_dir.File($"afterwards-{seed}.db"));
+        var random = new Random(seed);
+        var versions = new Dictionary<string, Conversation>();
+        var at = T0.AddDays(-2);
+        for (var page = 0; page < 40; page++)
+        {
+            at = at.AddMinutes(random.Next(5, 40));
+            var conversations = new List<Conversation>();
+            for (var i = 0; i < random.Next(5, 30); i++)
+            {
+                var id = $"t{random.Next(120)}";
+                conversations.Add(versions[id] = Next(random, id, versions.GetValueOrDefault(id), at));
+            }
+
+            var messages = Enumerable.Range(0, random.Next(0, 6)).Select(i => Message(random, $"m{page}-{i}", at)).ToList();
+            var batch = new SourceBatch { Conversations = conversations, Messages = messages, Cursor = $"p{page}", Watermark = at.AddMinutes(-random.Next(0, 90)) };
+            inPage.Pipeline.Ingest("src", batch);
+            afterwards.Pipeline.Ingest("src", batch with { Watermark = null });
+            afterwards.Pipeline.AdvanceSla("src", batch.Watermark!.Value);
+        }
+
+        Assert.Equal(Outcomes(afterwards.Store), Outcomes(inPage.Store));
+        Assert.True(Outcomes(inPage.Store).Count(o => o.EndsWith("|False", StringComparison.Ordinal)) > 20, "the pages breach clocks");
+        Assert.Equal(SnapshotLines.Of(afterwards.Engine.Snapshot()), SnapshotLines.Of(inPage.Engine.Snapshot()));
+        Assert.Equal(Running(afterwards.Sla), Running(inPage.Sla));
+        Assert.Equal(0, inPage.OutcomeTransactions);
+        Assert.True(afterwards.OutcomeTransactions > 0);
+    }
+
     public void Dispose() => _dir.Dispose();
+
+    private static List<string> Outcomes(IStore store) =>
+        [.. store.ReadOutcomes().Select(o => $"{o.Policy}|{o.ConversationId}|{o.Start.ToUnixTimeMilliseconds()}|{o.DecidedAt.ToUnixTimeMilliseconds()}|{o.Channel}|{o.Met}").Order(StringComparer.Ordinal)];
+
+    private static List<string> Running(SlaEvaluator sla) =>
+        [.. sla.Running(T0).Select(c => $"{c.Policy}|{c.ConversationId}|{c.Start.ToUnixTimeMilliseconds()}|{c.State}").Order(StringComparer.Ordinal)];
+
+    /// <summary>A conversation's next version: created, replied, solved, reopened, or its creation time corrected.</summary>
+    private static Conversation Next(Random random, string id, Conversation? last, DateTimeOffset at)
+    {
+        if (last is null)
+        {
+            var channel = random.Next(3) switch { 0 => Channels.WhatsApp, 1 => Channels.Email, _ => Channels.Chat };
+            return Records.Conversation(id, at.AddMinutes(-random.Next(0, 120)), channel) with { UpdatedAt = at };
+        }
+
+        var next = random.Next(5) switch
+        {
+            0 when last.FirstResponseAt is null => last with { FirstResponseAt = at, FirstResponderKind = random.Next(2) == 0 ? ResponderKind.Bot : ResponderKind.Human, Status = ConversationStatus.Open },
+            1 when last.FirstResponseAt is not null && last.FirstHumanResponseAt is null => last with { FirstHumanResponseAt = at },
+            2 when !last.Status.IsEnded() => last with { Status = ConversationStatus.Solved, ResolvedAt = at, FirstResolvedAt = last.FirstResolvedAt ?? at },
+            3 when last.Status.IsEnded() => last with { Status = ConversationStatus.Open, ResolvedAt = null, Reopens = (last.Reopens ?? 0) + 1 },
+            _ => last with { CreatedAt = last.CreatedAt.AddMinutes(-random.Next(1, 30)) },
+        };
+        return next with { UpdatedAt = at };
+    }
+
+    private static MessageEvent Message(Random random, string id, DateTimeOffset at)
+    {
+        var inbound = random.Next(2) == 0;
+        var conversation = $"t{random.Next(120)}";
+        return new MessageEvent
+        {
+            Source = "src",
+            ExternalId = id,
+            ConversationId = conversation,
+            At = at.AddMinutes(-random.Next(0, 60)),
+            Direction = inbound ? MessageDirection.Inbound : MessageDirection.Outbound,
+            Author = inbound ? AuthorKind.Customer : AuthorKind.Human,
+            Channel = Channels.WhatsApp,
+            StartsWait = inbound,
+            RespondsToAt = inbound ? null : at.AddMinutes(-random.Next(60, 120)),
+        };
+    }
 
     private static SourceBatch Batch(string cursor, IReadOnlyList<Conversation> conversations) =>
         new() { Conversations = conversations, Cursor = cursor, Watermark = T0.AddHours(-3) };
@@ -100,6 +185,9 @@ public sealed class IngestPipelineTests : IDisposable
             set => _proxy.Fail = value;
         }
 
+        /// <summary>Calls of <see cref="IStore.RecordOutcomes"/> with outcomes to record: transactions of their own.</summary>
+        public int OutcomeTransactions => _proxy.OutcomeTransactions;
+
         public void Dispose() => _sqlite.Dispose();
     }
 
@@ -110,8 +198,15 @@ public sealed class IngestPipelineTests : IDisposable
 
         public bool Fail { get; set; }
 
+        public int OutcomeTransactions { get; private set; }
+
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
+            if (targetMethod!.Name == nameof(IStore.RecordOutcomes) && args![0] is IReadOnlyCollection<SlaOutcome> { Count: > 0 })
+            {
+                OutcomeTransactions++;
+            }
+
             if (Fail && targetMethod!.Name == nameof(IStore.Apply))
             {
                 var decide = (Func<AppliedBatch, IEnumerable<SlaOutcome>>?)args![3];
