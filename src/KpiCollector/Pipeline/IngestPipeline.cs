@@ -23,6 +23,7 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
         {
             applied = store.Apply(source, batch, time.GetUtcNow(), changes =>
             {
+                concurrent.Start(changes.Conversations);
                 var outcomes = Decide(changes);
                 if (batch.Watermark is { } w)
                 {
@@ -33,7 +34,6 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
                     outcomes.AddRange(breaches);
                 }
 
-                concurrent.Start(changes.Conversations);
                 return outcomes;
             });
         }
