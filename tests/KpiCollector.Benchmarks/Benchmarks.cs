@@ -58,7 +58,8 @@ public class ApplyBenchmark
 
 /// <summary>
 /// The same pages on the PostgreSQL store (docs/scaling.md, "How far one replica goes"): set
-/// KPICOLLECTOR_BENCH_POSTGRES to the connection string of an empty database the benchmark may fill.
+/// KPICOLLECTOR_BENCH_POSTGRES to the connection string of a database the benchmark may wipe (each case starts by
+/// dropping its public schema).
 /// </summary>
 [MemoryDiagnoser]
 public class PostgresApplyBenchmark
@@ -75,7 +76,16 @@ public class PostgresApplyBenchmark
     public void Setup()
     {
         var connectionString = Environment.GetEnvironmentVariable("KPICOLLECTOR_BENCH_POSTGRES")
-            ?? throw new InvalidOperationException("Set KPICOLLECTOR_BENCH_POSTGRES to the connection string of an empty PostgreSQL database.");
+            ?? throw new InvalidOperationException("Set KPICOLLECTOR_BENCH_POSTGRES to the connection string of a PostgreSQL database the benchmark may wipe.");
+
+        // Each case starts on an empty database: the cases of one run share it.
+        using (var connection = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            connection.Open();
+            using var wipe = new Npgsql.NpgsqlCommand("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;", connection);
+            wipe.ExecuteNonQuery();
+        }
+
         var store = new KpiCollector.Storage.Postgres.PostgresStore(connectionString, Microsoft.Extensions.Logging.Abstractions.NullLogger<KpiCollector.Storage.Postgres.PostgresStore>.Instance);
         store.Open();
         _host = new Host(store);
