@@ -19,6 +19,7 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
     private readonly Lock _gate = new();
     private readonly Dictionary<ClockKey, Clock> _clocks = [];
     private readonly Dictionary<string, SortedSet<(long DeadlineMs, ClockKey Key)>> _undecided = [];
+    private Action<ClockKey, Clock?>? _applyEffect;
 
     public IReadOnlyList<SlaPolicy> Policies { get; } = policies;
 
@@ -68,27 +69,7 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
     {
         lock (_gate)
         {
-            if (change.Old is { } old)
-            {
-                foreach (var (policy, start, _) in ClocksOf(old))
-                {
-                    Remove(new ClockKey(policy.Name, old.Source, old.ExternalId, start.ToUnixTimeMilliseconds()));
-                }
-            }
-
-            var c = change.New;
-            if (c.Status.IsEnded())
-            {
-                return; // no running clock on an ended conversation; Decide settled what there was to settle
-            }
-
-            foreach (var (policy, start, stop) in ClocksOf(c))
-            {
-                if (stop is null)
-                {
-                    Add(new ClockKey(policy.Name, c.Source, c.ExternalId, start.ToUnixTimeMilliseconds()), new Clock(policy, policy.DeadlineFor(start), c.Channel, c.Team));
-                }
-            }
+            Tracking(change, ApplyEffect);
         }
     }
 
@@ -97,21 +78,57 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
     {
         lock (_gate)
         {
-            foreach (var policy in Policies)
-            {
-                if (policy.Metric != SlaMetric.NextResponse || !policy.Covers(m.Channel, null, null))
-                {
-                    continue;
-                }
+            Tracking(m, ApplyEffect);
+        }
+    }
 
-                if (m.Direction == MessageDirection.Inbound && m.StartsWait)
-                {
-                    Add(new ClockKey(policy.Name, m.Source, m.ConversationId, m.At.ToUnixTimeMilliseconds()), new Clock(policy, policy.DeadlineFor(m.At), m.Channel, null));
-                }
-                else if (m.Direction == MessageDirection.Outbound && m.RespondsToAt is { } start && (!policy.HumanOnly || m.Author == AuthorKind.Human))
-                {
-                    Remove(new ClockKey(policy.Name, m.Source, m.ConversationId, start.ToUnixTimeMilliseconds()));
-                }
+    /// <summary>
+    /// What tracking the change does to the clocks, in order: each key with its new running clock, or null where the
+    /// clock is removed. <see cref="Track(RecordChange{Conversation})"/> applies it; <see cref="PreviewAdvance"/> only
+    /// collects it.
+    /// </summary>
+    private void Tracking(RecordChange<Conversation> change, Action<ClockKey, Clock?> effect)
+    {
+        if (change.Old is { } old)
+        {
+            foreach (var (policy, start, _) in ClocksOf(old))
+            {
+                effect(new ClockKey(policy.Name, old.Source, old.ExternalId, start.ToUnixTimeMilliseconds()), null);
+            }
+        }
+
+        var c = change.New;
+        if (c.Status.IsEnded())
+        {
+            return; // no running clock on an ended conversation; Decide settled what there was to settle
+        }
+
+        foreach (var (policy, start, stop) in ClocksOf(c))
+        {
+            if (stop is null)
+            {
+                effect(new ClockKey(policy.Name, c.Source, c.ExternalId, start.ToUnixTimeMilliseconds()), new Clock(policy, policy.DeadlineFor(start), c.Channel, c.Team));
+            }
+        }
+    }
+
+    /// <summary>What tracking the message does to the clocks (see <see cref="Tracking(RecordChange{Conversation}, Action{ClockKey, Clock})"/>).</summary>
+    private void Tracking(MessageEvent m, Action<ClockKey, Clock?> effect)
+    {
+        foreach (var policy in Policies)
+        {
+            if (policy.Metric != SlaMetric.NextResponse || !policy.Covers(m.Channel, null, null))
+            {
+                continue;
+            }
+
+            if (m.Direction == MessageDirection.Inbound && m.StartsWait)
+            {
+                effect(new ClockKey(policy.Name, m.Source, m.ConversationId, m.At.ToUnixTimeMilliseconds()), new Clock(policy, policy.DeadlineFor(m.At), m.Channel, null));
+            }
+            else if (m.Direction == MessageDirection.Outbound && m.RespondsToAt is { } start && (!policy.HumanOnly || m.Author == AuthorKind.Human))
+            {
+                effect(new ClockKey(policy.Name, m.Source, m.ConversationId, start.ToUnixTimeMilliseconds()), null);
             }
         }
     }
@@ -165,48 +182,15 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
         {
             // What the page's tracking would do to each clock it touches: a new running clock, or none (removed).
             var touched = new Dictionary<ClockKey, Clock?>();
-            foreach (var (old, c) in conversations)
+            Action<ClockKey, Clock?> collect = (key, clock) => touched[key] = clock;
+            foreach (var change in conversations)
             {
-                if (old is not null)
-                {
-                    foreach (var (policy, start, _) in ClocksOf(old))
-                    {
-                        touched[new ClockKey(policy.Name, old.Source, old.ExternalId, start.ToUnixTimeMilliseconds())] = null;
-                    }
-                }
-
-                if (c.Status.IsEnded())
-                {
-                    continue;
-                }
-
-                foreach (var (policy, start, stop) in ClocksOf(c))
-                {
-                    if (stop is null)
-                    {
-                        touched[new ClockKey(policy.Name, c.Source, c.ExternalId, start.ToUnixTimeMilliseconds())] = new Clock(policy, policy.DeadlineFor(start), c.Channel, c.Team);
-                    }
-                }
+                Tracking(change, collect);
             }
 
             foreach (var m in messages)
             {
-                foreach (var policy in Policies)
-                {
-                    if (policy.Metric != SlaMetric.NextResponse || !policy.Covers(m.Channel, null, null))
-                    {
-                        continue;
-                    }
-
-                    if (m.Direction == MessageDirection.Inbound && m.StartsWait)
-                    {
-                        touched[new ClockKey(policy.Name, m.Source, m.ConversationId, m.At.ToUnixTimeMilliseconds())] = new Clock(policy, policy.DeadlineFor(m.At), m.Channel, null);
-                    }
-                    else if (m.Direction == MessageDirection.Outbound && m.RespondsToAt is { } start && (!policy.HumanOnly || m.Author == AuthorKind.Human))
-                    {
-                        touched[new ClockKey(policy.Name, m.Source, m.ConversationId, start.ToUnixTimeMilliseconds())] = null;
-                    }
-                }
+                Tracking(m, collect);
             }
 
             var limit = watermark.ToUnixTimeMilliseconds();
@@ -315,6 +299,19 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
 
     private static DateTimeOffset? EndOf(Conversation c) =>
         c.Status.IsEnded() ? c.ResolvedAt ?? c.ClosedAt ?? c.UpdatedAt : null;
+
+    /// <summary>Applies one effect of tracking (one delegate for the evaluator's life: tracking is on the ingest's hot path).</summary>
+    private Action<ClockKey, Clock?> ApplyEffect => _applyEffect ??= (key, clock) =>
+    {
+        if (clock is null)
+        {
+            Remove(key);
+        }
+        else
+        {
+            Add(key, clock);
+        }
+    };
 
     private void Add(ClockKey key, Clock clock)
     {

@@ -159,8 +159,8 @@ public sealed partial class SqliteStore
         cmd.ExecuteNonQuery();
     }
 
-    /// <summary>INSERT OR IGNORE: an outcome already recorded stays as it was; returns the ones recorded now.</summary>
-    private List<SlaOutcome> InsertOutcomes(IEnumerable<SlaOutcome> outcomes, DateTimeOffset recordedAt, SqliteTransaction tx)
+    /// <summary>INSERT OR IGNORE, inside the open transaction: an outcome already recorded stays as it was; returns the ones recorded now.</summary>
+    private List<SlaOutcome> InsertOutcomes(IEnumerable<SlaOutcome> outcomes, DateTimeOffset recordedAt)
     {
         var given = outcomes as IReadOnlyList<SlaOutcome> ?? outcomes.ToList();
         var inserted = new List<SlaOutcome>();

@@ -134,7 +134,7 @@ public sealed partial class SqliteStore : IStore
             // engine's apply with the writes and the commit (docs/performance.md, "Apply rate").
             var proposals = decide?.Invoke(applied).ToList();
             WriteConversations(rows);
-            var outcomes = proposals is null ? [] : InsertOutcomes(proposals, savedAt, tx);
+            var outcomes = proposals is null ? [] : InsertOutcomes(proposals, savedAt);
             using (var cmd = Connection.CreateCommand())
             {
                 cmd.Transaction = tx;
@@ -171,7 +171,7 @@ public sealed partial class SqliteStore : IStore
         lock (_gate)
         {
             using var tx = Connection.BeginTransaction();
-            var inserted = InsertOutcomes(outcomes, recordedAt, tx);
+            var inserted = InsertOutcomes(outcomes, recordedAt);
             tx.Commit();
             return inserted;
         }
