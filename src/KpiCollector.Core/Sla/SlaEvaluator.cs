@@ -84,7 +84,7 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
 
     /// <summary>
     /// What tracking the change does to the clocks, in order: each key with its new running clock, or null where the
-    /// clock is removed. <see cref="Track(RecordChange{Conversation})"/> applies it; <see cref="PreviewAdvance"/> only
+    /// clock is removed. <see cref="Track(RecordChange{Conversation})"/> applies it; <see cref="Plan"/> only
     /// collects it.
     /// </summary>
     private void Tracking(RecordChange<Conversation> change, Action<ClockKey, Clock?> effect)
@@ -171,42 +171,49 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
     }
 
     /// <summary>
-    /// The breaches <see cref="Advance"/> would give for <paramref name="source"/> once the page's changes are tracked
-    /// (<see cref="Track(RecordChange{Conversation})"/> for each conversation, then <see cref="Track(MessageEvent)"/>
-    /// for each message, as the pipeline does after the commit), without changing any clock: the pipeline records them
-    /// in the page's own transaction. The same outcomes, in deadline order.
+    /// What a page does to the clocks, planned before its commit: tracking every conversation change, then every
+    /// message (as <see cref="Track(RecordChange{Conversation})"/> and <see cref="Track(MessageEvent)"/> would, in that
+    /// order), then breaching the running clocks of <paramref name="source"/> whose deadline <paramref name="watermark"/>
+    /// has passed (as <see cref="Advance"/> would). Nothing changes here: <see cref="ApplyUntilCommitted"/> applies the
+    /// plan while the page commits, and <see cref="SlaPage.Breaches"/> are recorded in the page's own transaction. The
+    /// plan reads the clocks as the source's last page left them: a source's pages are ingested one after the other,
+    /// each applied before the next is planned (the poller's order).
     /// </summary>
-    public void PreviewAdvance(string source, IReadOnlyList<RecordChange<Conversation>> conversations, IReadOnlyList<MessageEvent> messages, DateTimeOffset watermark, List<SlaOutcome> into)
+    public SlaPage Plan(string source, IReadOnlyList<RecordChange<Conversation>> conversations, IReadOnlyList<MessageEvent> messages, DateTimeOffset? watermark)
     {
-        lock (_gate)
+        // The net effect on each clock the page touches (its last one: a new running clock, or none) does not depend
+        // on the clocks, only on the changes: no lock needed.
+        var touched = new Dictionary<ClockKey, Clock?>();
+        Action<ClockKey, Clock?> collect = (key, clock) => touched[key] = clock;
+        foreach (var change in conversations)
         {
-            // What the page's tracking would do to each clock it touches: a new running clock, or none (removed).
-            var touched = new Dictionary<ClockKey, Clock?>();
-            Action<ClockKey, Clock?> collect = (key, clock) => touched[key] = clock;
-            foreach (var change in conversations)
-            {
-                Tracking(change, collect);
-            }
+            Tracking(change, collect);
+        }
 
-            foreach (var m in messages)
-            {
-                Tracking(m, collect);
-            }
+        foreach (var m in messages)
+        {
+            Tracking(m, collect);
+        }
 
-            var limit = watermark.ToUnixTimeMilliseconds();
-            var due = new List<(long DeadlineMs, ClockKey Key, Clock Clock)>();
-            if (_undecided.TryGetValue(source, out var queue))
+        var due = new List<(long DeadlineMs, ClockKey Key, Clock Clock)>();
+        if (watermark is { } w)
+        {
+            var limit = w.ToUnixTimeMilliseconds();
+            lock (_gate)
             {
-                foreach (var (deadlineMs, key) in queue)
+                if (_undecided.TryGetValue(source, out var queue))
                 {
-                    if (deadlineMs > limit)
+                    foreach (var (deadlineMs, key) in queue)
                     {
-                        break;
-                    }
+                        if (deadlineMs > limit)
+                        {
+                            break;
+                        }
 
-                    if (!touched.ContainsKey(key))
-                    {
-                        due.Add((deadlineMs, key, _clocks[key]));
+                        if (!touched.ContainsKey(key))
+                        {
+                            due.Add((deadlineMs, key, _clocks[key]));
+                        }
                     }
                 }
             }
@@ -220,10 +227,92 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
             }
 
             due.Sort((a, b) => a.DeadlineMs != b.DeadlineMs ? a.DeadlineMs.CompareTo(b.DeadlineMs) : a.Key.CompareTo(b.Key));
-            foreach (var (deadlineMs, key, clock) in due)
+        }
+
+        var breaches = new List<SlaOutcome>(due.Count);
+        foreach (var (deadlineMs, key, clock) in due)
+        {
+            breaches.Add(Outcome(clock.Policy, key.Source, key.ConversationId, DateTimeOffset.FromUnixTimeMilliseconds(key.StartMs),
+                met: false, DateTimeOffset.FromUnixTimeMilliseconds(deadlineMs), clock.Channel, clock.Team));
+        }
+
+        return new SlaPage(touched, due, breaches);
+    }
+
+    /// <summary>
+    /// Applies a <see cref="Plan"/> and holds the clocks' lock until <paramref name="committed"/> says whether the page
+    /// committed: kept if it did, undone (every touched clock as it was) if not, so no reader ever sees the clocks of a
+    /// page that did not commit. Returns what <paramref name="committed"/> returned.
+    /// </summary>
+    public bool ApplyUntilCommitted(SlaPage page, Func<bool> committed)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(committed);
+        lock (_gate)
+        {
+            // Each clock the page changes, as it was (null: none), to undo the page if it does not commit.
+            var before = new List<(ClockKey Key, Clock? Clock, bool Decided)>(page.Effects.Count + page.Due.Count);
+            foreach (var (key, clock) in page.Effects)
             {
-                into.Add(Outcome(clock.Policy, key.Source, key.ConversationId, DateTimeOffset.FromUnixTimeMilliseconds(key.StartMs),
-                    met: false, DateTimeOffset.FromUnixTimeMilliseconds(deadlineMs), clock.Channel, clock.Team));
+                before.Add(Saved(key));
+                if (clock is null)
+                {
+                    Remove(key);
+                }
+                else
+                {
+                    Add(key, clock);
+                }
+            }
+
+            foreach (var (deadlineMs, key, _) in page.Due)
+            {
+                if (!page.Effects.ContainsKey(key))
+                {
+                    before.Add(Saved(key));
+                }
+
+                // As Advance does: decided, out of the queue (the clock stays known until its conversation stops it).
+                if (_clocks.TryGetValue(key, out var clock) && !clock.Decided)
+                {
+                    clock.Decided = true;
+                    _undecided[key.Source].Remove((deadlineMs, key));
+                }
+            }
+
+            var keep = false;
+            try
+            {
+                keep = committed();
+            }
+            finally
+            {
+                if (!keep)
+                {
+                    for (var i = before.Count - 1; i >= 0; i--)
+                    {
+                        Restore(before[i]);
+                    }
+                }
+            }
+
+            return keep;
+        }
+    }
+
+    private (ClockKey Key, Clock? Clock, bool Decided) Saved(ClockKey key) =>
+        _clocks.TryGetValue(key, out var clock) ? (key, clock, clock.Decided) : (key, null, false);
+
+    private void Restore((ClockKey Key, Clock? Clock, bool Decided) saved)
+    {
+        Remove(saved.Key);
+        if (saved.Clock is { } clock)
+        {
+            clock.Decided = saved.Decided;
+            _clocks[saved.Key] = clock;
+            if (!clock.Decided)
+            {
+                Queue(saved.Key.Source).Add((clock.Deadline.ToUnixTimeMilliseconds(), saved.Key));
             }
         }
     }
@@ -317,12 +406,17 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
     {
         Remove(key);
         _clocks[key] = clock;
-        if (!_undecided.TryGetValue(key.Source, out var queue))
+        Queue(key.Source).Add((clock.Deadline.ToUnixTimeMilliseconds(), key));
+    }
+
+    private SortedSet<(long DeadlineMs, ClockKey Key)> Queue(string source)
+    {
+        if (!_undecided.TryGetValue(source, out var queue))
         {
-            _undecided[key.Source] = queue = [];
+            _undecided[source] = queue = [];
         }
 
-        queue.Add((clock.Deadline.ToUnixTimeMilliseconds(), key));
+        return queue;
     }
 
     private void Remove(ClockKey key)
@@ -345,8 +439,11 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
         Team = team,
     };
 
-    private readonly record struct ClockKey(string Policy, string Source, string ConversationId, long StartMs) : IComparable<ClockKey>
+    internal readonly record struct ClockKey(string Policy, string Source, string ConversationId, long StartMs) : IComparable<ClockKey>
     {
+        /// <summary>The conversation and the start alone: a handful of policies and sources hardly ever collide, and one string hashed is a third of three.</summary>
+        public override int GetHashCode() => HashCode.Combine(ConversationId, StartMs);
+
         public int CompareTo(ClockKey other)
         {
             var c = string.CompareOrdinal(Policy, other.Policy);
@@ -356,7 +453,7 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
         }
     }
 
-    private sealed class Clock(SlaPolicy policy, DateTimeOffset deadline, string channel, string? team)
+    internal sealed class Clock(SlaPolicy policy, DateTimeOffset deadline, string channel, string? team)
     {
         public SlaPolicy Policy { get; } = policy;
         public DateTimeOffset Deadline { get; } = deadline;
@@ -364,6 +461,30 @@ public sealed class SlaEvaluator(IReadOnlyList<SlaPolicy> policies)
         public string? Team { get; } = team;
         public bool Decided { get; set; }
     }
+}
+
+/// <summary>
+/// What one page does to the SLA clocks (<see cref="SlaEvaluator.Plan"/>): the net effect on each clock it touches,
+/// the running clocks its watermark breaches, and those breaches as outcomes.
+/// </summary>
+public sealed class SlaPage
+{
+    internal SlaPage(Dictionary<SlaEvaluator.ClockKey, SlaEvaluator.Clock?> effects, List<(long DeadlineMs, SlaEvaluator.ClockKey Key, SlaEvaluator.Clock Clock)> due, List<SlaOutcome> breaches)
+    {
+        Effects = effects;
+        Due = due;
+        Breaches = breaches;
+    }
+
+    /// <summary>The breaches the page's watermark settles, in deadline order (recorded in the page's transaction).</summary>
+    public IReadOnlyList<SlaOutcome> Breaches { get; }
+
+    /// <summary>True when applying the page would change no clock.</summary>
+    public bool IsEmpty => Effects.Count == 0 && Due.Count == 0;
+
+    internal Dictionary<SlaEvaluator.ClockKey, SlaEvaluator.Clock?> Effects { get; }
+
+    internal List<(long DeadlineMs, SlaEvaluator.ClockKey Key, SlaEvaluator.Clock Clock)> Due { get; }
 }
 
 /// <summary>Where a running clock stands now, as <see cref="SlaEvaluator.Open"/> counts it.</summary>

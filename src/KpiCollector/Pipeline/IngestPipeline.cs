@@ -14,26 +14,20 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
 {
     public AppliedBatch Ingest(string source, SourceBatch batch)
     {
-        // The engine applies the page's conversations on a second thread while the store writes and commits them,
-        // holding its lock until the commit's outcome is known (a failed commit is retracted before anyone reads).
-        using var concurrent = new ConcurrentApply(engine);
+        // The engine and the SLA clocks apply the page on a second thread while the store writes and commits it,
+        // holding their locks until the commit's outcome is known (a failed commit is undone before anyone reads).
+        using var concurrent = new ConcurrentApply(engine, sla);
         AppliedBatch applied;
-        HashSet<SlaOutcome>? breachesInPage = null;
+        SlaPage? page = null;
         try
         {
             applied = store.Apply(source, batch, time.GetUtcNow(), changes =>
             {
-                concurrent.Start(changes.Conversations);
                 var outcomes = Decide(changes);
-                if (batch.Watermark is { } w)
-                {
-                    // The breaches the page's watermark settles commit with the page (no second transaction).
-                    var breaches = new List<SlaOutcome>();
-                    sla.PreviewAdvance(source, changes.Conversations, [.. changes.Messages.Select(m => m.New)], w, breaches);
-                    breachesInPage = new HashSet<SlaOutcome>(breaches, OutcomeIdentity.Instance);
-                    outcomes.AddRange(breaches);
-                }
-
+                // What the page does to the clocks, and the breaches its watermark settles: those commit with the page.
+                page = sla.Plan(source, changes.Conversations, [.. changes.Messages.Select(m => m.New)], batch.Watermark);
+                concurrent.Start(changes.Conversations, page);
+                outcomes.AddRange(page.Breaches);
                 return outcomes;
             });
         }
@@ -54,40 +48,24 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
             engine.SetCustomers(source, store.ReadCustomers(source));
         }
 
-        foreach (var change in applied.Conversations)
-        {
-            sla.Track(change);
-        }
-
-        foreach (var change in applied.Messages)
-        {
-            sla.Track(change.New);
-        }
-
         engine.Apply(applied.NewOutcomes);
         live.Record(applied.NewOutcomes);
         live.Record(applied.Conversations);
         if (batch.Watermark is { } watermark)
         {
-            AdvanceSla(source, watermark, breachesInPage);
+            // The plan breached (and the page committed) what the watermark allows: this finds nothing unless the
+            // page was never planned.
+            AdvanceSla(source, watermark);
         }
 
         return applied;
     }
 
-    /// <summary>
-    /// Breaches the clocks whose deadline the source's watermark has passed; those the page's own transaction
-    /// recorded already (<paramref name="recordedInPage"/>) are only marked decided.
-    /// </summary>
-    public void AdvanceSla(string source, DateTimeOffset watermark, IReadOnlySet<SlaOutcome>? recordedInPage = null)
+    /// <summary>Breaches the clocks whose deadline the source's watermark has passed, recorded in one transaction of their own.</summary>
+    public void AdvanceSla(string source, DateTimeOffset watermark)
     {
         var proposals = new List<SlaOutcome>();
         sla.Advance(source, watermark, proposals);
-        if (recordedInPage is not null)
-        {
-            proposals.RemoveAll(recordedInPage.Contains);
-        }
-
         var recorded = store.RecordOutcomes(proposals, time.GetUtcNow());
         engine.Apply(recorded);
         live.Record(recorded);
@@ -208,18 +186,6 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
         reader.GetAwaiter().GetResult(); // surfaces a read failure
     }
 
-    /// <summary>An outcome's identity: policy, source, conversation and clock start (what the store records once).</summary>
-    private sealed class OutcomeIdentity : IEqualityComparer<SlaOutcome>
-    {
-        public static readonly OutcomeIdentity Instance = new();
-
-        public bool Equals(SlaOutcome? x, SlaOutcome? y) =>
-            ReferenceEquals(x, y) || (x is not null && y is not null && x.Policy == y.Policy && x.Source == y.Source
-                && x.ConversationId == y.ConversationId && x.Start.ToUnixTimeMilliseconds() == y.Start.ToUnixTimeMilliseconds());
-
-        public int GetHashCode(SlaOutcome o) => HashCode.Combine(o.Policy, o.Source, o.ConversationId, o.Start.ToUnixTimeMilliseconds());
-    }
-
     private List<SlaOutcome> Decide(AppliedBatch applied)
     {
         var outcomes = new List<SlaOutcome>();
@@ -237,38 +203,49 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
     }
 
     /// <summary>
-    /// One page's conversations applied to the engine while its store commits: <see cref="Start"/> from the decision
-    /// (every change is known, nothing is written yet), <see cref="Finish"/> once the commit succeeded or failed.
+    /// One page applied to the engine (its conversations) and the SLA clocks (its plan) while its store commits:
+    /// <see cref="Start"/> from the decision (every change is known, nothing is written yet), <see cref="Finish"/> once
+    /// the commit succeeded or failed. The thread takes the engine's lock, then the clocks' (the order every path uses).
     /// </summary>
-    private sealed class ConcurrentApply(KpiEngine engine) : IDisposable
+    private sealed class ConcurrentApply(KpiEngine engine, SlaEvaluator sla) : IDisposable
     {
         private readonly ManualResetEventSlim _done = new();
         private bool _committed;
         private Thread? _thread;
         private Exception? _failure;
 
-        public void Start(IReadOnlyList<RecordChange<Conversation>> changes)
+        public void Start(IReadOnlyList<RecordChange<Conversation>> changes, SlaPage page)
         {
             if (_thread is not null)
             {
                 throw new InvalidOperationException("The store asked for the page's decision twice.");
             }
 
-            if (changes.Count == 0)
+            if (changes.Count == 0 && page.IsEmpty)
             {
                 return;
             }
+
+            Func<bool> committed = () =>
+            {
+                _done.Wait();
+                return _committed;
+            };
+            Func<bool> clocks = page.IsEmpty ? committed : () => sla.ApplyUntilCommitted(page, committed);
 
             // A thread of its own, not the pool's: it waits for the commit, and polls of several sources may run at once.
             _thread = new Thread(() =>
             {
                 try
                 {
-                    engine.ApplyUntilCommitted(changes, () =>
+                    if (changes.Count == 0)
                     {
-                        _done.Wait();
-                        return _committed;
-                    });
+                        clocks();
+                    }
+                    else
+                    {
+                        engine.ApplyUntilCommitted(changes, clocks);
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -282,7 +259,7 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
             _thread.Start();
         }
 
-        /// <summary>Tells the engine whether the store committed, and waits until it kept or retracted the page.</summary>
+        /// <summary>Tells the engine and the clocks whether the store committed, and waits until they kept or undid the page.</summary>
         public void Finish(bool committed)
         {
             _committed = committed;

@@ -29,17 +29,21 @@ public sealed class IngestPipelineTests : IDisposable
         failing.Pipeline.Ingest("src", Batch("c1", Page(0, 60, replied: false)));
         clean.Pipeline.Ingest("src", Batch("c1", Page(0, 60, replied: false)));
         var engineBefore = SnapshotLines.Of(failing.Engine.Snapshot());
-        var clocksBefore = failing.Sla.Running(T0).Count;
-        Assert.True(clocksBefore > 0);
+        var clocksBefore = Running(failing.Sla);
+        var outcomesBefore = Outcomes(failing.Store);
+        Assert.NotEmpty(clocksBefore);
 
-        // The next page replies to the first 40 and brings 40 new conversations; its commit fails.
-        var next = Batch("c2", [.. Page(0, 40, replied: true), .. Page(60, 100, replied: false)]);
+        // The next page replies to the first 40 and brings 40 new conversations, and its watermark breaches running
+        // clocks (the page's own and earlier ones); its commit fails.
+        var next = Batch("c2", [.. Page(0, 40, replied: true), .. Page(60, 100, replied: false)]) with { Watermark = T0 };
+        Assert.Contains(clocksBefore, c => c.EndsWith("|Breaching", StringComparison.Ordinal)); // clocks the watermark will breach
         failing.FailCommits = true;
         var failure = Assert.Throws<IOException>(() => failing.Pipeline.Ingest("src", next));
 
         Assert.Equal("disk I/O error", failure.Message);
         Assert.Equal(engineBefore, SnapshotLines.Of(failing.Engine.Snapshot()));
-        Assert.Equal(clocksBefore, failing.Sla.Running(T0).Count);
+        Assert.Equal(clocksBefore, Running(failing.Sla));
+        Assert.Equal(outcomesBefore, Outcomes(failing.Store));
         Assert.Equal(60, failing.Store.ReadConversations().Count());
         Assert.Equal("c1", failing.Store.GetCheckpoint("src")!.Cursor);
 
@@ -49,7 +53,9 @@ public sealed class IngestPipelineTests : IDisposable
         clean.Pipeline.Ingest("src", next);
         Assert.Equal(SnapshotLines.Of(clean.Engine.Snapshot()), SnapshotLines.Of(failing.Engine.Snapshot()));
         Assert.NotEqual(engineBefore, SnapshotLines.Of(failing.Engine.Snapshot()));
-        Assert.Equal(clean.Sla.Running(T0).Count, failing.Sla.Running(T0).Count);
+        Assert.Equal(Running(clean.Sla), Running(failing.Sla));
+        Assert.Equal(Outcomes(clean.Store), Outcomes(failing.Store));
+        Assert.NotEqual(outcomesBefore, Outcomes(failing.Store));
     }
 
     /// <summary>
