@@ -19,8 +19,6 @@ internal sealed class OutcomeWriter : IDisposable
     private const int Columns = 9;
     private readonly sqlite3 _db;
     private readonly Dictionary<int, sqlite3_stmt> _statements = [];
-    private readonly Dictionary<(string Policy, string Source, string ConversationId, long Start), int> _firstOf = [];
-    private readonly List<int> _insertedAt = [];
 
     public OutcomeWriter(SqliteConnection connection) => _db = connection.Handle!;
 
@@ -30,25 +28,35 @@ internal sealed class OutcomeWriter : IDisposable
     /// </summary>
     public void Insert(IReadOnlyList<SlaOutcome> outcomes, long recordedAtMs, List<SlaOutcome> inserted)
     {
+        // Inserted in key order (ties in the given order, so the first of an identity stays the first): the B-tree is
+        // walked once from left to right instead of sought afresh at random for every row.
+        var order = new int[outcomes.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (a, b) => KeyOrder(outcomes[a], outcomes[b]) is var c && c != 0 ? c : a.CompareTo(b));
+        var insertedAt = new List<int>();
         for (var from = 0; from < outcomes.Count; from += RowsPerStatement)
         {
             var count = Math.Min(RowsPerStatement, outcomes.Count - from);
             var s = Statement(count);
-            _firstOf.Clear();
             for (var i = 0; i < count; i++)
             {
-                var o = outcomes[from + i];
-                _firstOf.TryAdd((o.Policy, o.Source, o.ConversationId, o.Start.ToUnixTimeMilliseconds()), from + i);
-                Bind(s, i * Columns, o, recordedAtMs);
+                Bind(s, i * Columns, outcomes[order[from + i]], recordedAtMs);
             }
 
-            _insertedAt.Clear();
+            // Each returned identity is found among the statement's rows by a walk that starts after the last one
+            // found (SQLite returns them in the order it inserted them, though it does not promise to), without a
+            // string decoded or hashed.
+            var next = 0;
             int rc;
             while ((rc = raw.sqlite3_step(s)) == raw.SQLITE_ROW)
             {
-                var identity = (raw.sqlite3_column_text(s, 0).utf8_to_string(), raw.sqlite3_column_text(s, 1).utf8_to_string(),
-                    raw.sqlite3_column_text(s, 2).utf8_to_string(), raw.sqlite3_column_int64(s, 3));
-                _insertedAt.Add(_firstOf[identity]);
+                var row = Find(s, outcomes, order.AsSpan(from, count), next);
+                insertedAt.Add(order[from + row]);
+                next = row + 1;
             }
 
             raw.sqlite3_reset(s);
@@ -56,13 +64,56 @@ internal sealed class OutcomeWriter : IDisposable
             {
                 throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
             }
+        }
 
-            _insertedAt.Sort(); // RETURNING gives its rows in no set order
-            foreach (var at in _insertedAt)
+        insertedAt.Sort(); // in the given order (RETURNING gives its rows in no set order)
+        foreach (var at in insertedAt)
+        {
+            inserted.Add(outcomes[at]);
+        }
+    }
+
+    /// <summary>
+    /// The statement's row (an index into <paramref name="rows"/>) whose identity the current returned row holds,
+    /// looked for from <paramref name="start"/> on, then from the beginning; of rows of the same identity (adjacent in
+    /// key order), the first, which is the one SQLite inserted.
+    /// </summary>
+    private static int Find(sqlite3_stmt s, IReadOnlyList<SlaOutcome> outcomes, ReadOnlySpan<int> rows, int start)
+    {
+        var startMs = raw.sqlite3_column_int64(s, 3);
+        for (var n = 0; n < rows.Length; n++)
+        {
+            var i = (start + n) % rows.Length;
+            var o = outcomes[rows[i]];
+            if (o.Start.ToUnixTimeMilliseconds() == startMs && Same(s, 2, o.ConversationId) && Same(s, 0, o.Policy) && Same(s, 1, o.Source))
             {
-                inserted.Add(outcomes[at]);
+                while (i > 0 && KeyOrder(outcomes[rows[i - 1]], o) == 0)
+                {
+                    i--;
+                }
+
+                return i;
             }
         }
+
+        throw new InvalidOperationException("SQLite returned an SLA outcome the statement did not insert.");
+    }
+
+    /// <summary>Whether text column <paramref name="column"/> of the current row is <paramref name="value"/>.</summary>
+    private static bool Same(sqlite3_stmt s, int column, string value)
+    {
+        var bytes = raw.sqlite3_column_blob(s, column);
+        return System.Text.Ascii.Equals(bytes, value)
+            || (!System.Text.Ascii.IsValid(bytes) && System.Text.Encoding.UTF8.GetString(bytes) == value);
+    }
+
+    /// <summary>The primary key's order: source, conversation_id, policy, start (text in ordinal order, which is SQLite's BINARY order for all but the rarest characters: the order only speeds the walk up).</summary>
+    private static int KeyOrder(SlaOutcome x, SlaOutcome y)
+    {
+        var c = string.CompareOrdinal(x.Source, y.Source);
+        if (c == 0) { c = string.CompareOrdinal(x.ConversationId, y.ConversationId); }
+        if (c == 0) { c = string.CompareOrdinal(x.Policy, y.Policy); }
+        return c != 0 ? c : x.Start.ToUnixTimeMilliseconds().CompareTo(y.Start.ToUnixTimeMilliseconds());
     }
 
     public void Dispose()
