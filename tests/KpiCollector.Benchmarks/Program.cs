@@ -46,7 +46,7 @@ if (args is ["webhooks", .. var load])
     return;
 }
 
-// `apply-profile [indexes|noindexes] [pages]`: a stopwatch breakdown of ApplyBenchmark's pages by step.
+// `apply-profile [indexes|noindexes] [pages] [export|shuffled] [pipeline]`: a stopwatch breakdown of ApplyBenchmark's pages by step.
 if (args is ["apply-profile", .. var profile])
 {
     ApplyProfile.Run(profile);
