@@ -53,6 +53,20 @@ if (args is ["apply-profile", .. var profile])
     return;
 }
 
+// `webhook-attack [unsigned|forged] [connections] [seconds]`: resident memory while slow senders post 4 MB bodies.
+if (args is ["webhook-attack", .. var attack])
+{
+    await WebhookAttack.RunAsync(attack);
+    return;
+}
+
+// `webhook-host`: the collector webhook-attack attacks, in a process of its own.
+if (args is ["webhook-host"])
+{
+    await WebhookAttack.HostAsync();
+    return;
+}
+
 if (args is ["scrape", .. var scrapes])
 {
     await WebhookLoad.ScrapeAsync(scrapes);

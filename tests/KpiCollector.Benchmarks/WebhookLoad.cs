@@ -137,7 +137,7 @@ public static class WebhookLoad
         return times;
     }
 
-    private static async Task<WebApplication> StartAsync(string dir, int concurrency)
+    internal static async Task<WebApplication> StartAsync(string dir, int concurrency)
     {
         var app = KpiCollectorApp.Build(
         [
@@ -160,8 +160,20 @@ public static class WebhookLoad
         return app;
     }
 
-    private static Uri Address(WebApplication app) =>
+    internal static Uri Address(WebApplication app) =>
         new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    /// <summary>A few signed deliveries, so that the receiver's paths are compiled before anything is measured.</summary>
+    internal static async Task WarmUpAsync(Uri address)
+    {
+        using var http = new HttpClient { BaseAddress = address };
+        var clock = Stopwatch.StartNew();
+        var result = await SendAsync(http, 999, clock, TimeSpan.FromSeconds(1));
+        if (result.Acknowledged.Count == 0)
+        {
+            throw new InvalidOperationException("The warm-up's deliveries were not acknowledged.");
+        }
+    }
 
     private sealed record SenderResult(List<string> Acknowledged, List<double> Latencies, int Refused, int Failed);
 
@@ -262,6 +274,6 @@ public static class WebhookLoad
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 }

@@ -21,6 +21,9 @@ public static class KpiCollectorApp
     /// <summary>The listen address when neither ASPNETCORE_URLS nor --urls says otherwise.</summary>
     public const string DefaultUrls = "http://0.0.0.0:9470";
 
+    /// <summary>How much of a request Kestrel buffers ahead of its handler.</summary>
+    public const long MaxRequestBufferBytes = 64 * 1024;
+
     /// <param name="args">Command-line arguments; any configuration key can be given as <c>--Key=value</c>.</param>
     /// <param name="configureServices">Lets tests replace services (e.g. the source factory) before the build.</param>
     /// <param name="settings">
@@ -34,6 +37,12 @@ public static class KpiCollectorApp
         {
             builder.WebHost.UseUrls(DefaultUrls);
         }
+
+        // Kestrel reads at most this much of a connection ahead of its handler (1 MiB by default, in the socket
+        // transport and in Kestrel's own limit): a webhook waiting for a body slot holds 64 KiB, not a megabyte, of
+        // what its sender pushes (docs/performance.md, "Webhooks under attack").
+        builder.WebHost.UseSockets(sockets => sockets.MaxReadBufferSize = MaxRequestBufferBytes);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBufferSize = MaxRequestBufferBytes);
 
         builder.Logging.AddSimpleConsole(o =>
         {

@@ -90,7 +90,7 @@ internal static class WhatsAppWebhookEndpoints
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             deadline.CancelAfter(receiver.BodyTimeout);
-            byte[]? body;
+            PooledBody? body;
             try
             {
                 body = await ReadAsync(request.Body, receiver.MaxBytes, request.ContentLength, deadline.Token);
@@ -116,7 +116,13 @@ internal static class WhatsAppWebhookEndpoints
                 return Refuse(context, StatusCodes.Status413PayloadTooLarge);
             }
 
-            return await receiver.ReceiveAsync(body, signature) switch
+            Task<string> outcome;
+            using (body)
+            {
+                outcome = receiver.ReceiveAsync(body.Bytes, signature); // the body is checked and parsed before this returns
+            }
+
+            return await outcome switch
             {
                 WebhookOutcomes.BadSignature => Results.StatusCode(StatusCodes.Status401Unauthorized),
                 WebhookOutcomes.Malformed => Results.StatusCode(StatusCodes.Status400BadRequest),
@@ -149,22 +155,71 @@ internal static class WhatsAppWebhookEndpoints
         sources.Sources.OfType<WhatsAppSource>().FirstOrDefault(s => s.Name == name)?.Receiver;
 
     /// <summary>The body's bytes, or null when it is longer than <paramref name="max"/>.</summary>
-    /// <remarks>A declared length sizes the buffer once (no doubling); a chunked body grows it as it comes.</remarks>
-    private static async Task<byte[]?> ReadAsync(Stream body, int max, long? declared, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The bytes are read into an array rented from the shared pool, sized once by a declared length (a chunked body
+    /// grows it as it comes), and returned when the request is done with them: a flood of large bodies reuses a few
+    /// arrays instead of leaving megabytes of garbage on the large-object heap until the next full collection
+    /// (docs/performance.md, "Webhooks under attack").
+    /// </remarks>
+    private static async Task<PooledBody?> ReadAsync(Stream body, int max, long? declared, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream(declared is > 0 and var d && d <= max ? (int)d : 0);
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        var buffer = new PooledBody(declared is > 0 and var d && d <= max ? (int)d : 16 * 1024);
+        try
         {
-            if (buffer.Length + read > max)
+            int read;
+            while ((read = await body.ReadAsync(buffer.Free(max), cancellationToken)) > 0)
             {
-                return null;
+                if (buffer.Length + read > max)
+                {
+                    buffer.Dispose();
+                    return null;
+                }
+
+                buffer.Advance(read);
             }
 
-            buffer.Write(chunk, 0, read);
+            return buffer;
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A body in a pooled array: its bytes until <see cref="Dispose"/> gives the array back.</summary>
+    private sealed class PooledBody(int capacity) : IDisposable
+    {
+        private byte[]? _array = System.Buffers.ArrayPool<byte>.Shared.Rent(capacity);
+
+        public int Length { get; private set; }
+
+        public ReadOnlySpan<byte> Bytes => _array.AsSpan(0, Length);
+
+        /// <summary>Room for the next read: what is left of the array, grown (doubled) when full; one byte past
+        /// <paramref name="max"/> at most, so that a body over it is seen.</summary>
+        public Memory<byte> Free(int max)
+        {
+            if (Length == _array!.Length && Length <= max)
+            {
+                var grown = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(max + 1, _array.Length * 2));
+                _array.AsSpan(0, Length).CopyTo(grown);
+                System.Buffers.ArrayPool<byte>.Shared.Return(_array);
+                _array = grown;
+            }
+
+            return _array.AsMemory(Length);
         }
 
-        return buffer.ToArray();
+        public void Advance(int read) => Length += read;
+
+        public void Dispose()
+        {
+            if (_array is { } array)
+            {
+                _array = null;
+                System.Buffers.ArrayPool<byte>.Shared.Return(array);
+            }
+        }
     }
 }

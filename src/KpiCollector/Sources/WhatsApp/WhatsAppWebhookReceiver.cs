@@ -103,7 +103,7 @@ public sealed class WhatsAppWebhookReceiver
     /// once the delivery it repeats is): 200 is never sent for an event that is not durably stored. A failed write
     /// fails the task, and its events are not remembered, so Meta's retry is stored, not taken for a duplicate.
     /// </summary>
-    public Task<string> ReceiveAsync(byte[] body, string? signature)
+    public Task<string> ReceiveAsync(ReadOnlySpan<byte> body, string? signature)
     {
         var outcome = Admit(body, signature, out var stored);
         return stored is null ? Task.FromResult(outcome) : AcknowledgeAsync(outcome, stored);

@@ -48,6 +48,21 @@ public sealed class WhatsAppWebhookHardeningTests
         Assert.Equal(0, host.App.Services.GetRequiredService<SqliteStore>().CountInbox("wa"));
     }
 
+    /// <summary>
+    /// A request waiting for a body slot holds what Kestrel read ahead of it: 64 KiB, not the 1 MiB the socket
+    /// transport and Kestrel buffer by default (128 waiting senders held 120 MiB that way; docs/performance.md,
+    /// "Webhooks under attack").
+    /// </summary>
+    [Fact]
+    public async Task KestrelReadsAheadOf_AWaitingRequest_64KiBAtMost()
+    {
+        using var logs = new LogCapture();
+        await using var host = await StartAsync(logs);
+        var services = host.App.Services;
+        Assert.Equal(64 * 1024, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>>().Value.MaxReadBufferSize);
+        Assert.Equal(64 * 1024, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>>().Value.Limits.MaxRequestBufferSize);
+    }
+
     [Fact]
     public async Task AChunkedBodyOverTheLimit_IsCountedTooLarge_AndLogsNoStackTrace()
     {
