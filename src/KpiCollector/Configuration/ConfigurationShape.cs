@@ -42,8 +42,9 @@ public static class ConfigurationShape
 
         if (configuration is IConfigurationRoot configurationRoot)
         {
-            found.Failures.AddRange(SecretKeys.Committed(found.Secrets, configurationRoot.Providers));
-            found.Failures.AddRange(SecretKeys.CommittedConnectionStrings(configurationRoot.Providers));
+            // Once each: the web host's configuration holds the command line twice (the host's copy and the app's).
+            found.Failures.AddRange(SecretKeys.Committed(found.Secrets, configurationRoot.Providers).Distinct());
+            found.Failures.AddRange(SecretKeys.CommittedConnectionStrings(configurationRoot.Providers).Distinct());
         }
 
         return (failures, warnings);
