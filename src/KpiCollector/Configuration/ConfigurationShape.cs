@@ -42,9 +42,8 @@ public static class ConfigurationShape
 
         if (configuration is IConfigurationRoot configurationRoot)
         {
-            // Once each: the web host's configuration holds the command line twice (the host's copy and the app's).
-            found.Failures.AddRange(SecretKeys.Committed(found.Secrets, configurationRoot.Providers).Distinct());
-            found.Failures.AddRange(SecretKeys.CommittedConnectionStrings(configurationRoot.Providers).Distinct());
+            found.Failures.AddRange(SecretKeys.Committed(found.Secrets, configurationRoot.Providers));
+            found.Failures.AddRange(SecretKeys.CommittedConnectionStrings(configurationRoot.Providers));
         }
 
         return (failures, warnings);

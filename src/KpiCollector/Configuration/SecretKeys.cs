@@ -24,9 +24,14 @@ public static class SecretKeys
     /// <summary>
     /// One failure per secret that a settings file or the command line sets (even when the environment overrides it:
     /// the value is still written down), naming the key, where it was found and where it belongs. Never the value.
+    /// Each is said once, though a web host's configuration holds the command line twice (the host's copy and the
+    /// application's).
     /// </summary>
     /// <param name="secrets">The secret keys that have a value, and whether each has a <c>…File</c> variant.</param>
-    public static IEnumerable<string> Committed(IEnumerable<(string Key, bool HasFile)> secrets, IEnumerable<IConfigurationProvider> providers)
+    public static IEnumerable<string> Committed(IEnumerable<(string Key, bool HasFile)> secrets, IEnumerable<IConfigurationProvider> providers) =>
+        CommittedIn(secrets, providers).Distinct();
+
+    private static IEnumerable<string> CommittedIn(IEnumerable<(string Key, bool HasFile)> secrets, IEnumerable<IConfigurationProvider> providers)
     {
         var refusing = providers.Where(p => p is JsonConfigurationProvider or CommandLineConfigurationProvider).ToList();
         foreach (var (key, hasFile) in secrets)
@@ -46,9 +51,13 @@ public static class SecretKeys
 
     /// <summary>
     /// A failure when a settings file or the command line holds a PostgreSQL connection string with a password in it
-    /// (a connection string without one, relying on a password file or on trust, may be written anywhere).
+    /// (a connection string without one, relying on a password file or on trust, may be written anywhere); once, as
+    /// <see cref="Committed"/>.
     /// </summary>
-    public static IEnumerable<string> CommittedConnectionStrings(IEnumerable<IConfigurationProvider> providers)
+    public static IEnumerable<string> CommittedConnectionStrings(IEnumerable<IConfigurationProvider> providers) =>
+        CommittedConnectionStringsIn(providers).Distinct();
+
+    private static IEnumerable<string> CommittedConnectionStringsIn(IEnumerable<IConfigurationProvider> providers)
     {
         const string key = "KpiCollector:Store:ConnectionString";
         foreach (var provider in providers.Where(p => p is JsonConfigurationProvider or CommandLineConfigurationProvider))

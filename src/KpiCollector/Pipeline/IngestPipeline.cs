@@ -18,14 +18,13 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
         // holding their locks until the commit's outcome is known (a failed commit is undone before anyone reads).
         using var concurrent = new ConcurrentApply(engine, sla);
         AppliedBatch applied;
-        SlaPage? page = null;
         try
         {
             applied = store.Apply(source, batch, time.GetUtcNow(), changes =>
             {
                 var outcomes = Decide(changes);
                 // What the page does to the clocks, and the breaches its watermark settles: those commit with the page.
-                page = sla.Plan(source, changes.Conversations, [.. changes.Messages.Select(m => m.New)], batch.Watermark);
+                var page = sla.Plan(source, changes.Conversations, [.. changes.Messages.Select(m => m.New)], batch.Watermark);
                 concurrent.Start(changes.Conversations, page);
                 outcomes.AddRange(page.Breaches);
                 return outcomes;
@@ -53,8 +52,8 @@ public sealed class IngestPipeline(IStore store, KpiEngine engine, SlaEvaluator 
         live.Record(applied.Conversations);
         if (batch.Watermark is { } watermark)
         {
-            // The plan breached (and the page committed) what the watermark allows: this finds nothing unless the
-            // page was never planned.
+            // The plan breached (and the page committed) what the watermark allows, so this finds nothing while a
+            // source's pages come one after the other (the poller's order); it stays as the backstop if they do not.
             AdvanceSla(source, watermark);
         }
 

@@ -163,7 +163,8 @@ internal static class WhatsAppWebhookEndpoints
     /// </remarks>
     private static async Task<PooledBody?> ReadAsync(Stream body, int max, long? declared, CancellationToken cancellationToken)
     {
-        var buffer = new PooledBody(declared is > 0 and var d && d <= max ? (int)d : 16 * 1024);
+        // A byte more than declared: the read that finds the body's end then needs no larger array.
+        var buffer = new PooledBody(declared is > 0 and var d && d <= max ? (int)d + 1 : 16 * 1024);
         try
         {
             int read;
