@@ -45,12 +45,15 @@ internal sealed class CollectorHost : IAsyncDisposable
     /// <summary>One scrape of <c>/metrics</c>, parsed.</summary>
     public async Task<List<MetricsText.Sample>> ScrapeAsync() => MetricsText.Parse(await GetAsync("/metrics"));
 
-    /// <summary>Scrapes until <paramref name="condition"/> holds (90 s unless told otherwise), failing with <paramref name="what"/>.</summary>
-    public Task WaitForMetricsAsync(Func<List<MetricsText.Sample>, bool> condition, string what, TimeSpan? timeout = null) =>
-        WaitUntilAsync(async () => condition(await ScrapeAsync()), timeout ?? TimeSpan.FromSeconds(90), what);
+    /// <summary>
+    /// Scrapes until <paramref name="condition"/> holds (90 s unless told otherwise), failing with <paramref name="what"/>
+    /// and, when given, what <paramref name="describe"/> says of the collector's state then.
+    /// </summary>
+    public Task WaitForMetricsAsync(Func<List<MetricsText.Sample>, bool> condition, string what, TimeSpan? timeout = null, Func<Task<string>>? describe = null) =>
+        WaitUntilAsync(async () => condition(await ScrapeAsync()), timeout ?? TimeSpan.FromSeconds(90), what, describe);
 
-    /// <summary>Polls until the condition holds; fails the test with <paramref name="what"/> when it never does.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    /// <summary>Polls until the condition holds; fails the test with <paramref name="what"/> (and <paramref name="describe"/>'s account) when it never does.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<Task<string>>? describe = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
@@ -63,7 +66,7 @@ internal sealed class CollectorHost : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        Assert.Fail($"Timed out after {timeout.TotalSeconds:F0} s waiting for {what}");
+        Assert.Fail($"Timed out after {timeout.TotalSeconds:F0} s waiting for {what}" + (describe is null ? "" : $"; {await describe()}"));
     }
 
     public Task WaitReadyAsync(TimeSpan? timeout = null) => WaitUntilAsync(

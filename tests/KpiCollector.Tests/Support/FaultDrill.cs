@@ -1,3 +1,6 @@
+using KpiCollector.Sources;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace KpiCollector.Tests.Support;
 
 /// <summary>
@@ -29,10 +32,21 @@ internal static class FaultDrill
             var lastSuccess = before.Value("kpicollector_source_last_success_timestamp_seconds", ("source", source))!.Value;
             (await simulator.Http.PostAsync($"_sim/faults/{face}?{fault}", null)).EnsureSuccessStatusCode();
 
-            await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_errors_total", ("source", source), ("reason", reason)) > failures, $"a poll failed with reason {reason}");
+            await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_errors_total", ("source", source), ("reason", reason)) > failures,
+                $"a poll failed with reason {reason}", describe: () => Describe(collector, simulator, face, source));
             await collector.WaitForMetricsAsync(m => m.Value("kpicollector_source_up", ("source", source)) == 1
-                && m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", source)) > lastSuccess, $"recovery after {reason}");
+                && m.Value("kpicollector_source_last_success_timestamp_seconds", ("source", source)) > lastSuccess,
+                $"recovery after {reason}", describe: () => Describe(collector, simulator, face, source));
             Assert.True((await collector.ScrapeAsync()).Value("kpicollector_source_requests_total", ("source", source), ("code", code)) >= 1, $"requests with code {code}");
         }
+    }
+
+    /// <summary>What a timed-out drill step reports: whether polls still ran, how the last one ended, and the face's fault queue.</summary>
+    private static async Task<string> Describe(CollectorHost collector, SimulatorHost simulator, string face, string source)
+    {
+        var status = collector.App.Services.GetRequiredService<SourceRegistry>().StatusOf(source);
+        var faults = await simulator.Http.GetStringAsync($"_sim/faults/{face}");
+        return $"now {DateTimeOffset.UtcNow:O}; source {source}: up {status.Up}, last attempt {status.LastAttempt:O}, last success {status.LastSuccess:O}, "
+            + $"last poll took {status.LastDuration?.TotalMilliseconds:F0} ms, last error {status.LastErrorReason}: {status.LastErrorMessage}; faults of {face}: {faults}";
     }
 }
