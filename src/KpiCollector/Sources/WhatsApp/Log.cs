@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(LogLevel.Information, "{Source}: {Points} analytics points ({Field}) from {Start:u}")]
     public static partial void Analytics(ILogger logger, string source, int points, string field, DateTimeOffset start);
 
+    [LoggerMessage(LogLevel.Warning, "{Source}: Meta's rate limit pauses this WABA's API calls until {Until:u}; analytics are read at the first poll after it, webhook deliveries are processed meanwhile")]
+    public static partial void AnalyticsDeferred(ILogger logger, string source, DateTimeOffset until);
+
     [LoggerMessage(LogLevel.Information, "{Source}: the account reports no cost (partner-billed WABA?): whatsapp_cost stays absent, volumes are kept")]
     public static partial void NoCost(ILogger logger, string source);
 

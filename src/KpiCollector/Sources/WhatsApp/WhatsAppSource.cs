@@ -41,6 +41,7 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
     private bool _pricingAvailable = true;
     private bool _conversationsAvailable;
     private bool _noCostLogged;
+    private DateTimeOffset _deferredUntil;
 
     public WhatsAppSource(SourceOptions options, int index, IWhatsAppInbox? store, TimeProvider time, ILogger<WhatsAppSource> logger, Random? jitter = null)
     {
@@ -162,7 +163,21 @@ public sealed class WhatsAppSource : ISourceWithStatus, IDisposable
             }
         }
 
-        if (_http is not null && now - DateTimeOffset.FromUnixTimeSeconds(state.AnalyticsAt) >= _analyticsInterval)
+        var analyticsDue = _http is not null && now - DateTimeOffset.FromUnixTimeSeconds(state.AnalyticsAt) >= _analyticsInterval;
+        if (analyticsDue && _http!.Account.PausedUntil is var pausedUntil && pausedUntil > now)
+        {
+            // Meta paused this WABA's calls (its hourly budget is used up, or it said when access returns): the
+            // analytics are read at the first poll after the pause. Waiting here would hold the next polls, and with
+            // them the webhook deliveries, behind it; failing would show a source down whose webhooks are flowing.
+            analyticsDue = false;
+            if (_deferredUntil != pausedUntil)
+            {
+                _deferredUntil = pausedUntil;
+                Log.AnalyticsDeferred(_logger, Name, pausedUntil);
+            }
+        }
+
+        if (analyticsDue)
         {
             var from = DateTimeOffset.FromUnixTimeSeconds(Math.Max(state.AnalyticsFrom, Day(now - Lookback).ToUnixTimeSeconds()));
             var (usage, costs) = await AnalyticsAsync(from, now, cancellationToken);

@@ -162,6 +162,30 @@ public sealed class WhatsAppAnalyticsTests : IDisposable
         Assert.Empty(third);
     }
 
+    [Fact]
+    public async Task WhileMetaPausesTheWaba_TheAnalyticsWait_ForTheFirstPollAfterThePause_AndThePollsSucceed()
+    {
+        // Meta says access returns in 30 minutes: longer than the analytics interval (15 minutes) and than a poll waits.
+        const string blocked = $$"""{"{{Waba}}":[{"type":"whatsapp_business_management","call_count":100,"total_cputime":3,"total_time":3,"estimated_time_to_regain_access":30}]}""";
+        _platform.Server.Given(Request.Create().WithPath(Node).UsingGet())
+            .RespondWith(FakePlatform.Json($$"""{"currency":"USD","pricing_analytics":{"data":[]},"id":"{{Waba}}"}""").WithHeader("x-business-use-case-usage", blocked));
+        using var source = Source(conversations: false);
+
+        var first = await Drain(source, null);
+        _clock.Advance(TimeSpan.FromMinutes(15)); // analytics due, the pause not over
+        var paused = await Drain(source, first[^1].Cursor);
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        var stillPaused = await Drain(source, first[^1].Cursor);
+        _clock.Advance(TimeSpan.FromMinutes(11)); // past the pause
+        var after = await Drain(source, first[^1].Cursor);
+
+        Assert.Empty(paused); // no failure, and no request while paused
+        Assert.Empty(stillPaused);
+        Assert.Single(after); // the analytics read at the first poll after the pause
+        Assert.Equal(2, _platform.Requests(Node).Count());
+        Assert.Single(_logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("rate limit pauses this WABA's API calls until 2026-11-20 15:30:00Z", StringComparison.Ordinal));
+    }
+
     private static DateTimeOffset Start(string fields)
     {
         var at = fields.IndexOf(".start(", StringComparison.Ordinal) + 7;
