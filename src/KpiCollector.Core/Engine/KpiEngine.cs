@@ -41,6 +41,9 @@ public sealed partial class KpiEngine
     private readonly List<string> _rejected = [];
     private readonly List<string> _rejectedBefore = [];
 
+    /// <summary>Set while a page waits for its commit: what applying it did besides its counts, for a retraction to undo.</summary>
+    private PageJournal? _journal;
+
     public KpiEngine(EngineOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -167,7 +170,16 @@ public sealed partial class KpiEngine
         {
             Advance();
             var counted = new List<(string Source, string Reason)>();
-            ApplyChanges(changes, ApplyConversation, counted);
+            var journal = _journal = new PageJournal();
+            try
+            {
+                ApplyChanges(changes, ApplyConversation, counted);
+            }
+            finally
+            {
+                _journal = null;
+            }
+
             var keep = false;
             try
             {
@@ -177,14 +189,17 @@ public sealed partial class KpiEngine
             {
                 if (!keep)
                 {
-                    Retract(changes, counted);
+                    Retract(changes, counted, journal);
                 }
             }
         }
     }
 
-    /// <summary>Undoes <see cref="ApplyChanges{T}"/> of conversation changes: newest first, and the rejections they counted.</summary>
-    private void Retract(IReadOnlyList<RecordChange<Conversation>> changes, List<(string Source, string Reason)> counted)
+    /// <summary>
+    /// Undoes <see cref="ApplyChanges{T}"/> of conversation changes: newest first, then the rejections they counted and
+    /// what the <paramref name="journal"/> holds (ticket types first seen, earliest creations moved back).
+    /// </summary>
+    private void Retract(IReadOnlyList<RecordChange<Conversation>> changes, List<(string Source, string Reason)> counted, PageJournal journal)
     {
         for (var i = changes.Count - 1; i >= 0; i--)
         {
@@ -212,6 +227,18 @@ public sealed partial class KpiEngine
             {
                 _rejections[key] = left;
             }
+        }
+
+        // After the old versions are back: they were applied before the page, so they move neither of these.
+        for (var i = journal.Earliest.Count - 1; i >= 0; i--)
+        {
+            var (state, earliest) = journal.Earliest[i];
+            state.EarliestCreatedMs = earliest;
+        }
+
+        foreach (var (source, type) in journal.TicketTypes)
+        {
+            _ticketTypesBySource[source].Remove(type);
         }
     }
 
@@ -293,7 +320,11 @@ public sealed partial class KpiEngine
                 }
             }
 
-            state.EarliestCreatedMs = Math.Min(state.EarliestCreatedMs, createdMs);
+            if (createdMs < state.EarliestCreatedMs)
+            {
+                _journal?.Earliest.Add((state, state.EarliestCreatedMs));
+                state.EarliestCreatedMs = createdMs;
+            }
             if (c.TicketType is { } type && key.Channel == Channels.All)
             {
                 _types.Apply((key, TicketTypeLabel(c.Source, type)), KpiEvent.Count(c.CreatedAt, 0), sign);
@@ -424,7 +455,16 @@ public sealed partial class KpiEngine
         }
 
         seen.Add(type);
+        _journal?.TicketTypes.Add((source, type));
         return type;
+    }
+
+    /// <summary>What a page waiting for its commit changed outside its counts: undone with it if it does not commit.</summary>
+    private sealed class PageJournal
+    {
+        public List<(SeriesState State, long EarliestCreatedMs)> Earliest { get; } = [];
+
+        public List<(string Source, string Type)> TicketTypes { get; } = [];
     }
 
     private SeriesState State(SeriesKey key)

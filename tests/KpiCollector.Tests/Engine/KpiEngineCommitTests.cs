@@ -41,6 +41,26 @@ public sealed class KpiEngineCommitTests
     }
 
     [Fact]
+    public void APageNotCommitted_LeavesNoLabelItBrought_AndLaterPagesSeeTheEngineAsBefore()
+    {
+        var engine = Loaded();
+        var twin = Loaded();
+        var before = SnapshotLines.Of(engine.Snapshot());
+        // A team nobody had, a creation earlier than any, and 49 new ticket types (with "question", the cap of 50 a
+        // source): all of it must go with the page, or a later page's new type would be counted as "other".
+        var novel = Enumerable.Range(0, 49).Select(i => new RecordChange<Conversation>(null,
+            Open(40 + i) with { Team = "escalations", TicketType = $"type-{i}", CreatedAt = T0.AddDays(-20).AddMinutes(i) }));
+
+        engine.ApplyUntilCommitted([.. Page(), .. novel], () => false);
+
+        Assert.Equal(before, SnapshotLines.Of(engine.Snapshot()));
+        List<RecordChange<Conversation>> next = [.. Page(), new(null, Open(90) with { TicketType = "billing" })];
+        engine.Apply(next);
+        twin.Apply(next);
+        Assert.Equal(SnapshotLines.Of(twin.Snapshot()), SnapshotLines.Of(engine.Snapshot()));
+    }
+
+    [Fact]
     public void AFailureWhileWaitingForTheCommit_RetractsThePage_AndSurfaces()
     {
         var engine = Loaded();
