@@ -55,6 +55,7 @@ public sealed class WhatsAppWebhookPoster : BackgroundService
     private long _reordered;
     private long _events;
     private DateTimeOffset? _pumpedTo;
+    private int _posting; // taken from the queue as due and not posted yet: still due for Describe
     private string? _lastError;
 
     public WhatsAppWebhookPoster(SimulatedWhatsApp whatsApp, WhatsAppFaceOptions options, TimeProvider time, ILogger<WhatsAppWebhookPoster> logger)
@@ -149,7 +150,7 @@ public sealed class WhatsAppWebhookPoster : BackgroundService
                 reordered = Interlocked.Read(ref _reordered),
                 events = Interlocked.Read(ref _events),
                 pending = _queue.Count,
-                due = _queue.UnorderedItems.Count(i => i.Element.Due <= now),
+                due = _queue.UnorderedItems.Count(i => i.Element.Due <= now) + _posting,
                 pumpedTo = _pumpedTo,
                 lastError = _lastError,
             };
@@ -221,27 +222,45 @@ public sealed class WhatsAppWebhookPoster : BackgroundService
         var now = _time.GetUtcNow();
         _whatsApp.CatchUp();
         Ingest(subscription);
-        foreach (var delivery in Due(now))
+        try
         {
-            await PostAsync(subscription, delivery.Body, cancel);
-            Interlocked.Add(ref _events, delivery.Events);
-            if (delivery.Duplicate)
+            foreach (var delivery in Due(now))
             {
-                Interlocked.Increment(ref _duplicates);
-                continue;
+                await PostAsync(subscription, delivery.Body, cancel);
+                Interlocked.Add(ref _events, delivery.Events);
+                if (delivery.Duplicate)
+                {
+                    Interlocked.Increment(ref _duplicates);
+                }
+                else
+                {
+                    Interlocked.Add(ref _reordered, delivery.Reordered);
+                    if (StableHash.Unit(_whatsApp.Seed, delivery.Key, "duplicate") < _options.DuplicateShare)
+                    {
+                        var again = delivery.Due + StableHash.Between(_whatsApp.Seed, delivery.Key, "duplicate-delay", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20));
+                        Enqueue(new Pending(again, delivery.Key, null, null, null, delivery.Body, false, subscription));
+                    }
+                }
+
+                // Counted, and its duplicate queued, before it stops being due: Describe never shows a moment with
+                // nothing due while a delivery taken from the queue is still to be posted.
+                lock (_gate)
+                {
+                    _posting--;
+                }
             }
 
-            Interlocked.Add(ref _reordered, delivery.Reordered);
-            if (StableHash.Unit(_whatsApp.Seed, delivery.Key, "duplicate") < _options.DuplicateShare)
+            lock (_gate)
             {
-                var again = delivery.Due + StableHash.Between(_whatsApp.Seed, delivery.Key, "duplicate-delay", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20));
-                Enqueue(new Pending(again, delivery.Key, null, null, null, delivery.Body, false, subscription));
+                _pumpedTo = now;
             }
         }
-
-        lock (_gate)
+        finally
         {
-            _pumpedTo = now;
+            lock (_gate)
+            {
+                _posting = 0; // a cancelled or failed pump's deliveries go with its registration
+            }
         }
     }
 
@@ -308,6 +327,8 @@ public sealed class WhatsAppWebhookPoster : BackgroundService
             {
                 due.Add(_queue.Dequeue());
             }
+
+            _posting = due.Count;
         }
 
         var deliveries = new List<Delivery>();
