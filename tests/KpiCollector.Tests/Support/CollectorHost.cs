@@ -69,8 +69,24 @@ internal sealed class CollectorHost : IAsyncDisposable
         Assert.Fail($"Timed out after {timeout.TotalSeconds:F0} s waiting for {what}" + (describe is null ? "" : $"; {await describe()}"));
     }
 
-    public Task WaitReadyAsync(TimeSpan? timeout = null) => WaitUntilAsync(
-        async () => (await Http.GetAsync("/readyz")).IsSuccessStatusCode, timeout ?? TimeSpan.FromSeconds(60), "/readyz to answer 200");
+    /// <summary>
+    /// Waits for <c>/readyz</c> to answer 200: 120 s unless told otherwise, a bound for a machine loaded many times
+    /// over (the wait ends as soon as it answers); a timeout says what <c>/readyz</c> answered last.
+    /// </summary>
+    public Task WaitReadyAsync(TimeSpan? timeout = null)
+    {
+        var last = "";
+        return WaitUntilAsync(
+            async () =>
+            {
+                using var response = await Http.GetAsync("/readyz");
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+                return response.IsSuccessStatusCode;
+            },
+            timeout ?? TimeSpan.FromSeconds(120),
+            "/readyz to answer 200",
+            () => Task.FromResult($"it answered {last}"));
+    }
 
     public async ValueTask DisposeAsync()
     {
