@@ -137,7 +137,7 @@ public static class WebhookLoad
         return times;
     }
 
-    internal static async Task<WebApplication> StartAsync(string dir, int concurrency)
+    internal static async Task<StartedCollector> StartAsync(string dir, int concurrency)
     {
         var app = KpiCollectorApp.Build(
         [
@@ -157,11 +157,27 @@ public static class WebhookLoad
             ["KpiCollector:Sources:0:WhatsApp:VerifyToken"] = "bench-verify-token",
         });
         await app.StartAsync();
-        return app;
+        return new StartedCollector(app);
     }
 
-    internal static Uri Address(WebApplication app) =>
-        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    internal static Uri Address(StartedCollector collector) =>
+        new(collector.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    /// <summary>
+    /// The collector of one benchmark run. Disposing it stops it first, as SIGTERM does: the scheduler ends its jobs
+    /// before the services they use are disposed (disposing a started host alone leaves Quartz firing polls into a
+    /// disposed container).
+    /// </summary>
+    internal sealed class StartedCollector(WebApplication app) : IAsyncDisposable
+    {
+        public IServiceProvider Services => app.Services;
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
 
     /// <summary>A few signed deliveries, so that the receiver's paths are compiled before anything is measured.</summary>
     internal static async Task WarmUpAsync(Uri address)
